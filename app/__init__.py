@@ -1,0 +1,139 @@
+"""Application factory."""
+from __future__ import annotations
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+
+from app.errors import DomainError
+from app.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config_class) -> Flask:
+    app = Flask(__name__, template_folder="../templates", instance_relative_config=False)
+    app.config.from_object(config_class)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set in the environment (production refuses to start without it).")
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
+    login_manager.login_message_category = "warning"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from app.models import User
+
+        return db.session.get(User, int(user_id))
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+
+
+def configure_sqlite(engine) -> None:
+    """Foreign keys on, WAL, and BEGIN IMMEDIATE: every transaction takes the write lock
+    up front, so concurrent writers queue (busy timeout) instead of failing half-way
+    through a read-then-write transaction. The SQLAlchemy-documented pysqlite recipe."""
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.blueprints.auth import bp as auth_bp
+    from app.blueprints.public import bp as public_bp
+    from app.blueprints.staff import bp as staff_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(staff_bp)
+
+
+def wants_json() -> bool:
+    return request.path.startswith(("/api/", "/payments/")) or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def register_errorhandlers(app: Flask) -> None:
+    messages = {
+        400: "Yêu cầu không hợp lệ.",
+        403: "Bạn không có quyền truy cập trang này.",
+        404: "Không tìm thấy trang bạn yêu cầu.",
+        405: "Phương thức không được hỗ trợ.",
+        413: "Dữ liệu gửi lên quá lớn.",
+        429: "Bạn thao tác quá nhanh. Vui lòng thử lại sau ít phút.",
+        500: "Đã có lỗi xảy ra. Chúng tôi đã ghi nhận và sẽ khắc phục sớm.",
+    }
+
+    def render_error(code: int, message: str | None = None):
+        if code >= 500:
+            db.session.rollback()
+        text = message or messages.get(code, messages[400])
+        if wants_json():
+            return jsonify(error=text, status=code), code
+        return render_template("errors/error.html", code=code, message=text), code
+
+    for code in messages:
+        app.register_error_handler(code, lambda _error, code=code: render_error(code))
+
+    @app.errorhandler(CSRFError)
+    def on_csrf_error(_error):
+        return render_error(400, "Biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng tải lại trang và thử lại.")
+
+    @app.errorhandler(DomainError)
+    def on_domain_error(error: DomainError):
+        db.session.rollback()
+        return render_error(error.status_code, error.message)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from app import timeutil, vnd
+    from app.models import Role
+
+    app.jinja_env.filters["vnd"] = vnd.format_vnd
+    app.jinja_env.filters["vnd_plain"] = lambda v: vnd.format_vnd(v, symbol=False)
+    app.jinja_env.filters["local_dt"] = timeutil.format_local
+    app.jinja_env.filters["local_date"] = lambda v: timeutil.format_local(v, "%d/%m/%Y")
+
+    @app.context_processor
+    def inject_globals():
+        from app.services.setup import get_settings
+
+        if "fund_settings" not in g:
+            try:
+                g.fund_settings = get_settings()
+            except RuntimeError:
+                g.fund_settings = None
+        return {"fund_settings": g.fund_settings, "Role": Role}
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)

@@ -1,0 +1,1 @@
+"""Blueprints by audience: public site, auth, staff back office (/staff), payments, API."""

@@ -1,0 +1,27 @@
+"""The public site."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, jsonify, render_template
+
+from app.extensions import db
+
+bp = Blueprint("public", __name__)
+
+
+@bp.get("/")
+def home():
+    return render_template("public/home.html")
+
+
+@bp.get("/healthz")
+def healthz():
+    """Liveness and database reachability, for the load balancer and monitoring."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+        database = "ok"
+    except Exception:  # noqa: BLE001 - any failure means "not reachable"
+        db.session.rollback()
+        database = "unreachable"
+    status = 200 if database == "ok" else 503
+    return jsonify(status="ok" if status == 200 else "degraded", database=database), status

@@ -1,0 +1,32 @@
+"""Domain errors. Services raise them with a message fit to show a user (Vietnamese);
+views turn them into a flash message or a 4xx, the API into JSON."""
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class ValidationFailed(DomainError):
+    status_code = 422
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Conflict(DomainError):
+    status_code = 409
+
+
+class PermissionDenied(DomainError):
+    status_code = 403
+
+
+class Throttled(DomainError):
+    status_code = 429

@@ -1,0 +1,63 @@
+"""WTForms forms, one module per feature. Validation messages are Vietnamese (WTForms ships
+no Vietnamese translation, so every validator gets its message here)."""
+from __future__ import annotations
+
+from wtforms import StringField
+from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+
+from app.vnd import AmountError, parse_vnd
+
+
+def required(message: str = "Vui lòng nhập thông tin này.") -> InputRequired:
+    return InputRequired(message=message)
+
+
+def max_length(n: int) -> Length:
+    return Length(max=n, message=f"Tối đa {n} ký tự.")
+
+
+def email_address() -> Email:
+    return Email(message="Địa chỉ email không hợp lệ.", check_deliverability=False)
+
+
+optional = Optional
+
+
+class AmountField(StringField):
+    """A VND amount typed the way people type it ("50.000.000", "50,000,000 đ").
+
+    `.data` is an int of đồng (or None when empty and the field is optional); parsing and
+    its Vietnamese error messages come from app.vnd.parse_vnd.
+    """
+
+    def __init__(self, label=None, validators=None, minimum: int = 1, maximum: int | None = None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.minimum = minimum
+        self.maximum = maximum
+
+    def process_formdata(self, valuelist):
+        self.raw_text = valuelist[0] if valuelist else ""
+        self.data = None
+        if not self.raw_text.strip():
+            return
+        limits = {"minimum": self.minimum}
+        if self.maximum is not None:
+            limits["maximum"] = self.maximum
+        try:
+            self.data = parse_vnd(self.raw_text, **limits)
+        except AmountError as error:
+            raise ValueError(error.message) from None
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else f"{self.data:,}".replace(",", ".")
+
+
+__all__ = ["AmountField", "attach_error", "ValidationError", "email_address", "max_length", "optional", "required"]
+
+
+def attach_error(form, error, default_field: str) -> None:
+    """Show a service's DomainError under the field it names (or `default_field`)."""
+    field = getattr(form, error.field, None) if error.field else None
+    (field or getattr(form, default_field)).errors.append(error.message)

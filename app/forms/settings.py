@@ -1,0 +1,33 @@
+from flask_wtf import FlaskForm
+from wtforms import StringField, SubmitField
+from wtforms.validators import Regexp, ValidationError
+
+from app.forms import AmountField, email_address, max_length, optional, required
+
+
+class FundSettingsForm(FlaskForm):
+    fund_name = StringField("Tên quỹ", validators=[required(), max_length(255)])
+    operator_name = StringField("Đơn vị quản lý", validators=[required(), max_length(255)])
+    parent_agency = StringField("Cơ quan chủ quản", validators=[required(), max_length(255)])
+    address = StringField("Địa chỉ", validators=[required(), max_length(500)])
+    phone = StringField("Điện thoại", validators=[optional(), max_length(50)])
+    email = StringField("Email", validators=[optional(), email_address(), max_length(254)])
+    bank_name = StringField("Ngân hàng", validators=[optional(), max_length(200)])
+    bank_bin = StringField("Mã BIN ngân hàng (VietQR)", validators=[
+        optional(), Regexp(r"^\d{6}$", message="Mã BIN gồm 6 chữ số.")])
+    bank_account_number = StringField("Số tài khoản", validators=[
+        optional(), Regexp(r"^[0-9A-Za-z]{4,19}$", message="Số tài khoản không hợp lệ.")])
+    bank_account_name = StringField("Tên chủ tài khoản", validators=[optional(), max_length(200)])
+    signatory_name = StringField("Người ký", validators=[required(), max_length(200)])
+    signatory_title = StringField("Chức danh người ký", validators=[required(), max_length(200)])
+    commendation_threshold = AmountField("Ngưỡng đề nghị khen thưởng (VNĐ)", validators=[required()])
+    receipt_number_format = StringField("Mẫu số giấy chứng nhận", validators=[required(), max_length(60)])
+    submit = SubmitField("Lưu cài đặt")
+
+    def validate_receipt_number_format(self, field):
+        if "{seq" not in field.data or "{year" not in field.data:
+            raise ValidationError("Mẫu số phải chứa {year} và {seq…}, ví dụ BTTE-{year}-{seq:06d}.")
+        try:
+            field.data.format(year=2024, seq=1)
+        except (KeyError, ValueError, IndexError):
+            raise ValidationError("Mẫu số không hợp lệ.") from None

@@ -1,0 +1,21 @@
+"""Every table, in one package so Alembic sees them all."""
+from app.models.audit import AuditEntry
+from app.models.base import Base, UTCDateTime, utcnow
+from app.models.donation import (
+    CHANNEL_LABELS,
+    COUNTED_STATUSES,
+    Channel,
+    Donation,
+    DonationStatus,
+)
+from app.models.donor import AdminUnit, Donor, DonorKind
+from app.models.fund import Appeal, AppealStatus, FundSettings, Programme
+from app.models.receipt import Receipt, ReceiptSequence
+from app.models.user import LoginAttempt, Role, User
+
+__all__ = [
+    "AdminUnit", "Appeal", "AppealStatus", "AuditEntry", "Base", "CHANNEL_LABELS",
+    "COUNTED_STATUSES", "Channel", "Donation", "DonationStatus", "Donor", "DonorKind",
+    "FundSettings", "LoginAttempt", "Programme", "Receipt", "ReceiptSequence", "Role",
+    "User", "UTCDateTime", "utcnow",
+]

@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, utcnow
+from app.models.donor import Donor
+from app.models.fund import Appeal, Programme
+from app.models.user import User
+
+
+class Channel(str, enum.Enum):
+    CARD = "card"
+    BANK_TRANSFER = "bank_transfer"
+    CASH = "cash"
+    IN_KIND = "in_kind"
+
+    @property
+    def label(self) -> str:
+        return CHANNEL_LABELS[self]
+
+
+CHANNEL_LABELS = {
+    Channel.CARD: "Thẻ (trực tuyến)",
+    Channel.BANK_TRANSFER: "Chuyển khoản ngân hàng",
+    Channel.CASH: "Tiền mặt",
+    Channel.IN_KIND: "Hiện vật",
+}
+
+
+class DonationStatus(str, enum.Enum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    FAILED = "failed"
+    REVERSED = "reversed"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS = {
+    DonationStatus.PENDING: "Chờ xác nhận",
+    DonationStatus.CONFIRMED: "Đã xác nhận",
+    DonationStatus.FAILED: "Không thành công",
+    DonationStatus.REVERSED: "Đã đảo bút toán",
+}
+
+# Rows whose money counts. A fully reversed original keeps counting (+amount) and its
+# reversal row (status confirmed, reverses_id set) counts -amount, so sums are always net.
+COUNTED_STATUSES = (DonationStatus.CONFIRMED.value, DonationStatus.REVERSED.value)
+
+
+class Donation(Base):
+    """One gift, or one reversal of a gift.
+
+    Money rows are never deleted and their amounts never edited. A correction, refund or
+    void is a new row with `reverses_id` pointing at the original and a positive `amount`
+    that counts negatively (see `signed_amount`). Use `Donation.counted()` and
+    `Donation.signed_amount` for every total, so all totals are net.
+    """
+
+    __tablename__ = "donations"
+    __table_args__ = (
+        sa.CheckConstraint("amount > 0", name="amount_positive"),
+        sa.Index("ix_donations_status_received_at", "status", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donor_id: Mapped[int] = mapped_column(sa.ForeignKey("donors.id"), index=True)
+    appeal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("appeals.id"), index=True)
+    # Designation. Undesignated money goes to the general-fund programme (is_general).
+    programme_id: Mapped[int] = mapped_column(sa.ForeignKey("programmes.id"), index=True)
+    amount: Mapped[int] = mapped_column(sa.BigInteger)  # whole đồng; in kind: the valuation
+    currency: Mapped[str] = mapped_column(sa.String(3), default="VND")
+    channel: Mapped[str] = mapped_column(sa.String(20))
+    in_kind_description: Mapped[str | None] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(20), default=DonationStatus.PENDING.value)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    # External references; each unique so a webhook, a statement line or an imported row
+    # can never be recorded twice.
+    reference: Mapped[str | None] = mapped_column(sa.String(120), unique=True)
+    stripe_checkout_session_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    reverses_id: Mapped[int | None] = mapped_column(sa.ForeignKey("donations.id"), index=True)
+    reason: Mapped[str | None] = mapped_column(sa.Text)  # why a reversal was made
+    flagged_reason: Mapped[str | None] = mapped_column(sa.Text)  # needs a person to look
+    public_message: Mapped[str | None] = mapped_column(sa.String(500))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    donor: Mapped[Donor] = relationship()
+    appeal: Mapped[Appeal | None] = relationship()
+    programme: Mapped[Programme] = relationship()
+    recorded_by: Mapped[User | None] = relationship()
+    reverses: Mapped[Donation | None] = relationship(remote_side=[id], back_populates="reversals")
+    reversals: Mapped[list[Donation]] = relationship(back_populates="reverses")
+
+    @hybrid_property
+    def is_reversal(self) -> bool:
+        return self.reverses_id is not None
+
+    @hybrid_property
+    def signed_amount(self) -> int:
+        return -self.amount if self.reverses_id is not None else self.amount
+
+    @signed_amount.inplace.expression
+    @classmethod
+    def _signed_amount_expression(cls):
+        return sa.case((cls.reverses_id.is_not(None), -cls.amount), else_=cls.amount)
+
+    @classmethod
+    def net_sum(cls):
+        """SUM of signed amounts as a BIGINT (0 when empty). PostgreSQL sums BIGINT into
+        NUMERIC, which would come back as a Decimal; the cast keeps money an int."""
+        return sa.cast(sa.func.coalesce(sa.func.sum(cls.signed_amount), 0), sa.BigInteger)
+
+    @classmethod
+    def counted(cls):
+        """Filter for rows whose signed amounts make up the fund's net totals."""
+        return cls.status.in_(COUNTED_STATUSES)
+
+    @property
+    def channel_label(self) -> str:
+        return Channel(self.channel).label
+
+    @property
+    def status_label(self) -> str:
+        return DonationStatus(self.status).label
+
+    @property
+    def reversed_amount(self) -> int:
+        return sum(r.amount for r in self.reversals if r.status in COUNTED_STATUSES)

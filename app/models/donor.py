@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from app.models.base import Base, utcnow
+from app.text import fold
+
+
+class DonorKind(str, enum.Enum):
+    INDIVIDUAL = "individual"
+    ORGANIZATION = "organization"
+
+    @property
+    def label(self) -> str:
+        return "Cá nhân" if self is DonorKind.INDIVIDUAL else "Tập thể"
+
+
+class AdminUnit(Base):
+    """A ward, commune or special zone. Editable data: the 2025 reform redrew them all."""
+
+    __tablename__ = "admin_units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    kind: Mapped[str] = mapped_column(sa.String(20))  # phường / xã / đặc khu
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+
+class Donor(Base):
+    __tablename__ = "donors"
+    __table_args__ = (
+        # MST is unique among live organizations (a merged-away record may keep its old MST).
+        sa.Index(
+            "uq_donors_org_tax_code",
+            "tax_code",
+            unique=True,
+            sqlite_where=sa.text("kind = 'organization' AND tax_code IS NOT NULL AND merged_into_id IS NULL"),
+            postgresql_where=sa.text("kind = 'organization' AND tax_code IS NOT NULL AND merged_into_id IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    name: Mapped[str] = mapped_column(sa.String(255))
+    tax_code: Mapped[str | None] = mapped_column(sa.String(20), index=True)
+    email: Mapped[str | None] = mapped_column(sa.String(254), index=True)
+    phone: Mapped[str | None] = mapped_column(sa.String(20), index=True)
+    address: Mapped[str | None] = mapped_column(sa.String(500))
+    admin_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("admin_units.id"))
+    representative: Mapped[str | None] = mapped_column(sa.String(200))
+    public_listing_consent: Mapped[bool] = mapped_column(default=False)
+    anonymous: Mapped[bool] = mapped_column(default=False)
+    notes: Mapped[str | None] = mapped_column(sa.Text)
+    merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("donors.id"), index=True)
+    # Diacritic- and case-free copy of name, MST, phone and email, kept by the validators
+    # below, so "nguyen van an" finds "Nguyễn Văn An" with a plain LIKE on both databases.
+    search_text: Mapped[str] = mapped_column(sa.String(1200), default="", index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    admin_unit: Mapped[AdminUnit | None] = relationship()
+    merged_into: Mapped[Donor | None] = relationship(remote_side=[id])
+
+    @validates("name", "tax_code", "email", "phone")
+    def _refresh_search_text(self, key, value):
+        parts = {k: getattr(self, k, None) for k in ("name", "tax_code", "email", "phone")}
+        parts[key] = value
+        self.search_text = fold(" ".join(v for v in parts.values() if v))
+        return value
+
+    @property
+    def kind_label(self) -> str:
+        return DonorKind(self.kind).label
+
+    @property
+    def public_name(self) -> str:
+        """How the donor may appear on public pages."""
+        return "Nhà hảo tâm" if self.anonymous else self.name

@@ -1,0 +1,1 @@
+"""Business rules and transactions. Called from views, webhooks and the CLI alike."""

@@ -1,0 +1,122 @@
+"""Confirming and reversing donations: the rules every channel shares.
+
+Online payments (webhooks, Stripe sync), offline entries and imports all end here, so a
+donation is confirmed exactly once and every correction is a new, linked row.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.extensions import db
+from app.models import COUNTED_STATUSES, Donation, DonationStatus
+from app.services import audit, receipts
+from app.services.audit import Actor
+from app.timeutil import utcnow
+
+
+def lock_donation(donation_id: int) -> Donation:
+    """Load a donation for update (a row lock on PostgreSQL; SQLite already holds the
+    database write lock for the whole transaction)."""
+    donation = db.session.scalars(
+        sa.select(Donation).where(Donation.id == donation_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if donation is None:
+        raise NotFound("Không tìm thấy khoản ủng hộ.")
+    return donation
+
+
+def confirm_in_tx(donation: Donation, actor: Actor, *, issue_receipt: bool = True,
+                  confirmed_at: datetime | None = None) -> bool:
+    """Confirm a locked pending donation. Returns False when it was already confirmed."""
+    if donation.status == DonationStatus.CONFIRMED.value:
+        return False
+    if donation.status != DonationStatus.PENDING.value:
+        raise Conflict("Khoản ủng hộ này không còn ở trạng thái chờ xác nhận.")
+    donation.status = DonationStatus.CONFIRMED.value
+    donation.confirmed_at = confirmed_at or utcnow()
+    audit.record(actor, "donation.confirm", donation,
+                 before={"status": DonationStatus.PENDING.value},
+                 after={"status": donation.status, "amount": donation.amount})
+    if issue_receipt:
+        receipts.allocate_receipt(donation, actor, issued_at=confirmed_at)
+    return True
+
+
+def confirm_donation(donation_id: int, actor: Actor, *, issue_receipt: bool = True) -> Donation:
+    """Confirm a pending donation and issue its receipt, exactly once, in one transaction."""
+    donation = lock_donation(donation_id)
+    confirm_in_tx(donation, actor, issue_receipt=issue_receipt)
+    db.session.commit()
+    return donation
+
+
+def reversed_total(donation_id: int) -> int:
+    """How much of a donation has been reversed so far (read from the database, not from a
+    possibly stale in-memory collection)."""
+    return db.session.scalar(
+        sa.select(sa.cast(sa.func.coalesce(sa.func.sum(Donation.amount), 0), sa.BigInteger))
+        .where(Donation.reverses_id == donation_id, Donation.counted())
+    )
+
+
+def reverse_in_tx(original: Donation, actor: Actor, *, reason: str, amount: int | None = None,
+                  reference: str | None = None, received_at: datetime | None = None) -> Donation:
+    """Record a reversal (correction, refund, void) of a locked original, in the caller's
+    transaction.
+
+    The reversal is a new confirmed row with `reverses_id` set; a full reversal marks the
+    original `reversed`. The original's receipt is voided; when money remains after a
+    partial reversal a replacement receipt is issued that points back at the void one.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("Vui lòng nhập lý do đảo bút toán.", field="reason")
+    if original.is_reversal:
+        raise Conflict("Không thể đảo một bút toán đảo.")
+    if original.status not in COUNTED_STATUSES:
+        raise Conflict("Chỉ đảo được khoản ủng hộ đã xác nhận.")
+    remaining = original.amount - reversed_total(original.id)
+    amount = remaining if amount is None else amount
+    if remaining <= 0:
+        raise Conflict("Khoản ủng hộ này đã được đảo toàn bộ.")
+    if amount <= 0 or amount > remaining:
+        raise ValidationFailed("Số tiền đảo phải lớn hơn 0 và không vượt quá số còn lại "
+                               f"({remaining:,} đồng).".replace(",", "."), field="amount")
+    reversal = Donation(
+        donor_id=original.donor_id,
+        appeal_id=original.appeal_id,
+        programme_id=original.programme_id,
+        amount=amount,
+        currency=original.currency,
+        channel=original.channel,
+        status=DonationStatus.CONFIRMED.value,
+        received_at=received_at or utcnow(),
+        confirmed_at=utcnow(),
+        reference=reference,
+        reverses=original,
+        reason=reason,
+        recorded_by_id=actor.user_id,
+    )
+    db.session.add(reversal)
+    if amount == remaining:
+        original.status = DonationStatus.REVERSED.value
+    audit.record(actor, "donation.reverse", original,
+                 after={"reversal_amount": amount, "reason": reason, "fully": amount == remaining})
+    current = receipts.valid_receipt_for(original.id)
+    if current is not None:
+        receipts.void_receipt_in_tx(current, actor, f"Đảo bút toán: {reason}")
+        if amount < remaining:
+            receipts.allocate_receipt(original, actor, replaces=current)
+    return reversal
+
+
+def reverse_donation(donation_id: int, actor: Actor, *, reason: str, amount: int | None = None,
+                     reference: str | None = None) -> Donation:
+    original = lock_donation(donation_id)
+    reversal = reverse_in_tx(original, actor, reason=reason, amount=amount, reference=reference)
+    db.session.commit()
+    return reversal

@@ -1,0 +1,100 @@
+"""Reference data every installation needs: programmes, fund settings, wards/communes.
+
+`flask --app wsgi init-data` runs it (idempotent); `seed-demo` and the tests call it too.
+All of it is editable afterwards: names, the parent agency and the list of administrative
+units change with reforms and must never be constants in code.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import AdminUnit, FundSettings, Programme
+
+PROGRAMMES = [
+    # code, name, is_general
+    ("general", "Quỹ chung (không chỉ định)", True),
+    ("heart", "Phẫu thuật tim bẩm sinh", False),
+    ("cleft", "Phẫu thuật sứt môi, hở hàm ếch", False),
+    ("motor", "Phẫu thuật, phục hồi chức năng trẻ khuyết tật vận động", False),
+    ("illness", "Hỗ trợ trẻ mắc bệnh hiểm nghèo, điều trị dài ngày", False),
+    ("scholarship", "Học bổng", False),
+    ("gifts", "Thăm, tặng quà trẻ em có hoàn cảnh đặc biệt", False),
+]
+
+ADMIN_UNITS = [
+    ("31001", "Phường Hồng Bàng", "phường"),
+    ("31002", "Phường Ngô Quyền", "phường"),
+    ("31003", "Phường Lê Chân", "phường"),
+    ("31004", "Phường Hải An", "phường"),
+    ("31005", "Phường Kiến An", "phường"),
+    ("31006", "Phường Đồ Sơn", "phường"),
+    ("31007", "Phường Thủy Nguyên", "phường"),
+    ("31008", "Phường Hải Dương", "phường"),
+    ("31009", "Phường Thành Đông", "phường"),
+    ("31010", "Xã An Lão", "xã"),
+    ("31011", "Xã Tiên Lãng", "xã"),
+    ("31012", "Xã Vĩnh Bảo", "xã"),
+    ("31013", "Đặc khu Cát Hải", "đặc khu"),
+    ("31014", "Đặc khu Bạch Long Vĩ", "đặc khu"),
+]
+
+DEFAULT_SETTINGS = dict(
+    fund_name="Quỹ Bảo trợ trẻ em thành phố Hải Phòng",
+    operator_name="Trung tâm Công tác xã hội và Quỹ Bảo trợ trẻ em Hải Phòng",
+    parent_agency="Sở Y tế thành phố Hải Phòng",
+    address="Thành phố Hải Phòng (cập nhật địa chỉ trong phần Cài đặt)",
+    phone="1800 6605",
+    signatory_name="(cập nhật trong phần Cài đặt)",
+    signatory_title="Giám đốc",
+)
+
+
+def ensure_reference_data() -> None:
+    existing = set(db.session.scalars(sa.select(Programme.code)))
+    for order, (code, name, is_general) in enumerate(PROGRAMMES):
+        if code not in existing:
+            db.session.add(Programme(code=code, name=name, is_general=is_general, sort_order=order))
+    units = set(db.session.scalars(sa.select(AdminUnit.code)))
+    for code, name, kind in ADMIN_UNITS:
+        if code not in units:
+            db.session.add(AdminUnit(code=code, name=name, kind=kind))
+    if db.session.get(FundSettings, 1) is None:
+        db.session.add(FundSettings(id=1, **DEFAULT_SETTINGS))
+    db.session.commit()
+
+
+def get_settings() -> FundSettings:
+    settings = db.session.get(FundSettings, 1)
+    if settings is None:
+        raise RuntimeError("Fund settings missing: run `flask --app wsgi init-data`.")
+    return settings
+
+
+def general_programme() -> Programme:
+    return db.session.scalars(sa.select(Programme).where(Programme.is_general)).one()
+
+
+SETTINGS_FIELDS = (
+    "fund_name", "operator_name", "parent_agency", "address", "phone", "email", "bank_name",
+    "bank_bin", "bank_account_number", "bank_account_name", "signatory_name",
+    "signatory_title", "commendation_threshold", "receipt_number_format",
+)
+
+
+def update_settings(values: dict, actor) -> FundSettings:
+    from app.services import audit
+
+    settings = get_settings()
+    before = audit.snapshot(settings, SETTINGS_FIELDS)
+    for name in SETTINGS_FIELDS:
+        if name in values:
+            value = values[name]
+            setattr(settings, name, value.strip() or None if isinstance(value, str) else value)
+    after = audit.snapshot(settings, SETTINGS_FIELDS)
+    changed = {k for k in SETTINGS_FIELDS if before[k] != after[k]}
+    if changed:
+        audit.record(actor, "settings.update", settings,
+                     before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
+    db.session.commit()
+    return settings
