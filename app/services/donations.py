@@ -120,3 +120,68 @@ def reverse_donation(donation_id: int, actor: Actor, *, reason: str, amount: int
     reversal = reverse_in_tx(original, actor, reason=reason, amount=amount, reference=reference)
     db.session.commit()
     return reversal
+
+
+def record_donation(
+    actor: Actor,
+    *,
+    donor_id: int,
+    amount: int,
+    channel: str,
+    received_at: datetime,
+    programme_id: int | None = None,
+    appeal_id: int | None = None,
+    reference: str | None = None,
+    note: str | None = None,
+    in_kind_description: str | None = None,
+    public_message: str | None = None,
+    confirm: bool = True,
+    issue_receipt: bool = True,
+) -> Donation:
+    """Record a gift received outside the online checkout (cash, transfer, in kind, import).
+
+    Validates, writes the row and, unless `confirm=False`, confirms it and issues its receipt
+    in the same transaction. `received_at` must be aware (convert local times first).
+    """
+    from app.models import Appeal, Channel, Donor, Programme
+    from app.services.setup import general_programme
+
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise ValidationFailed("Số tiền phải là số nguyên đồng lớn hơn 0.", field="amount")
+    try:
+        channel = Channel(channel).value
+    except ValueError:
+        raise ValidationFailed("Hình thức ủng hộ không hợp lệ.", field="channel") from None
+    if channel == Channel.IN_KIND.value and not (in_kind_description or "").strip():
+        raise ValidationFailed("Vui lòng mô tả hiện vật ủng hộ.", field="in_kind_description")
+    if received_at.tzinfo is None:
+        raise ValueError("received_at must be timezone-aware")
+    if received_at > utcnow():
+        raise ValidationFailed("Thời điểm nhận không được ở tương lai.", field="received_at")
+    donor = db.session.get(Donor, donor_id)
+    if donor is None:
+        raise NotFound("Không tìm thấy nhà hảo tâm.")
+    if donor.merged_into_id is not None:
+        raise Conflict("Nhà hảo tâm này đã được gộp vào một hồ sơ khác.", field="donor_id")
+    if programme_id is None:
+        programme_id = general_programme().id
+    elif db.session.get(Programme, programme_id) is None:
+        raise NotFound("Không tìm thấy chương trình.")
+    if appeal_id is not None and db.session.get(Appeal, appeal_id) is None:
+        raise NotFound("Không tìm thấy chiến dịch.")
+    reference = (reference or "").strip() or None
+    if reference and db.session.scalar(sa.select(Donation.id).where(Donation.reference == reference)):
+        raise Conflict(f"Mã tham chiếu {reference} đã được ghi nhận.", field="reference")
+    donation = Donation(
+        donor_id=donor.id, amount=amount, channel=channel, received_at=received_at,
+        programme_id=programme_id, appeal_id=appeal_id, reference=reference,
+        note=(note or "").strip() or None, in_kind_description=(in_kind_description or "").strip() or None,
+        public_message=public_message, status=DonationStatus.PENDING.value,
+        recorded_by_id=actor.user_id)
+    db.session.add(donation)
+    audit.record(actor, "donation.record", donation,
+                 after={"amount": amount, "channel": channel, "donor_id": donor.id, "reference": reference})
+    if confirm:
+        confirm_in_tx(donation, actor, issue_receipt=issue_receipt)
+    db.session.commit()
+    return donation

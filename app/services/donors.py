@@ -1,0 +1,40 @@
+"""Donor records: merging duplicates."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.extensions import db
+from app.models import Donation, Donor
+from app.services import audit
+from app.services.audit import Actor
+
+
+def merge_donors(survivor_id: int, merged_id: int, actor: Actor) -> Donor:
+    """Merge a duplicate into a survivor: its donations (and so receipts and totals,
+    including the commendation list) move to the survivor, the merged record points at
+    it and stays for history. Never automatic: a person confirms each merge."""
+    if survivor_id == merged_id:
+        raise ValidationFailed("Không thể gộp một nhà hảo tâm với chính mình.")
+    survivor, merged = db.session.get(Donor, survivor_id), db.session.get(Donor, merged_id)
+    if survivor is None or merged is None:
+        raise NotFound("Không tìm thấy nhà hảo tâm.")
+    if survivor.merged_into_id is not None or merged.merged_into_id is not None:
+        raise Conflict("Hồ sơ này đã được gộp trước đó.")
+    if survivor.kind != merged.kind:
+        raise Conflict("Không thể gộp tập thể với cá nhân.")
+    if survivor.tax_code and merged.tax_code and survivor.tax_code != merged.tax_code:
+        raise Conflict("Hai hồ sơ có mã số thuế khác nhau, không thể gộp.")
+    moved = db.session.scalars(sa.select(Donation.id).where(Donation.donor_id == merged.id)).all()
+    db.session.execute(sa.update(Donation).where(Donation.donor_id == merged.id)
+                       .values(donor_id=survivor.id))
+    merged.merged_into_id = survivor.id
+    db.session.flush()  # merged rows leave the MST unique index (it covers live records only)
+    # Keep what only the duplicate knew.
+    for field in ("tax_code", "email", "phone", "address", "representative", "admin_unit_id"):
+        if getattr(survivor, field) is None and getattr(merged, field) is not None:
+            setattr(survivor, field, getattr(merged, field))
+    audit.record(actor, "donor.merge", survivor,
+                 after={"merged_donor_id": merged.id, "merged_name": merged.name, "donations_moved": moved})
+    db.session.commit()
+    return survivor
