@@ -78,7 +78,7 @@ class AppealForm(FlaskForm):
 class DonationForm(FlaskForm):
     donor_id = HiddenField()
     # Inline new donor (used when no existing donor is picked).
-    new_kind = SelectField("Loại", choices=KIND_CHOICES)
+    new_kind = SelectField("Loại", choices=KIND_CHOICES, default=DonorKind.INDIVIDUAL.value)
     new_name = StringField("Tên nhà hảo tâm mới", validators=[Optional(), max_length(255)])
     new_tax_code = StringField("Mã số thuế", validators=[Optional(), _service_check(normalize_tax_code)])
     new_email = StringField("Email", validators=[Optional(), max_length(254), _service_check(normalize_email)])
@@ -108,7 +108,7 @@ class DonationForm(FlaskForm):
 
 
 class ReverseForm(FlaskForm):
-    kind = SelectField("Loại bút toán", choices=[("correction", "Đảo bút toán (nhập sai)"), ("refund", "Hoàn tiền cho nhà hảo tâm")])
+    kind = SelectField("Loại bút toán", default="correction", choices=[("correction", "Đảo bút toán (nhập sai)"), ("refund", "Hoàn tiền cho nhà hảo tâm")])
     amount = AmountField("Số tiền đảo (để trống = toàn bộ phần còn lại)", validators=[Optional()])
     reason = TextAreaField("Lý do", validators=[required("Vui lòng nhập lý do đảo bút toán."), max_length(2000)])
     submit = SubmitField("Ghi bút toán đảo")
