@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 import sqlalchemy as sa
+from flask import g
 from openpyxl import load_workbook
 
 from app.extensions import db
@@ -16,6 +17,7 @@ from tests import factories
 
 
 def as_role(app, role):
+    g.pop("_login_user", None)  # the tests' app context outlives requests; forget the cached user
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = str(factories.user(role.value).id)

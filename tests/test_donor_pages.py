@@ -3,6 +3,7 @@ totals per Vietnam year with the commendation threshold, and merging through the
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import g
 
 from app.extensions import db
 from app.models import AuditEntry, Donation, Donor, Role
@@ -161,6 +162,7 @@ def test_lookup_json_and_roles(client, login_as):
 def test_case_workers_do_not_see_donors_and_viewers_do_not_edit(app, login_as):
     for role, url in ((Role.CASE_WORKER, "/staff/donors"), (Role.CASE_WORKER, "/staff/donors/lookup?q=a"),
                       (Role.VIEWER, "/staff/donors/new")):
+        g.pop("_login_user", None)  # the tests' app context outlives requests; forget the cached user
         client = app.test_client()
         with client.session_transaction() as session:
             session["_user_id"] = str(factories.user(role.value).id)

@@ -1,6 +1,7 @@
 """`flask --app wsgi donations import FILE [--skip-invalid] [--no-receipts]`."""
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -35,7 +36,7 @@ def import_command(file: Path, skip_invalid: bool, no_receipts: bool):
             click.echo(f"  checked {done} rows…", err=True)
         elif stage == "write":
             if bar["obj"] is None:
-                bar["obj"] = click.progressbar(length=total, label="Writing", file=click.get_text_stream("stderr"))
+                bar["obj"] = click.progressbar(length=total, label="Writing", file=sys.stderr)
                 bar["obj"].__enter__()
             bar["obj"].update(done - bar["obj"].pos)
 
