@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import (
     CHANNEL_LABELS, Appeal, Channel, Donation, DonationStatus, Donor, Programme, Receipt,
 )
-from app.services.donor_profiles import search_condition
+from app.services.donor_profiles import escape_like, search_condition
 from app.services.paging import Page, paginate
 from app.timeutil import format_local, local_day_start_utc, local_year, year_bounds_utc
 from app.vnd import AmountError, parse_vnd
@@ -109,8 +109,14 @@ class DonationFilter:
             where.append(Donation.status == self.status)
         if self.q:
             condition = search_condition(self.q)
-            ref = Donation.reference.ilike(f"%{self.q}%")
-            where.append(sa.or_(Donation.donor_id.in_(sa.select(Donor.id).where(condition)), ref))
+            condition = sa.false() if condition is None else condition
+            pattern = f"%{escape_like(self.q)}%"
+            original = aliased(Donation)
+            # A reversal has no reference of its own: it follows its original's.
+            by_reference = sa.or_(
+                Donation.reference.ilike(pattern, escape="\\"),
+                Donation.reverses_id.in_(sa.select(original.id).where(original.reference.ilike(pattern, escape="\\"))))
+            where.append(sa.or_(Donation.donor_id.in_(sa.select(Donor.id).where(condition)), by_reference))
         return where
 
     def query_args(self) -> dict:
@@ -175,7 +181,6 @@ AMOUNT_COLUMN = EXPORT_HEADINGS.index("Số tiền (VNĐ)")
 def export_rows(f: DonationFilter) -> list[list]:
     """Plain rows for the CSV/XLSX download, oldest first; amounts are signed ints (a
     reversal is negative) so the column sums to the net total."""
-    original = aliased(Donation)
     stmt = (sa.select(Donation.id, Donation.received_at, Donor.name, Donor.kind, Donor.tax_code,
                       Donation.channel, Donation.amount, Donation.reverses_id, Donation.status,
                       Appeal.title, Programme.name, Donation.reference, Receipt.number,
@@ -186,7 +191,6 @@ def export_rows(f: DonationFilter) -> list[list]:
             .outerjoin(Receipt, sa.and_(Receipt.donation_id == Donation.id, Receipt.voided_at.is_(None)))
             .where(*f.conditions())
             .order_by(Donation.received_at, Donation.id))
-    del original
     rows = []
     for (id_, received_at, donor, kind, tax, channel, amount, reverses_id, status, appeal,
          programme, reference, receipt, in_kind, note, reason) in db.session.execute(stmt):
