@@ -8,7 +8,7 @@ from app.blueprints.staff import bp
 from app.errors import DomainError
 from app.forms import attach_error
 from app.forms.backoffice import DonorForm, MergeForm
-from app.models import DonorKind, Role
+from app.models import Role
 from app.security import current_actor, roles_required
 from app.services import donor_profiles as profiles
 from app.services.donors import merge_donors
@@ -164,7 +164,6 @@ def donor_merge(donor_id: int):
                            compare=compare), status
 
 
-KIND_LABELS = {DonorKind.INDIVIDUAL.value: "Cá nhân", DonorKind.ORGANIZATION.value: "Tập thể"}
 
 
 @bp.app_context_processor
