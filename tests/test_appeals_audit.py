@@ -68,3 +68,24 @@ def test_audit_log_is_for_director_and_admin_with_filters(app, client, login_as)
     assert "<code>receipt.issue</code>" in by_entity and "<code>donor.update</code>" not in by_entity
     by_date = client.get("/staff/audit?date_from=2024-01-02&date_to=2024-01-02").get_data(as_text=True)
     assert "<code>donor.update</code>" in by_date and "<code>receipt.issue</code>" not in by_date
+
+
+def test_every_back_office_page_renders_with_the_demo_data(client, login_as):
+    from app.models import Donation, Donor
+    from app.services.demo import seed_demo
+
+    seed_demo()
+    login_as(Role.ADMIN)
+    donor_id = db.session.scalar(sa.select(Donor.id).order_by(Donor.id))
+    reversed_id = db.session.scalar(sa.select(Donation.reverses_id).where(Donation.reverses_id.is_not(None)))
+    appeal_id = db.session.scalar(sa.select(Appeal.id).order_by(Appeal.id))
+    for url in ("/staff/donors", "/staff/donors?year=2023&sort=total", "/staff/donors?q=cong+ty&kind=organization&page=2",
+                f"/staff/donors/{donor_id}", f"/staff/donors/{donor_id}/edit", f"/staff/donors/{donor_id}/merge",
+                "/staff/donations", "/staff/donations?status=reversed&page=3", f"/staff/donations/{reversed_id}",
+                "/staff/donations/new", "/staff/donations/summary?year=2023", "/staff/donations/import",
+                "/staff/appeals", f"/staff/appeals/{appeal_id}", f"/staff/appeals/{appeal_id}/edit", "/staff/appeals/new",
+                "/staff/audit", "/staff/audit?page=2", "/staff/donations/export.xlsx", "/staff/donations/export.csv"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+    # The 2023 commendation leaders carry the star on the list sorted by total.
+    assert "Đạt ngưỡng đề nghị khen thưởng" in client.get("/staff/donors?year=2023&sort=total").get_data(as_text=True)
