@@ -56,7 +56,7 @@ def import_command(file: Path, skip_invalid: bool, no_receipts: bool):
     if plan.unknown_columns:
         click.echo("Ignored unknown columns: " + ", ".join(plan.unknown_columns))
     click.echo(f"Rows in file: {plan.total_rows}; invalid: {plan.invalid_rows}; "
-               f"already imported (same reference): {plan.already_imported}.")
+               f"already imported (same reference, or same content for rows without one): {plan.already_imported}.")
     if plan.possible_duplicates:
         click.echo(f"Possible duplicate individuals (same name, no shared email/phone; review and merge in the back office): "
                    f"{len(plan.possible_duplicates)}")
