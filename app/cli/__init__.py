@@ -4,7 +4,9 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from app.cli import data, users
+    from app.cli import donations as donation_commands
 
     app.cli.add_command(users.users)
     app.cli.add_command(data.init_data)
     app.cli.add_command(data.seed_demo)
+    app.cli.add_command(donation_commands.donations)

@@ -90,3 +90,18 @@ def void_receipt_in_tx(receipt: Receipt, actor: Actor, reason: str) -> None:
     # Flush now: the partial unique index allows a replacement only once this one is void.
     db.session.flush()
     audit.record(actor, "receipt.void", receipt, after={"number": receipt.number, "reason": reason})
+
+
+def next_sequence_block(year: int, count: int) -> int:
+    """Reserve `count` consecutive receipt numbers for `year` with one UPDATE of the counter
+    row (inside the caller's transaction, like next_sequence); returns the last one."""
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(ReceiptSequence).values(year=year, last_number=0).on_conflict_do_nothing()
+    )
+    return db.session.execute(
+        sa.update(ReceiptSequence)
+        .where(ReceiptSequence.year == year)
+        .values(last_number=ReceiptSequence.last_number + count)
+        .returning(ReceiptSequence.last_number)
+    ).scalar_one()

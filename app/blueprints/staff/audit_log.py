@@ -1,0 +1,51 @@
+"""The audit log, for the director and the administrator: filter by actor, entity, date."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask import render_template, request
+
+from app.blueprints.staff import bp
+from app.extensions import db
+from app.models import AuditEntry, Role
+from app.security import roles_required
+from app.services.paging import page_number, paginate
+from app.timeutil import local_day_start_utc
+
+
+def _day(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+@bp.get("/audit")
+@roles_required(Role.DIRECTOR)
+def audit_log():
+    actor = (request.args.get("actor") or "").strip()
+    entity = (request.args.get("entity") or "").strip()
+    entity_id = (request.args.get("entity_id") or "").strip()
+    action = (request.args.get("action") or "").strip()
+    day_from, day_to = _day("date_from"), _day("date_to")
+    stmt = sa.select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    if actor:
+        stmt = stmt.where(AuditEntry.actor_label.ilike(f"%{actor}%"))
+    if entity:
+        stmt = stmt.where(AuditEntry.entity_type == entity)
+    if entity_id:
+        stmt = stmt.where(AuditEntry.entity_id == entity_id)
+    if action:
+        stmt = stmt.where(AuditEntry.action == action)
+    if day_from:
+        stmt = stmt.where(AuditEntry.created_at >= local_day_start_utc(day_from))
+    if day_to:
+        stmt = stmt.where(AuditEntry.created_at < local_day_start_utc(day_to + timedelta(days=1)))
+    page = paginate(stmt, page_number(request.args.get("page")), 50, scalars=True)
+    entities = db.session.scalars(sa.select(AuditEntry.entity_type).distinct().order_by(AuditEntry.entity_type)).all()
+    actions = db.session.scalars(sa.select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all()
+    args = {k: v for k, v in dict(actor=actor, entity=entity, entity_id=entity_id, action=action,
+                                  date_from=day_from.isoformat() if day_from else None,
+                                  date_to=day_to.isoformat() if day_to else None).items() if v}
+    return render_template("staff/audit.html", page=page, entities=entities, actions=actions, args=args)
