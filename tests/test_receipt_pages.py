@@ -233,3 +233,13 @@ def test_staff_downloads_a_donors_annual_statement(client, login_as, tmp_path):
     assert f"Bằng chữ: {amount_in_words(25_000_000)}." in text
     assert client.get(f"/staff/receipts/statements/{donor.id}/2019.pdf").status_code == 404
     assert client.get("/staff/receipts/statements", query_string={"year": "99999"}).status_code == 422
+
+
+def test_donor_download_partial_follows_a_reissue(app):
+    donation = factories.donation()
+    old = receipts.valid_receipt_for(donation.id)
+    new = receipts.reissue_receipt(old.id, factories.SYSTEM, "Sai tên")
+    with app.test_request_context():
+        html = render_template("receipts/_donor_download.html", receipt=db.session.get(Receipt, old.id))
+    assert f"<strong>{new.number}</strong>" in html and f"Thay thế giấy chứng nhận số {old.number}" in html
+    assert receipts.receipt_by_download_token(html.split('href="/receipts/download/')[1].split('"')[0]).id == new.id
