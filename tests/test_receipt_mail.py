@@ -215,3 +215,17 @@ def test_staff_resend_and_reissue_mail_again(mail_config, smtp_server, client, l
         ("ke.toan@example.org", f"Giấy chứng nhận ủng hộ số {receipt.number}"),
         ("an@example.com", f"Giấy chứng nhận ủng hộ số {new.number}"),
     ]
+
+
+def test_a_claimed_message_is_not_sent_twice(mail_config, smtp_server, monkeypatch, app):
+    monkeypatch.setitem(app.config, "MAIL_SEND_AFTER_COMMIT", "off")
+    factories.donation(factories.donor(email="an@example.com"))
+    [message] = outbox()
+    assert receipt_mail._claim(message.id, utcnow())  # another sender is busy with it
+    assert receipt_mail.deliver().attempted == 0
+    assert receipt_mail.deliver([message.id]).attempted == 0
+    assert smtp_server.messages == []
+    # A claim left by a crashed sender expires.
+    assert receipt_mail.deliver(now=utcnow() + receipt_mail.CLAIM_FOR + timedelta(seconds=1)).sent == 1
+    assert len(smtp_server.messages) == 1
+    assert receipt_mail.deliver(now=utcnow() + timedelta(days=1)).attempted == 0
