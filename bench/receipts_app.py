@@ -148,7 +148,7 @@ def main() -> None:
             def singles():
                 db.session.expire_all()
                 for receipt_id in ids:
-                    receipt_documents.receipt_pdf(db.session.get(Receipt, receipt_id))
+                    receipt_documents.receipt_pdf(receipt_documents.load_receipt(receipt_id))
                 db.session.rollback()
 
             seconds = best_of(args.rounds, singles)

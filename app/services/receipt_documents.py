@@ -126,6 +126,16 @@ def receipt_data(receipt: Receipt, *, amount: int | None = None) -> ReceiptData:
     )
 
 
+def load_receipt(receipt_id: int) -> Receipt | None:
+    """A receipt with everything its document shows, in one query."""
+    return db.session.scalars(
+        sa.select(Receipt).where(Receipt.id == receipt_id)
+        .options(joinedload(Receipt.donation).joinedload(Donation.donor),
+                 joinedload(Receipt.donation).joinedload(Donation.programme),
+                 joinedload(Receipt.donation).joinedload(Donation.appeal),
+                 joinedload(Receipt.replaces))).unique().one_or_none()
+
+
 def receipt_pdf(receipt: Receipt) -> bytes:
     return renderer_for().render_receipt(receipt_data(receipt))
 

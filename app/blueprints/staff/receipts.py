@@ -76,7 +76,7 @@ def _detail(receipt: Receipt, status: int = 200, **forms):
 @bp.get("/receipts/<int:receipt_id>/pdf")
 @roles_required(*MANAGERS)
 def receipt_pdf(receipt_id: int):
-    receipt = _receipt_or_404(receipt_id)
+    receipt = receipt_documents.load_receipt(receipt_id) or abort(404)
     return pdf_response(receipt_documents.receipt_pdf(receipt),
                         receipt_documents.receipt_filename(receipt),
                         attachment=request.args.get("download") == "1")
