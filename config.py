@@ -53,6 +53,21 @@ class Config:
     ITEMS_PER_PAGE = 25
     # Demo data and the built-in demo checkout are allowed outside production only.
     DEMO_MODE_ALLOWED = True
+    # Receipt e-mail (SMTP through smtplib). With no MAIL_SERVER, mails are written as .eml
+    # files to MAIL_FOLDER instead, so `make run` shows them. MAIL_SEND_AFTER_COMMIT:
+    # "thread" sends a new receipt's mail in a background thread after the commit, "inline"
+    # sends it in the same request/command right after the commit, "off" leaves it to
+    # `flask --app wsgi receipts send-pending` (cron). Failures stay queued either way.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT") or 587)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_USE_TLS = env_bool("MAIL_USE_TLS", True)
+    MAIL_FROM = os.environ.get("MAIL_FROM") or "Quỹ Bảo trợ trẻ em Hải Phòng <no-reply@localhost>"
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT") or 5)
+    MAIL_FOLDER = os.environ.get("MAIL_FOLDER") or str(INSTANCE_DIR / "mail")
+    MAIL_SEND_AFTER_COMMIT = os.environ.get("MAIL_SEND_AFTER_COMMIT") or "thread"
+    MAIL_MAX_ATTEMPTS = 8
 
 
 class DevelopmentConfig(Config):
@@ -70,6 +85,9 @@ class TestingConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing for tests only
     PUBLIC_BASE_URL = "http://localhost"
     SERVER_NAME = None
+    # Receipt mails stay in the outbox unless a test sends them (tests/test_receipt_mail.py).
+    MAIL_SEND_AFTER_COMMIT = "off"
+    MAIL_SERVER = None
 
 
 class ProductionConfig(Config):

@@ -25,3 +25,4 @@ def healthz():
         database = "unreachable"
     status = 200 if database == "ok" else 503
     return jsonify(status="ok" if status == 200 else "degraded", database=database), status
+from app.blueprints import receipts_public  # noqa: E402,F401  (receipt verification and download routes)

@@ -10,6 +10,7 @@ from app.models.donation import (
 )
 from app.models.donor import AdminUnit, Donor, DonorKind
 from app.models.fund import Appeal, AppealStatus, FundSettings, Programme
+from app.models.mail import OutboxMessage, OutboxStatus
 from app.models.receipt import Receipt, ReceiptSequence
 from app.models.user import LoginAttempt, Role, User
 
@@ -18,4 +19,5 @@ __all__ = [
     "COUNTED_STATUSES", "Channel", "Donation", "DonationStatus", "Donor", "DonorKind",
     "FundSettings", "LoginAttempt", "Programme", "Receipt", "ReceiptSequence", "Role",
     "User", "UTCDateTime", "utcnow",
+    "OutboxMessage", "OutboxStatus",
 ]

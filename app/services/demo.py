@@ -215,7 +215,7 @@ def seed_demo() -> bool:
         db.session.flush()
         if spec["status"] == "confirmed":
             donation_service.confirm_in_tx(donation, actor, issue_receipt=False, confirmed_at=spec["when"])
-            allocate_receipt(donation, actor, issued_at=spec["when"] + timedelta(hours=2))
+            allocate_receipt(donation, actor, issued_at=spec["when"] + timedelta(hours=2), notify=False)
         elif spec["status"] == "failed":
             donation.status = DonationStatus.FAILED.value
         if spec["reverse_reason"]:

@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app.errors import Conflict
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
-from app.models import COUNTED_STATUSES, Donation, Receipt, ReceiptSequence
-from app.services import audit
+from app.models import COUNTED_STATUSES, Donation, DonationStatus, Receipt, ReceiptSequence
+from app.services import audit, receipt_mail
 from app.services.audit import Actor
 from app.services.setup import get_settings
 from app.timeutil import local_year, utcnow
@@ -28,16 +28,7 @@ def format_receipt_number(pattern: str, year: int, sequence: int) -> str:
 
 
 def next_sequence(year: int) -> int:
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(
-        insert(ReceiptSequence).values(year=year, last_number=0).on_conflict_do_nothing()
-    )
-    return db.session.execute(
-        sa.update(ReceiptSequence)
-        .where(ReceiptSequence.year == year)
-        .values(last_number=ReceiptSequence.last_number + 1)
-        .returning(ReceiptSequence.last_number)
-    ).scalar_one()
+    return next_sequence_block(year, 1)
 
 
 def valid_receipt_for(donation_id: int) -> Receipt | None:
@@ -52,10 +43,13 @@ def allocate_receipt(
     *,
     issued_at: datetime | None = None,
     replaces: Receipt | None = None,
+    notify: bool = True,
 ) -> Receipt:
     """Give a counted, non-reversal donation its receipt, in the caller's transaction.
 
-    Idempotent: returns the donation's valid receipt if it already has one.
+    Idempotent: returns the donation's valid receipt if it already has one. Unless
+    `notify=False` (demo data, imports of old gifts), the receipt's e-mail to the donor is
+    queued in the same transaction and sent after the commit (app/services/receipt_mail.py).
     """
     if donation.is_reversal or donation.status not in COUNTED_STATUSES:
         raise Conflict("Chỉ khoản ủng hộ đã xác nhận mới được cấp giấy chứng nhận.")
@@ -79,6 +73,8 @@ def allocate_receipt(
     audit.record(actor, "receipt.issue", receipt,
                  after={"number": receipt.number, "donation_id": donation.id,
                         "replaces": replaces.number if replaces else None})
+    if notify:
+        receipt_mail.queue_receipt_mail(receipt, created_by=actor.label)
     return receipt
 
 
@@ -105,3 +101,132 @@ def next_sequence_block(year: int, count: int) -> int:
         .values(last_number=ReceiptSequence.last_number + count)
         .returning(ReceiptSequence.last_number)
     ).scalar_one()
+# --------------------------------------------------------------------------- staff actions
+
+def _load(receipt_id: int) -> Receipt:
+    receipt = db.session.get(Receipt, receipt_id)
+    if receipt is None:
+        raise NotFound("Không tìm thấy giấy chứng nhận.")
+    return receipt
+
+
+def void_receipt(receipt_id: int, actor: Actor, reason: str) -> Receipt:
+    """Void a receipt (it keeps its number and shows "ĐÃ HỦY"), audited, committed."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("Vui lòng nhập lý do hủy giấy chứng nhận.", field="reason")
+    if len(reason) > 500:
+        raise ValidationFailed("Lý do tối đa 500 ký tự.", field="reason")
+    from app.services.donations import lock_donation
+
+    receipt = _load(receipt_id)
+    lock_donation(receipt.donation_id)
+    db.session.refresh(receipt)
+    if receipt.voided_at is not None:
+        raise Conflict(f"Giấy chứng nhận {receipt.number} đã bị hủy trước đó.")
+    void_receipt_in_tx(receipt, actor, reason)
+    db.session.commit()
+    return receipt
+
+
+def reissue_receipt(receipt_id: int, actor: Actor, reason: str | None = None) -> Receipt:
+    """Issue a new receipt, with a new number, that replaces `receipt_id`.
+
+    A still-valid receipt is voided first (reason: `reason` or "Cấp lại"). The donation
+    must still count and must not already have another valid receipt. Audited, committed;
+    the new receipt's e-mail is queued like any issue.
+    """
+    from app.services.donations import lock_donation
+
+    receipt = _load(receipt_id)
+    donation = lock_donation(receipt.donation_id)
+    db.session.refresh(receipt)
+    if receipt.replaced_by is not None:
+        raise Conflict(f"Giấy chứng nhận {receipt.number} đã được cấp lại bằng số "
+                       f"{receipt.replaced_by.number}.")
+    current = valid_receipt_for(donation.id)
+    if current is not None and current.id != receipt.id:
+        raise Conflict(f"Khoản ủng hộ này đang có giấy chứng nhận hợp lệ số {current.number}.")
+    if donation.is_reversal or donation.status not in COUNTED_STATUSES or \
+            donation.status == DonationStatus.REVERSED.value:
+        raise Conflict("Khoản ủng hộ đã bị đảo toàn bộ hoặc chưa được xác nhận; không thể cấp lại.")
+    if receipt.voided_at is None:
+        void_receipt_in_tx(receipt, actor, (reason or "").strip() or "Cấp lại giấy chứng nhận")
+    replacement = allocate_receipt(donation, actor, replaces=receipt)
+    db.session.commit()
+    return replacement
+
+
+def resend_receipt(receipt_id: int, actor: Actor, to: str | None = None):
+    """Queue the receipt's e-mail again (to the donor's address unless `to` is given)."""
+    receipt = _load(receipt_id)
+    if receipt.voided_at is not None:
+        raise Conflict("Không gửi lại giấy chứng nhận đã hủy.")
+    message = receipt_mail.queue_receipt_mail(receipt, to=to, created_by=actor.label)
+    if message is None:
+        raise ValidationFailed("Nhà hảo tâm chưa có địa chỉ email.", field="to")
+    audit.record(actor, "receipt.resend", receipt,
+                 after={"number": receipt.number, "to": message.to_address})
+    db.session.commit()
+    return message
+
+
+# --------------------------------------------------------------------------- lookups
+
+def receipt_by_token(token: str) -> Receipt | None:
+    """The receipt a verification token belongs to (tokens are 32 random URL-safe chars)."""
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalars(sa.select(Receipt).where(Receipt.verification_token == token)).first()
+
+
+_DOWNLOAD_SALT = "receipt-download"
+
+
+def download_token(receipt: Receipt) -> str:
+    """A signed, unguessable token for the donor's PDF download link.
+
+    Separate from the verification token printed in the QR code: anyone holding a paper
+    receipt may verify it, but only the donor (return page, e-mail) gets the PDF, which
+    carries their address and MST.
+    """
+    from flask import current_app
+    from itsdangerous import URLSafeSerializer
+
+    return URLSafeSerializer(current_app.secret_key, salt=_DOWNLOAD_SALT).dumps(
+        [receipt.id, receipt.verification_token[:8]])
+
+
+def receipt_by_download_token(token: str) -> Receipt | None:
+    from flask import current_app
+    from itsdangerous import BadSignature, URLSafeSerializer
+
+    try:
+        receipt_id, check = URLSafeSerializer(current_app.secret_key, salt=_DOWNLOAD_SALT).loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    receipt = db.session.get(Receipt, receipt_id) if isinstance(receipt_id, int) else None
+    if receipt is None or receipt.verification_token[:8] != check:
+        return None
+    return receipt
+
+
+def search_receipts(q: str | None = None, year: int | None = None, state: str | None = None):
+    """A select of receipts for the staff list, newest first: `q` matches the number or the
+    donor (name, MST, phone, email; accents optional), `state` is "valid" or "void"."""
+    from app.models import Donor
+    from app.text import fold
+
+    query = (sa.select(Receipt).join(Receipt.donation).join(Donation.donor)
+             .order_by(Receipt.issued_at.desc(), Receipt.id.desc()))
+    if q and q.strip():
+        term = q.strip()
+        query = query.where(sa.or_(Receipt.number.icontains(term, autoescape=True),
+                                   Donor.search_text.contains(fold(term), autoescape=True)))
+    if year:
+        query = query.where(Receipt.year == year)
+    if state == "valid":
+        query = query.where(Receipt.voided_at.is_(None))
+    elif state == "void":
+        query = query.where(Receipt.voided_at.is_not(None))
+    return query

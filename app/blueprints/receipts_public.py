@@ -1,0 +1,62 @@
+"""Public receipt pages: verification by the token in the QR code, and the donor's download.
+
+Nothing here lists receipts: each page needs a token that only the receipt's holder has.
+Verification shows no address, MST or e-mail, and masks an anonymous donor's name.
+"""
+from __future__ import annotations
+
+from flask import Response, render_template, url_for
+
+from app.blueprints.public import bp
+from app.extensions import limiter
+from app.models import Receipt
+from app.services import receipt_documents, receipts
+
+NOT_FOUND = ("Không tìm thấy giấy chứng nhận này. Vui lòng kiểm tra lại đường dẫn "
+             "hoặc mã QR trên giấy chứng nhận.")
+
+
+def _not_found():
+    return render_template("errors/error.html", code=404, message=NOT_FOUND), 404
+
+
+@bp.app_template_global("receipt_download_url")
+def receipt_download_url(receipt: Receipt, external: bool = False) -> str:
+    """The donor's signed PDF link, for templates (the donation return page, e-mails)."""
+    path = url_for("public.receipt_download", token=receipts.download_token(receipt))
+    return receipt_documents.public_url(path) if external else path
+
+
+@bp.get("/receipts/verify/<token>")
+@limiter.limit("60 per minute")
+def receipt_verify(token: str):
+    receipt = receipts.receipt_by_token(token)
+    if receipt is None:
+        return _not_found()
+    donation = receipt.donation
+    amount = donation.amount if receipt.is_void else receipt_documents.net_amount(donation)
+    response = Response(render_template(
+        "receipts/verify.html", receipt=receipt, amount=amount,
+        donor_name=donation.donor.public_name))
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/receipts/download/<token>")
+@limiter.limit("30 per minute")
+def receipt_download(token: str):
+    receipt = receipts.receipt_by_download_token(token)
+    if receipt is None:
+        return _not_found()
+    return pdf_response(receipt_documents.receipt_pdf(receipt),
+                        receipt_documents.receipt_filename(receipt))
+
+
+def pdf_response(pdf: bytes, filename: str, *, attachment: bool = False) -> Response:
+    response = Response(pdf, mimetype="application/pdf")
+    disposition = "attachment" if attachment else "inline"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response

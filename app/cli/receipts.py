@@ -1,0 +1,54 @@
+"""`flask --app wsgi receipts …`: annual statements and the receipt mail queue."""
+from __future__ import annotations
+
+import time
+
+import click
+from flask.cli import AppGroup
+
+from app.errors import DomainError
+from app.services import receipt_documents, receipt_mail
+
+receipts = AppGroup("receipts", help="Receipts: annual statements, sending queued e-mails.")
+
+
+@receipts.command("annual")
+@click.option("--year", type=int, required=True, help="Vietnam calendar year, e.g. 2024.")
+@click.option("--output", "output", type=click.Path(file_okay=False), required=True,
+              help="Folder for the PDFs (created if missing).")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Write at most this many new files, then stop (run again to continue).")
+@click.option("--quiet", is_flag=True, help="No line per donor, only the summary.")
+def annual(year: int, output: str, limit: int | None, quiet: bool):
+    """One PDF statement per donor with every confirmed donation of YEAR.
+
+    Resumable: finished files are kept and skipped, so an interrupted run continues where
+    it stopped.
+    """
+    started = time.perf_counter()
+
+    def progress(done: int, total: int, name: str, what: str) -> None:
+        if not quiet:
+            label = "đã có, bỏ qua" if what == "skipped" else "đã ghi"
+            click.echo(f"[{done}/{total}] {name} {label}")
+
+    try:
+        result = receipt_documents.write_annual_statements(year, output, limit=limit, progress=progress)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    elapsed = time.perf_counter() - started
+    rate = f", {result.written / elapsed:.0f} tệp/giây" if result.written and elapsed > 0 else ""
+    click.echo(f"Năm {year}: {result.total} nhà hảo tâm; ghi mới {result.written}, "
+               f"bỏ qua {result.skipped} tệp đã có ({elapsed:.2f} giây{rate}).")
+    if result.stopped_early:
+        click.echo("Dừng theo --limit; chạy lại lệnh để tiếp tục.")
+
+
+@receipts.command("send-pending")
+@click.option("--limit", type=click.IntRange(min=1), default=200, help="At most this many mails.")
+def send_pending(limit: int):
+    """Send receipt e-mails that are due (new ones and retries). Run it from cron."""
+    result = receipt_mail.deliver(limit=limit)
+    click.echo(f"Đã gửi {result.sent} thư, lỗi {result.failed}, hủy {result.cancelled}.")
+    if result.failed:
+        raise SystemExit(1)

@@ -1,0 +1,257 @@
+"""Receipt e-mails through a transactional outbox.
+
+`queue_receipt_mail` adds an `OutboxMessage` in the caller's transaction (the one that
+issues the receipt), so the mail is committed with the receipt or not at all. After the
+commit, the messages queued in it are sent (`MAIL_SEND_AFTER_COMMIT`: in a background
+thread, inline, or not at all). Sending never runs inside a database transaction and
+uses a short SMTP timeout; a failure leaves the message pending with the attempt count,
+the error and the time of the next try, and `flask --app wsgi receipts send-pending`
+(cron) retries what is due. After MAIL_MAX_ATTEMPTS failures a message is marked failed;
+staff see failed and retrying messages at /staff/receipts/mail and can retry them.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.errors import Conflict, NotFound
+from app.extensions import db
+from app.models import OutboxMessage, OutboxStatus, Receipt
+from app.services import audit, mailer
+from app.services.audit import Actor
+from app.timeutil import utcnow
+from app.vnd import format_vnd
+
+LOG = logging.getLogger(__name__)
+KIND_RECEIPT = "receipt"
+_SESSION_KEY = "outbox_ids_to_send"
+CLAIM_FOR = timedelta(minutes=10)  # longer than any send; a crashed sender's claim expires
+RETRY_BASE = timedelta(minutes=5)
+
+
+# --------------------------------------------------------------------------- queueing
+
+def receipt_mail_text(receipt: Receipt) -> tuple[str, str]:
+    from app.services.receipt_documents import net_amount, verify_url
+    from app.services.setup import get_settings
+
+    settings = get_settings()
+    donation = receipt.donation
+    subject = f"Giấy chứng nhận ủng hộ số {receipt.number} — {settings.fund_name}"
+    contact = " · ".join(part for part in (settings.address, settings.phone, settings.email) if part)
+    body = (
+        f"Kính gửi {donation.donor.name},\n\n"
+        f"{settings.fund_name} trân trọng cảm ơn Quý vị đã ủng hộ "
+        f"{format_vnd(net_amount(donation))} vì trẻ em có hoàn cảnh đặc biệt.\n\n"
+        f"Đính kèm thư này là Giấy chứng nhận ủng hộ số {receipt.number} (tệp PDF).\n"
+        f"Quý vị có thể kiểm tra giấy chứng nhận tại:\n{verify_url(receipt)}\n\n"
+        f"Trân trọng,\n{settings.operator_name}\n{contact}\n"
+    )
+    return subject, body
+
+
+def queue_receipt_mail(receipt: Receipt, *, to: str | None = None,
+                       created_by: str | None = None) -> OutboxMessage | None:
+    """Queue the receipt's mail in the current transaction; None when there is no address."""
+    to = (to or receipt.donation.donor.email or "").strip()
+    if not to:
+        return None
+    subject, body = receipt_mail_text(receipt)
+    message = OutboxMessage(kind=KIND_RECEIPT, receipt=receipt, to_address=to, subject=subject,
+                            body=body, status=OutboxStatus.PENDING.value, next_attempt_at=utcnow(),
+                            created_by=created_by)
+    db.session.add(message)
+    db.session.flush()
+    _send_after_commit(message.id)
+    return message
+
+
+def _send_after_commit(message_id: int) -> None:
+    db.session().info.setdefault(_SESSION_KEY, []).append(message_id)
+
+
+@event.listens_for(Session, "after_commit")
+def _on_commit(session: Session) -> None:
+    ids = session.info.pop(_SESSION_KEY, None)
+    if ids:
+        dispatch(ids)
+
+
+@event.listens_for(Session, "after_rollback")
+def _on_rollback(session: Session) -> None:
+    session.info.pop(_SESSION_KEY, None)  # those rows are gone with the transaction
+
+
+def dispatch(ids: list[int]) -> None:
+    """Send just-committed messages as MAIL_SEND_AFTER_COMMIT says. Never raises: the
+    receipt is committed already, and whatever is not sent now stays queued."""
+    try:
+        app = current_app._get_current_object()
+    except RuntimeError:
+        return
+    mode = app.config.get("MAIL_SEND_AFTER_COMMIT", "thread")
+    if mode == "off":
+        return
+    if mode == "inline":
+        _deliver_in_own_context(app, ids)
+    else:
+        threading.Thread(target=_deliver_in_own_context, args=(app, ids), daemon=True,
+                         name="receipt-mail").start()
+
+
+def _deliver_in_own_context(app, ids: list[int]) -> None:
+    # A context of its own means a session of its own (Flask-SQLAlchemy scopes sessions
+    # by app context), separate from the one that is just finishing its commit.
+    try:
+        with app.app_context():
+            deliver(ids)
+    except Exception:  # noqa: BLE001 - the outbox row keeps the mail; cron retries
+        LOG.exception("sending receipt mail %s after commit failed", ids)
+
+
+# --------------------------------------------------------------------------- sending
+
+@dataclass
+class DeliveryResult:
+    sent: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+    @property
+    def attempted(self) -> int:
+        return self.sent + self.failed + self.cancelled
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """5 min, 10, 20, 40 … after the 1st, 2nd, 3rd … failure."""
+    return RETRY_BASE * (2 ** max(attempts - 1, 0))
+
+
+def due_ids(now: datetime | None = None, limit: int = 200) -> list[int]:
+    now = now or utcnow()
+    return list(db.session.scalars(
+        sa.select(OutboxMessage.id)
+        .where(OutboxMessage.status == OutboxStatus.PENDING.value,
+               OutboxMessage.next_attempt_at <= now,
+               sa.or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now))
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)))
+
+
+def _claim(message_id: int, now: datetime) -> bool:
+    """Take a message for sending; False if it is sent, failed or another sender has it."""
+    claimed = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == message_id,
+               OutboxMessage.status == OutboxStatus.PENDING.value,
+               sa.or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now))
+        .values(locked_until=now + CLAIM_FOR)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    db.session.commit()
+    return claimed
+
+
+def _build(message: OutboxMessage, settings: mailer.MailSettings):
+    from app.services.receipt_documents import receipt_filename, receipt_pdf
+
+    attachments = []
+    if message.receipt is not None:
+        attachments.append((receipt_filename(message.receipt), receipt_pdf(message.receipt),
+                            "application/pdf"))
+    return mailer.build_message(settings, to=message.to_address, subject=message.subject,
+                                body=message.body, attachments=attachments)
+
+
+def deliver(ids: list[int] | None = None, *, now: datetime | None = None,
+            limit: int = 200) -> DeliveryResult:
+    """Send the given messages, or every message that is due. Each is claimed, built (the
+    PDF rendered) and then sent with no database transaction open, and its outcome
+    committed on its own: one bad address or an SMTP outage never blocks the others."""
+    settings = mailer.MailSettings.from_config(current_app.config)
+    max_attempts = int(current_app.config.get("MAIL_MAX_ATTEMPTS", 8))
+    result = DeliveryResult()
+    db.session.commit()  # start clean: nothing of ours is left open while we send
+    for message_id in (ids if ids is not None else due_ids(now, limit)):
+        started = now or utcnow()
+        if not _claim(message_id, started):
+            continue
+        message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+        error: str | None = None
+        if message.receipt is not None and message.receipt.is_void:
+            message.status = OutboxStatus.CANCELLED.value
+            message.last_error = "Giấy chứng nhận đã bị hủy trước khi thư được gửi."
+            message.locked_until = None
+            db.session.commit()
+            result.cancelled += 1
+            continue
+        try:
+            email = _build(message, settings)
+        except Exception as exc:  # noqa: BLE001 - kept on the row, retried later
+            LOG.exception("building mail %s failed", message_id)
+            email, error = None, f"Không tạo được thư: {type(exc).__name__}: {exc}"[:1000]
+        db.session.commit()  # release the database before talking to the SMTP server
+        if email is not None:
+            try:
+                mailer.send(settings, email)
+            except mailer.MailError as exc:
+                error = str(exc)
+        message = db.session.get(OutboxMessage, message_id)
+        message.attempts += 1
+        message.locked_until = None
+        if error is None:
+            message.status = OutboxStatus.SENT.value
+            message.sent_at = utcnow()
+            message.last_error = None
+            result.sent += 1
+        else:
+            LOG.warning("mail %s to %s failed (attempt %s): %s", message_id,
+                        message.to_address, message.attempts, error)
+            message.last_error = error
+            message.next_attempt_at = started + retry_delay(message.attempts)
+            if message.attempts >= max_attempts:
+                message.status = OutboxStatus.FAILED.value
+            result.failed += 1
+        db.session.commit()
+    return result
+
+
+# --------------------------------------------------------------------------- staff
+
+def retry_message(message_id: int, actor: Actor) -> OutboxMessage:
+    """Staff's "send again": back in the queue, due now, sent right after the commit."""
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:
+        raise NotFound("Không tìm thấy thư.")
+    if message.status in (OutboxStatus.SENT.value, OutboxStatus.CANCELLED.value):
+        raise Conflict("Thư này không còn chờ gửi; hãy dùng “Gửi lại email” ở giấy chứng nhận.")
+    before = {"status": message.status, "attempts": message.attempts}
+    message.status = OutboxStatus.PENDING.value
+    message.next_attempt_at = utcnow()
+    message.locked_until = None
+    audit.record(actor, "mail.retry", message, before=before,
+                 after={"status": message.status, "to": message.to_address})
+    _send_after_commit(message.id)
+    db.session.commit()
+    return message
+
+
+def problem_messages(limit: int = 200) -> list[OutboxMessage]:
+    """Messages staff should look at: failed, or pending after at least one failure."""
+    return list(db.session.scalars(
+        sa.select(OutboxMessage)
+        .where(sa.or_(OutboxMessage.status == OutboxStatus.FAILED.value,
+                      sa.and_(OutboxMessage.status == OutboxStatus.PENDING.value,
+                              OutboxMessage.attempts > 0)))
+        .order_by(OutboxMessage.created_at.desc()).limit(limit)))
+
+
+def outbox_counts() -> dict[str, int]:
+    return {status: count for status, count in db.session.execute(
+        sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status))}
