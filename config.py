@@ -53,6 +53,22 @@ class Config:
     ITEMS_PER_PAGE = 25
     # Demo data and the built-in demo checkout are allowed outside production only.
     DEMO_MODE_ALLOWED = True
+    # Online giving (Stripe Checkout). Without STRIPE_SECRET_KEY the app runs its own demo
+    # checkout (never in production). STRIPE_API_BASE points the library at a
+    # Stripe-compatible server (the test stub); unset means api.stripe.com.
+    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY") or None
+    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET") or None
+    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or None
+    # Signs demo-mode events when STRIPE_WEBHOOK_SECRET is unset; refused in production.
+    STRIPE_DEMO_WEBHOOK_SECRET = "whsec_demo_only_not_a_secret"
+    # Checkout Sessions expire after this many minutes (Stripe allows 30 to 1440).
+    STRIPE_CHECKOUT_EXPIRES_MINUTES = int(os.environ.get("STRIPE_CHECKOUT_EXPIRES_MINUTES", "60"))
+    # Webhook bodies larger than this are refused with 413 before any parsing.
+    STRIPE_WEBHOOK_MAX_BYTES = int(os.environ.get("STRIPE_WEBHOOK_MAX_BYTES", str(256 * 1024)))
+    # Donation form limits, whole đồng. Larger gifts go by bank transfer.
+    DONATION_MIN_AMOUNT = int(os.environ.get("DONATION_MIN_AMOUNT", "10000"))
+    DONATION_CARD_MAX_AMOUNT = int(os.environ.get("DONATION_CARD_MAX_AMOUNT", "50000000"))
+    DONATE_RATE_LIMIT = os.environ.get("DONATE_RATE_LIMIT", "10 per minute;60 per hour")
 
 
 class DevelopmentConfig(Config):
@@ -70,6 +86,11 @@ class TestingConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing for tests only
     PUBLIC_BASE_URL = "http://localhost"
     SERVER_NAME = None
+    # Never let a developer's environment send the suite to a real Stripe account; tests
+    # that need Stripe point these at tests/stripe_stub.py.
+    STRIPE_SECRET_KEY = None
+    STRIPE_WEBHOOK_SECRET = None
+    STRIPE_API_BASE = None
 
 
 class ProductionConfig(Config):
@@ -78,6 +99,7 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
     DEMO_MODE_ALLOWED = False
+    STRIPE_DEMO_WEBHOOK_SECRET = None
 
 
 CONFIGS = {

@@ -8,3 +8,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(users.users)
     app.cli.add_command(data.init_data)
     app.cli.add_command(data.seed_demo)
+    from app.cli.stripe import stripe_cli
+
+    app.cli.add_command(stripe_cli)
