@@ -61,6 +61,10 @@ class Config:
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or None
     # Signs demo-mode events when STRIPE_WEBHOOK_SECRET is unset; refused in production.
     STRIPE_DEMO_WEBHOOK_SECRET = "whsec_demo_only_not_a_secret"
+    # Base of Checkout's success/cancel addresses: PUBLIC_BASE_URL when it is set in the
+    # environment (behind an HTTPS proxy the request may look like plain http), otherwise
+    # the address the donor used.
+    CHECKOUT_RETURN_BASE_URL = (os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/") or None
     # Checkout Sessions expire after this many minutes (Stripe allows 30 to 1440).
     STRIPE_CHECKOUT_EXPIRES_MINUTES = int(os.environ.get("STRIPE_CHECKOUT_EXPIRES_MINUTES", "60"))
     # Webhook bodies larger than this are refused with 413 before any parsing.
@@ -91,6 +95,7 @@ class TestingConfig(Config):
     STRIPE_SECRET_KEY = None
     STRIPE_WEBHOOK_SECRET = None
     STRIPE_API_BASE = None
+    CHECKOUT_RETURN_BASE_URL = None
 
 
 class ProductionConfig(Config):

@@ -19,8 +19,15 @@ bp = Blueprint("giving", __name__)
 
 def current_gateway():
     """The configured gateway (Stripe, the demo checkout, or None when giving is off)."""
-    return gateway_for(current_app.config, url_for("giving.demo_checkout", session_id="SID", _external=True)
+    return gateway_for(current_app.config, url_for("giving.demo_checkout", session_id="SID")
                        .replace("SID", "{session_id}"))
+
+
+def _absolute(endpoint: str, **values) -> str:
+    base = current_app.config.get("CHECKOUT_RETURN_BASE_URL")
+    if base:
+        return base + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
 
 
 def _cancel_serializer() -> URLSafeSerializer:
@@ -76,8 +83,8 @@ def donate():
         try:
             _donation, url = online_giving.start_checkout(
                 req, gateway,
-                success_url=url_for("giving.donation_return", _external=True) + "?session_id={CHECKOUT_SESSION_ID}",
-                cancel_url_for=lambda d: url_for("giving.donation_cancelled", t=serializer.dumps(d.id), _external=True),
+                success_url=_absolute("giving.donation_return") + "?session_id={CHECKOUT_SESSION_ID}",
+                cancel_url_for=lambda d: _absolute("giving.donation_cancelled", t=serializer.dumps(d.id)),
                 minimum=config["DONATION_MIN_AMOUNT"], maximum=config["DONATION_CARD_MAX_AMOUNT"],
                 expires_in_minutes=config["STRIPE_CHECKOUT_EXPIRES_MINUTES"],
                 actor=Actor(user_id=None, label="online-form", ip=request.remote_addr))
