@@ -68,6 +68,26 @@ class Config:
     MAIL_FOLDER = os.environ.get("MAIL_FOLDER") or str(INSTANCE_DIR / "mail")
     MAIL_SEND_AFTER_COMMIT = os.environ.get("MAIL_SEND_AFTER_COMMIT") or "thread"
     MAIL_MAX_ATTEMPTS = 8
+    # Online giving (Stripe Checkout). Without STRIPE_SECRET_KEY the app runs its own demo
+    # checkout (never in production). STRIPE_API_BASE points the library at a
+    # Stripe-compatible server (the test stub); unset means api.stripe.com.
+    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY") or None
+    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET") or None
+    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or None
+    # Signs demo-mode events when STRIPE_WEBHOOK_SECRET is unset; refused in production.
+    STRIPE_DEMO_WEBHOOK_SECRET = "whsec_demo_only_not_a_secret"
+    # Base of Checkout's success/cancel addresses: PUBLIC_BASE_URL when it is set in the
+    # environment (behind an HTTPS proxy the request may look like plain http), otherwise
+    # the address the donor used.
+    CHECKOUT_RETURN_BASE_URL = (os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/") or None
+    # Checkout Sessions expire after this many minutes (Stripe allows 30 to 1440).
+    STRIPE_CHECKOUT_EXPIRES_MINUTES = int(os.environ.get("STRIPE_CHECKOUT_EXPIRES_MINUTES", "60"))
+    # Webhook bodies larger than this are refused with 413 before any parsing.
+    STRIPE_WEBHOOK_MAX_BYTES = int(os.environ.get("STRIPE_WEBHOOK_MAX_BYTES", str(256 * 1024)))
+    # Donation form limits, whole đồng. Larger gifts go by bank transfer.
+    DONATION_MIN_AMOUNT = int(os.environ.get("DONATION_MIN_AMOUNT", "10000"))
+    DONATION_CARD_MAX_AMOUNT = int(os.environ.get("DONATION_CARD_MAX_AMOUNT", "50000000"))
+    DONATE_RATE_LIMIT = os.environ.get("DONATE_RATE_LIMIT", "10 per minute;60 per hour")
 
 
 class DevelopmentConfig(Config):
@@ -88,6 +108,12 @@ class TestingConfig(Config):
     # Receipt mails stay in the outbox unless a test sends them (tests/test_receipt_mail.py).
     MAIL_SEND_AFTER_COMMIT = "off"
     MAIL_SERVER = None
+    # Never let a developer's environment send the suite to a real Stripe account; tests
+    # that need Stripe point these at tests/stripe_stub.py.
+    STRIPE_SECRET_KEY = None
+    STRIPE_WEBHOOK_SECRET = None
+    STRIPE_API_BASE = None
+    CHECKOUT_RETURN_BASE_URL = None
 
 
 class ProductionConfig(Config):
@@ -96,6 +122,7 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
     DEMO_MODE_ALLOWED = False
+    STRIPE_DEMO_WEBHOOK_SECRET = None
 
 
 CONFIGS = {

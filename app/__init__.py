@@ -73,6 +73,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp)
 
+    from app.blueprints.giving import bp as giving_bp
+    from app.blueprints.payments import bp as payments_bp
+
+    app.register_blueprint(giving_bp)
+    app.register_blueprint(payments_bp)
+    csrf.exempt(payments_bp)  # provider callbacks are verified by signature instead
+
 
 def wants_json() -> bool:
     return request.path.startswith(("/api/", "/payments/")) or (

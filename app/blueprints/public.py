@@ -11,7 +11,11 @@ bp = Blueprint("public", __name__)
 
 @bp.get("/")
 def home():
-    return render_template("public/home.html")
+    from app.services import public_site
+
+    return render_template("public/home.html", theme=public_site.CAMPAIGN_THEME,
+                           slogans=public_site.CAMPAIGN_SLOGANS,
+                           appeals=public_site.progress(public_site.public_appeals()))
 
 
 @bp.get("/healthz")

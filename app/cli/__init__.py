@@ -12,3 +12,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(data.seed_demo)
     app.cli.add_command(donation_commands.donations)
     app.cli.add_command(receipts.receipts)
+    from app.cli.stripe import stripe_cli
+
+    app.cli.add_command(stripe_cli)

@@ -11,13 +11,14 @@ from app.models.donation import (
 from app.models.donor import AdminUnit, Donor, DonorKind
 from app.models.fund import Appeal, AppealStatus, FundSettings, Programme
 from app.models.mail import OutboxMessage, OutboxStatus
+from app.models.payment import PaymentEvent
 from app.models.receipt import Receipt, ReceiptSequence
 from app.models.user import LoginAttempt, Role, User
 
 __all__ = [
     "AdminUnit", "Appeal", "AppealStatus", "AuditEntry", "Base", "CHANNEL_LABELS",
     "COUNTED_STATUSES", "Channel", "Donation", "DonationStatus", "Donor", "DonorKind",
-    "FundSettings", "LoginAttempt", "Programme", "Receipt", "ReceiptSequence", "Role",
+    "FundSettings", "LoginAttempt", "PaymentEvent", "Programme", "Receipt", "ReceiptSequence", "Role",
     "User", "UTCDateTime", "utcnow",
     "OutboxMessage", "OutboxStatus",
 ]

@@ -21,3 +21,4 @@ def require_login():
 from app.blueprints.staff import admin, dashboard  # noqa: E402,F401  (route modules)
 from app.blueprints.staff import appeals, audit_log, donations, donors, imports  # noqa: E402,F401  (issue 3)
 from app.blueprints.staff import receipts  # noqa: E402,F401  (issue 5)
+from app.blueprints.staff import online  # noqa: E402,F401  (issue 4)

@@ -1,0 +1,1 @@
+"""Adapters to the outside world (payment provider …), each behind a small interface of ours."""

@@ -1,0 +1,202 @@
+"""The payment gateway: Stripe Checkout, or the application's own demo checkout.
+
+The rest of the application sees only `CheckoutGateway` (create a session, list completed
+sessions, find the session of a payment intent, verify a webhook) and plain dicts shaped
+like Stripe's JSON. `StripeGateway` wraps the official library's `StripeClient`
+(optionally pointed at a Stripe-compatible server through STRIPE_API_BASE);
+`DemoGateway` serves a checkout page inside the app and signs its events with a dev-only
+secret, so both modes run the very same webhook code, signature check included.
+
+No Flask imports here: `gateway_for(config)` takes the config mapping.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping, Protocol
+
+import stripe
+
+CURRENCY = "vnd"  # the only currency we take; VND is zero-decimal (unit_amount = đồng)
+
+
+class GatewayError(Exception):
+    """The payment provider could not be reached or refused the request."""
+
+
+class InvalidSignature(Exception):
+    """A webhook body whose signature is missing, wrong, stale or unparseable."""
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    donation_id: int
+    amount: int  # whole đồng
+    description: str
+    customer_email: str | None
+    success_url: str  # may contain {CHECKOUT_SESSION_ID}
+    cancel_url: str
+    expires_in_minutes: int = 60
+    locale: str = "vi"
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    id: str
+    url: str
+
+
+class CheckoutGateway(Protocol):
+    demo: bool
+    webhook_secret: str | None
+
+    def create_session(self, request: CheckoutRequest) -> CheckoutSession: ...
+
+    def completed_sessions(self, created_gte: int) -> Iterator[dict]: ...
+
+    def session_for_payment_intent(self, payment_intent_id: str) -> dict | None: ...
+
+
+def verify_event(payload: bytes, signature_header: str | None, secret: str | None) -> dict:
+    """Check Stripe's signature with the official library and return the event as a dict."""
+    if not secret:
+        raise InvalidSignature("webhook secret not configured")
+    if not signature_header:
+        raise InvalidSignature("missing Stripe-Signature header")
+    try:
+        stripe.Webhook.construct_event(payload, signature_header, secret)
+        event = json.loads(payload)
+    except (stripe.SignatureVerificationError, ValueError) as error:  # ValueError: bad JSON/UTF-8
+        raise InvalidSignature(str(error)) from None
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+        raise InvalidSignature("not an event")
+    return event
+
+
+def _session_params(request: CheckoutRequest) -> dict[str, Any]:
+    return {
+        "mode": "payment",
+        "line_items": [{
+            "price_data": {
+                "currency": CURRENCY,
+                "unit_amount": request.amount,  # VND is zero-decimal: đồng, never ×100
+                "product_data": {"name": request.description},
+            },
+            "quantity": 1,
+        }],
+        "client_reference_id": str(request.donation_id),
+        "metadata": {"donation_id": str(request.donation_id)},
+        "payment_intent_data": {"metadata": {"donation_id": str(request.donation_id)}},
+        "customer_email": request.customer_email or None,
+        "success_url": request.success_url,
+        "cancel_url": request.cancel_url,
+        "expires_at": int(time.time()) + 60 * request.expires_in_minutes,
+        "locale": request.locale,
+        "submit_type": "donate",
+    }
+
+
+class StripeGateway:
+    demo = False
+
+    def __init__(self, api_key: str, webhook_secret: str | None, api_base: str | None = None):
+        options: dict[str, Any] = {"api_key": api_key}
+        if api_base:
+            options["base_addresses"] = {"api": api_base.rstrip("/")}
+        self.client = stripe.StripeClient(**options)
+        self.webhook_secret = webhook_secret
+
+    def create_session(self, request: CheckoutRequest) -> CheckoutSession:
+        params = {k: v for k, v in _session_params(request).items() if v is not None}
+        try:
+            session = self.client.v1.checkout.sessions.create(
+                params=params,
+                # A retry of the same donation never opens a second session.
+                options={"idempotency_key": f"donation-{request.donation_id}-checkout"})
+        except stripe.StripeError as error:
+            raise GatewayError(str(error)) from error
+        return CheckoutSession(id=session.id, url=session.url)
+
+    def completed_sessions(self, created_gte: int) -> Iterator[dict]:
+        try:
+            page = self.client.v1.checkout.sessions.list(
+                params={"created": {"gte": created_gte}, "status": "complete", "limit": 100})
+            for session in page.auto_paging_iter():
+                yield _plain(session)
+        except stripe.StripeError as error:
+            raise GatewayError(str(error)) from error
+
+    def session_for_payment_intent(self, payment_intent_id: str) -> dict | None:
+        try:
+            page = self.client.v1.checkout.sessions.list(
+                params={"payment_intent": payment_intent_id, "limit": 1})
+        except stripe.StripeError as error:
+            raise GatewayError(str(error)) from error
+        return _plain(page.data[0]) if page.data else None
+
+
+def _plain(obj: Any) -> dict:
+    """A StripeObject as the plain dict the webhook would have carried."""
+    if isinstance(obj, stripe.StripeObject):
+        return obj.to_dict(recursive=True)
+    return dict(obj)
+
+
+class DemoGateway:
+    """The application's own checkout page, for `make run` and newcomers. No money moves."""
+
+    demo = True
+
+    def __init__(self, webhook_secret: str, checkout_url: str):
+        self.webhook_secret = webhook_secret
+        self.checkout_url = checkout_url  # contains {session_id}
+
+    def create_session(self, request: CheckoutRequest) -> CheckoutSession:
+        session_id = "cs_demo_" + secrets.token_hex(24)
+        return CheckoutSession(id=session_id, url=self.checkout_url.format(session_id=session_id))
+
+    def completed_sessions(self, created_gte: int) -> Iterator[dict]:
+        return iter(())  # demo events are delivered synchronously; nothing can be missed
+
+    def session_for_payment_intent(self, payment_intent_id: str) -> dict | None:
+        return None
+
+    def session_event(self, event_type: str, *, session_id: str, donation_id: int, amount: int,
+                      customer_email: str | None, paid: bool = True) -> dict:
+        """A Stripe-shaped checkout.session.* event, as Stripe would send it."""
+        now = int(time.time())
+        session = {
+            "id": session_id, "object": "checkout.session", "amount_subtotal": amount,
+            "amount_total": amount, "currency": CURRENCY,
+            "client_reference_id": str(donation_id), "created": now,
+            "customer_details": {"email": customer_email}, "customer_email": customer_email,
+            "livemode": False, "metadata": {"donation_id": str(donation_id)}, "mode": "payment",
+            "payment_intent": "pi_demo_" + session_id[len("cs_demo_"):] if paid else None,
+            "payment_status": "paid" if paid else "unpaid",
+            "status": "complete" if event_type == "checkout.session.completed" else "expired",
+        }
+        return {"id": "evt_demo_" + secrets.token_hex(12), "object": "event",
+                "api_version": stripe.api_version, "created": now, "livemode": False,
+                "data": {"object": session}, "pending_webhooks": 1,
+                "request": {"id": None, "idempotency_key": None}, "type": event_type}
+
+    def sign(self, event: dict) -> tuple[bytes, str]:
+        """The body and Stripe-Signature header Stripe would send, signed with our secret."""
+        body = json.dumps(event).encode("utf-8")
+        header = stripe.WebhookSignature.generate_signature_header(body.decode("utf-8"), self.webhook_secret)
+        return body, header
+
+
+def gateway_for(config: Mapping[str, Any], demo_checkout_url: str) -> CheckoutGateway | None:
+    """The gateway the configuration asks for, or None when online giving is off
+    (production without a Stripe key)."""
+    if config.get("STRIPE_SECRET_KEY"):
+        return StripeGateway(config["STRIPE_SECRET_KEY"], config.get("STRIPE_WEBHOOK_SECRET"),
+                             config.get("STRIPE_API_BASE"))
+    if config.get("DEMO_MODE_ALLOWED"):
+        secret = config.get("STRIPE_WEBHOOK_SECRET") or config.get("STRIPE_DEMO_WEBHOOK_SECRET")
+        if secret:
+            return DemoGateway(secret, demo_checkout_url)
+    return None

@@ -1,0 +1,104 @@
+"""The public donation form. Every message Vietnamese; amounts parsed by AmountField."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import Regexp, ValidationError
+
+from app.forms import AmountField, email_address, max_length, optional, required
+from app.models import DonorKind
+from app.vnd import format_vnd
+
+AMOUNT_PRESETS = (100_000, 200_000, 500_000, 1_000_000, 5_000_000)
+
+
+class VietnameseRadioField(RadioField):
+    def pre_validate(self, form):
+        if self.data not in {value for value, _label in self.choices}:
+            raise ValidationError(self.invalid_message)
+
+    invalid_message = "Vui lòng chọn một mục trong danh sách."
+
+
+class AmountPresetField(VietnameseRadioField):
+    def pre_validate(self, form):
+        if self.data:  # empty is fine when a custom amount is typed (checked in validate)
+            super().pre_validate(form)
+
+
+class VietnameseSelectField(SelectField):
+    def pre_validate(self, form):
+        if self.data not in {value for value, _label in self.choices}:
+            raise ValidationError("Vui lòng chọn nơi nhận hợp lệ.")
+
+
+class DonationForm(FlaskForm):
+    kind = VietnameseRadioField(
+        "Bạn ủng hộ với tư cách", default=DonorKind.INDIVIDUAL.value,
+        choices=[(DonorKind.INDIVIDUAL.value, "Cá nhân"),
+                 (DonorKind.ORGANIZATION.value, "Tổ chức, doanh nghiệp")])
+    name = StringField("Họ và tên / Tên tổ chức", validators=[
+        required("Vui lòng nhập họ tên hoặc tên tổ chức (dùng trên giấy chứng nhận)."), max_length(255)])
+    email = StringField("Email (để nhận giấy chứng nhận)", validators=[
+        required("Vui lòng nhập email để nhận giấy chứng nhận."), email_address(), max_length(254)])
+    phone = StringField("Số điện thoại", validators=[
+        optional(), Regexp(r"^\+?[0-9 .\-]{8,20}$",
+                           message="Số điện thoại không hợp lệ (chỉ gồm chữ số, ví dụ 0912 345 678).")])
+    tax_code = StringField("Mã số thuế (MST)", validators=[
+        optional(), Regexp(r"^\d{10}(-\d{3})?$",
+                           message="Mã số thuế gồm 10 chữ số (chi nhánh: 10 chữ số, dấu gạch và 3 chữ số).")])
+    representative = StringField("Người đại diện", validators=[optional(), max_length(200)])
+    address = StringField("Địa chỉ (không bắt buộc)", validators=[optional(), max_length(500)])
+    preset = AmountPresetField(
+        "Số tiền ủng hộ", default="",
+        choices=[(str(v), format_vnd(v)) for v in AMOUNT_PRESETS] + [("other", "Số khác")])
+    custom_amount = AmountField("Số tiền khác (đồng)", minimum=1)
+    designation = VietnameseSelectField("Ủng hộ cho", default="general", choices=[])
+    anonymous = BooleanField("Ủng hộ ẩn danh (trên trang công khai chỉ hiện “Nhà hảo tâm”)")
+    public_listing = BooleanField("Tôi đồng ý được ghi tên trong danh sách nhà hảo tâm trên trang của Quỹ")
+    message = TextAreaField("Lời nhắn gửi Quỹ (không bắt buộc)", validators=[optional(), max_length(500)])
+    currency = HiddenField(default="VND")
+    appeal = HiddenField()
+    submit = SubmitField("Tiếp tục thanh toán")
+
+    def __init__(self, *args, designation_choices=(), minimum: int = 10_000, maximum: int = 50_000_000, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.designation.choices = list(designation_choices)
+        self.minimum, self.maximum = minimum, maximum
+        self.amount: int | None = None
+
+    def _custom_typed(self) -> bool:
+        return bool(self.custom_amount.raw_data and self.custom_amount.raw_data[0].strip())
+
+    def validate(self, extra_validators=None) -> bool:
+        if self.kind.data != DonorKind.ORGANIZATION.value:
+            # An individual has no MST or representative; ignore what the browser kept.
+            for field in (self.tax_code, self.representative):
+                field.data, field.raw_data = "", []
+        ok = super().validate(extra_validators)
+        if self.custom_amount.errors or self.preset.errors:
+            return False
+        # A typed amount wins over a preset (the small script on the page clears it when a
+        # preset is picked); nothing the browser sends is trusted beyond these two fields.
+        if self._custom_typed():
+            amount = self.custom_amount.data
+        elif self.preset.data and self.preset.data != "other":
+            amount = int(self.preset.data)  # one of our own presets (checked by pre_validate)
+        else:
+            self.custom_amount.errors.append("Vui lòng chọn hoặc nhập số tiền ủng hộ.")
+            return False
+        if amount < self.minimum:
+            self.custom_amount.errors.append(f"Số tiền tối thiểu là {format_vnd(self.minimum)}.")
+            return False
+        if amount > self.maximum:
+            self.custom_amount.errors.append(
+                f"Thanh toán bằng thẻ tối đa {format_vnd(self.maximum)} mỗi lần. Với khoản lớn hơn, "
+                "vui lòng chuyển khoản vào tài khoản của Quỹ hoặc chia thành nhiều lần.")
+            return False
+        if (self.currency.data or "VND").strip().upper() != "VND":
+            self.custom_amount.errors.append("Quỹ chỉ nhận ủng hộ trực tuyến bằng đồng Việt Nam (VND).")
+            return False
+        if not ok:
+            return False
+        self.amount = amount
+        return True

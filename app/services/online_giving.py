@@ -1,0 +1,506 @@
+"""Online giving: from the donation form to a confirmed donation, through Stripe Checkout.
+
+`start_checkout` records the donor and a pending card donation, then opens a Checkout
+Session through the gateway (app/adapters/stripe_gateway.py). The money is only ever
+confirmed by what the provider says: a signed webhook (`handle_webhook`), or
+`sync_completed_sessions` for webhooks that never arrived. Both end in `apply_session`,
+which locks the donation row, checks amount and currency against the pending donation and
+confirms it exactly once (a mismatch is flagged for staff instead).
+
+Each webhook event id is inserted into `payment_events` in the same transaction as its
+effect, so a re-delivered event — even twenty at once — changes nothing the second time:
+the unique index makes the later inserts wait for the first transaction and then fail.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from app.adapters.stripe_gateway import (
+    CURRENCY, CheckoutGateway, CheckoutRequest, DemoGateway, GatewayError, verify_event,
+)
+from app.errors import DomainError, NotFound, ValidationFailed
+from app.extensions import db
+from app.models import (
+    Appeal, AppealStatus, Channel, Donation, DonationStatus, Donor, DonorKind, PaymentEvent,
+    Programme,
+)
+from app.services import audit
+from app.services.audit import Actor
+from app.services.donations import confirm_in_tx, lock_donation, reverse_in_tx, reversed_total
+from app.services.setup import general_programme
+from app.text import fold, normalize_org_name
+from app.timeutil import utcnow
+
+STRIPE = Actor.system("stripe")
+ACCEPTED_CURRENCIES = ("VND",)
+
+REASON_EXPIRED = "Phiên thanh toán đã hết hạn trước khi nhà hảo tâm thanh toán."
+REASON_ASYNC_FAILED = "Thanh toán chậm (chuyển khoản) không thành công."
+REASON_CHECKOUT_UNAVAILABLE = "Không mở được phiên thanh toán với cổng thanh toán."
+
+
+class PaymentUnavailable(DomainError):
+    status_code = 503
+
+
+@dataclass(frozen=True)
+class DonationRequest:
+    """What the donation form gives us, already parsed (amount is an int of đồng)."""
+
+    kind: str
+    name: str
+    email: str
+    amount: int
+    currency: str = "VND"
+    phone: str | None = None
+    tax_code: str | None = None
+    representative: str | None = None
+    address: str | None = None
+    designation: str = "general"  # "general", "appeal" or "programme:<code>"
+    appeal_slug: str | None = None
+    anonymous: bool = False
+    public_listing: bool = False
+    message: str | None = None
+
+
+# --------------------------------------------------------------------------- donors
+
+def match_or_create_donor(req: DonationRequest, actor: Actor) -> tuple[Donor, str | None]:
+    """The donor record for a form submission, and a note for staff if something differs.
+
+    Conservative on purpose, because the form is unauthenticated: an organization is
+    matched by its MST (unique among organizations); otherwise a donor is reused only when
+    the same kind, email and (folded) name all agree on exactly one live record. Never by
+    name alone. A matched record is not rewritten from the form, except that its privacy
+    may only become stricter (anonymous on, public listing off).
+    """
+    email = req.email.strip().lower()
+    live = sa.and_(Donor.merged_into_id.is_(None), Donor.kind == req.kind)
+    donor, note = None, None
+    if req.kind == DonorKind.ORGANIZATION.value and req.tax_code:
+        donor = db.session.scalars(sa.select(Donor).where(live, Donor.tax_code == req.tax_code)).first()
+        if donor is not None and normalize_org_name(donor.name) != normalize_org_name(req.name):
+            note = f"Tên trên biểu mẫu trực tuyến: “{req.name}” (khớp theo MST {req.tax_code})."
+    else:
+        same_name = normalize_org_name if req.kind == DonorKind.ORGANIZATION.value else fold
+        candidates = [d for d in db.session.scalars(
+            sa.select(Donor).where(live, sa.func.lower(Donor.email) == email)
+            .where(Donor.tax_code.is_(None) if req.kind == DonorKind.ORGANIZATION.value else sa.true()))
+            if same_name(d.name) == same_name(req.name)]
+        donor = candidates[0] if len(candidates) == 1 else None
+    if donor is not None:
+        before = {"anonymous": donor.anonymous, "public_listing_consent": donor.public_listing_consent}
+        donor.anonymous = donor.anonymous or req.anonymous
+        donor.public_listing_consent = donor.public_listing_consent and req.public_listing
+        after = {"anonymous": donor.anonymous, "public_listing_consent": donor.public_listing_consent}
+        if after != before:
+            audit.record(actor, "donor.privacy_from_online_form", donor, before=before, after=after)
+        return donor, note
+    donor = Donor(kind=req.kind, name=req.name.strip(), email=email, phone=req.phone or None,
+                  tax_code=req.tax_code or None, representative=req.representative or None,
+                  address=req.address or None, anonymous=req.anonymous,
+                  public_listing_consent=req.public_listing)
+    db.session.add(donor)
+    audit.record(actor, "donor.create", donor, after={"kind": donor.kind, "source": "online_form"})
+    return donor, None
+
+
+# --------------------------------------------------------------------------- checkout
+
+def designation_choices(appeal: Appeal | None) -> list[tuple[str, str]]:
+    """(value, label) pairs for the form's designation select."""
+    choices = []
+    if appeal is not None:
+        choices.append(("appeal", f"Chiến dịch “{appeal.title}”"))
+    choices.append(("general", "Quỹ chung — Quỹ sử dụng cho nơi cần nhất"))
+    for programme in db.session.scalars(
+            sa.select(Programme).where(Programme.is_active, ~Programme.is_general)
+            .order_by(Programme.sort_order, Programme.name)):
+        choices.append((f"programme:{programme.code}", f"Chương trình: {programme.name}"))
+    return choices
+
+
+def open_appeal(slug: str | None) -> Appeal | None:
+    """A public, open appeal by slug (None for an empty slug); NotFound otherwise."""
+    if not slug:
+        return None
+    appeal = db.session.scalars(sa.select(Appeal).where(
+        Appeal.slug == slug, Appeal.is_public, Appeal.status == AppealStatus.OPEN.value)).first()
+    if appeal is None:
+        raise NotFound("Chiến dịch này không tồn tại hoặc đã kết thúc.")
+    return appeal
+
+
+def _designation(req: DonationRequest) -> tuple[int, int | None]:
+    """(programme_id, appeal_id) for the form's designation."""
+    appeal = open_appeal(req.appeal_slug)
+    if req.designation == "appeal":
+        if appeal is None:
+            raise ValidationFailed("Vui lòng chọn nơi nhận hợp lệ.", field="designation")
+        return general_programme().id, appeal.id
+    if req.designation == "general":
+        return general_programme().id, None
+    if req.designation.startswith("programme:"):
+        programme = db.session.scalars(sa.select(Programme).where(
+            Programme.code == req.designation.split(":", 1)[1], Programme.is_active)).first()
+        if programme is not None:
+            return programme.id, None
+    raise ValidationFailed("Vui lòng chọn nơi nhận hợp lệ.", field="designation")
+
+
+def check_amount(amount: int, currency: str, *, minimum: int, maximum: int) -> None:
+    if (currency or "").upper() not in ACCEPTED_CURRENCIES:
+        raise ValidationFailed("Quỹ chỉ nhận ủng hộ trực tuyến bằng đồng Việt Nam (VND).", field="currency")
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        raise ValidationFailed("Số tiền không hợp lệ.", field="amount")
+    if amount < minimum:
+        raise ValidationFailed(f"Số tiền tối thiểu là {minimum:,} ₫.".replace(",", "."), field="amount")
+    if amount > maximum:
+        raise ValidationFailed(
+            f"Thanh toán bằng thẻ tối đa {maximum:,} ₫ mỗi lần. Với khoản lớn hơn, vui lòng chuyển "
+            "khoản vào tài khoản của Quỹ hoặc chia thành nhiều lần.".replace(",", "."), field="amount")
+
+
+def start_checkout(req: DonationRequest, gateway: CheckoutGateway, *, success_url: str,
+                   cancel_url_for, minimum: int, maximum: int, expires_in_minutes: int = 60,
+                   actor: Actor) -> tuple[Donation, str]:
+    """Record a pending card donation and open its Checkout Session.
+
+    Returns the donation and the URL to send the donor to. The donation is committed before
+    the provider is called, so a crash in between leaves a pending row staff can see, never
+    a payment without a record. `cancel_url_for(donation)` builds the cancel address.
+    """
+    check_amount(req.amount, req.currency, minimum=minimum, maximum=maximum)
+    programme_id, appeal_id = _designation(req)
+    donor, note = match_or_create_donor(req, actor)
+    donation = Donation(donor=donor, amount=req.amount, currency="VND", channel=Channel.CARD.value,
+                        status=DonationStatus.PENDING.value, programme_id=programme_id,
+                        appeal_id=appeal_id, public_message=(req.message or "").strip()[:500] or None,
+                        note=note)
+    db.session.add(donation)
+    audit.record(actor, "donation.online_start", donation,
+                 after={"amount": req.amount, "designation": req.designation, "donor_id": donor.id,
+                        "demo": gateway.demo})
+    db.session.commit()
+
+    description = "Ủng hộ " + (get_fund_name() or "Quỹ Bảo trợ trẻ em")
+    try:
+        session = gateway.create_session(CheckoutRequest(
+            donation_id=donation.id, amount=donation.amount, description=description,
+            customer_email=donor.email if donor.email else req.email, success_url=success_url,
+            cancel_url=cancel_url_for(donation), expires_in_minutes=expires_in_minutes))
+    except GatewayError as error:
+        donation = lock_donation(donation.id)
+        donation.status = DonationStatus.FAILED.value
+        donation.reason = REASON_CHECKOUT_UNAVAILABLE
+        audit.record(actor, "donation.online_failed", donation, after={"error": str(error)[:500]})
+        db.session.commit()
+        raise PaymentUnavailable("Cổng thanh toán tạm thời gián đoạn, chưa có khoản tiền nào bị trừ. "
+                                 "Vui lòng thử lại sau ít phút hoặc chuyển khoản trực tiếp cho Quỹ.") from None
+    donation = lock_donation(donation.id)
+    donation.stripe_checkout_session_id = session.id
+    audit.record(actor, "donation.checkout_session", donation, after={"session": session.id})
+    db.session.commit()
+    return donation, session.url
+
+
+def get_fund_name() -> str | None:
+    from app.services.setup import get_settings
+
+    try:
+        return get_settings().fund_name
+    except RuntimeError:
+        return None
+
+
+def donation_for_session(session_id: str | None) -> Donation | None:
+    if not session_id or len(session_id) > 255:
+        return None
+    return db.session.scalars(
+        sa.select(Donation).where(Donation.stripe_checkout_session_id == session_id)).first()
+
+
+# --------------------------------------------------------------------------- webhook
+
+def handle_webhook(payload: bytes, signature_header: str | None, secret: str | None,
+                   gateway: CheckoutGateway | None = None) -> str:
+    """Verify a webhook delivery and apply it once. Returns our outcome (for the response
+    and the tests). Raises InvalidSignature for a body we cannot trust."""
+    event = verify_event(payload, signature_header, secret)
+    return apply_event(event, gateway)
+
+
+HANDLED = {
+    "checkout.session.completed", "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed", "checkout.session.expired", "charge.refunded",
+}
+
+
+def apply_event(event: dict, gateway: CheckoutGateway | None = None) -> str:
+    """Apply one verified event in one transaction, at most once per event id."""
+    obj = (event.get("data") or {}).get("object") or {}
+    record = _claim_event(event, obj)
+    if record is None:
+        return "duplicate"
+    try:
+        if event["type"] not in HANDLED:
+            outcome, donation_id, detail = "ignored", None, None
+        elif event["type"] == "charge.refunded":
+            outcome, donation_id, detail = _apply_refund(obj, gateway)
+        else:
+            outcome, donation_id, detail = _apply_session_event(event["type"], obj)
+        record.outcome, record.donation_id, record.detail = outcome, donation_id, detail
+        db.session.commit()
+    except Exception:
+        db.session.rollback()  # the event row goes too, so the provider's retry is applied
+        raise
+    return outcome
+
+
+def _claim_event(event: dict, obj: dict) -> PaymentEvent | None:
+    """Insert the event's row, or return None if it was seen before (now or concurrently)."""
+    seen = sa.select(PaymentEvent.id).where(PaymentEvent.provider == "stripe",
+                                            PaymentEvent.event_id == event["id"])
+    if db.session.scalar(seen) is not None:
+        db.session.rollback()
+        return None
+    record = PaymentEvent(provider="stripe", event_id=event["id"][:255], event_type=event["type"][:80],
+                          object_id=str(obj.get("id") or "")[:255] or None,
+                          livemode=bool(event.get("livemode")), outcome="received")
+    db.session.add(record)
+    try:
+        db.session.flush()  # waits here for a concurrent delivery of the same event
+    except IntegrityError:
+        db.session.rollback()
+        return None
+    return record
+
+
+def _donation_id_of(session: dict) -> int | None:
+    raw = (session.get("metadata") or {}).get("donation_id") or session.get("client_reference_id")
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+def _flag(donation: Donation, reason: str, actor: Actor) -> None:
+    if donation.flagged_reason == reason:
+        return
+    before = donation.flagged_reason
+    donation.flagged_reason = reason if not before else f"{before}\n{reason}"
+    audit.record(actor, "donation.flag", donation, before={"flagged_reason": before},
+                 after={"flagged_reason": donation.flagged_reason})
+
+
+def _mismatch(donation: Donation, session: dict) -> str | None:
+    problems = []
+    donation_ids = {(session.get("metadata") or {}).get("donation_id"), session.get("client_reference_id")}
+    if donation_ids - {None} != {str(donation.id)}:
+        problems.append("mã khoản ủng hộ trong phiên thanh toán không khớp")
+    if donation.stripe_checkout_session_id and session.get("id") != donation.stripe_checkout_session_id:
+        problems.append(f"phiên thanh toán {session.get('id')} không phải phiên đã tạo cho khoản này")
+    currency = str(session.get("currency") or "").lower()
+    if currency != CURRENCY:
+        problems.append(f"loại tiền {currency.upper() or '?'} thay vì VND")
+    amount = session.get("amount_total")
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount != donation.amount:
+        problems.append(f"số tiền thanh toán {amount} khác số tiền đăng ký {donation.amount}")
+    if not problems:
+        return None
+    return "Cổng thanh toán báo: " + "; ".join(problems) + ". Cần cán bộ kiểm tra, chưa xác nhận."
+
+
+def apply_session(session: dict, actor: Actor = STRIPE, *, settled: bool | None = None) -> tuple[str, int | None, str | None]:
+    """Bring our donation in line with a completed Checkout Session, in the caller's
+    transaction. `settled` overrides the session's payment_status (async events).
+
+    Returns (outcome, donation_id, detail)."""
+    donation_id = _donation_id_of(session)
+    if donation_id is None:
+        return "unmatched", None, "no donation_id in metadata"
+    try:
+        donation = lock_donation(donation_id)
+    except NotFound:
+        return "unmatched", None, f"donation {donation_id} not found"
+    paid = session.get("payment_status") in ("paid", "no_payment_required") if settled is None else settled
+    problem = _mismatch(donation, session)
+    if problem:
+        if donation.status == DonationStatus.PENDING.value:
+            _flag(donation, problem, actor)
+        return "flagged", donation.id, problem
+    if session.get("payment_intent") and not donation.stripe_payment_intent_id:
+        donation.stripe_payment_intent_id = str(session["payment_intent"])
+    if donation.status == DonationStatus.CONFIRMED.value or donation.status == DonationStatus.REVERSED.value:
+        return "already_confirmed", donation.id, None
+    if not paid:
+        return "waiting", donation.id, None
+    if donation.status != DonationStatus.PENDING.value:
+        problem = (f"Cổng thanh toán báo đã thanh toán nhưng khoản ủng hộ đang ở trạng thái "
+                   f"“{donation.status_label}”. Cần cán bộ kiểm tra.")
+        _flag(donation, problem, actor)
+        return "flagged", donation.id, problem
+    if donation.flagged_reason:
+        return "flagged", donation.id, donation.flagged_reason
+    confirm_in_tx(donation, actor)
+    return "confirmed", donation.id, None
+
+
+def _fail(session: dict, reason: str, actor: Actor) -> tuple[str, int | None, str | None]:
+    donation_id = _donation_id_of(session)
+    if donation_id is None:
+        return "unmatched", None, None
+    try:
+        donation = lock_donation(donation_id)
+    except NotFound:
+        return "unmatched", None, None
+    if donation.stripe_checkout_session_id != session.get("id"):
+        return "ignored", donation.id, "session does not belong to this donation"
+    if donation.status != DonationStatus.PENDING.value:
+        return "ignored", donation.id, f"status {donation.status}"
+    donation.status = DonationStatus.FAILED.value
+    donation.reason = reason
+    audit.record(actor, "donation.online_failed", donation, before={"status": "pending"},
+                 after={"status": donation.status, "reason": reason})
+    return "failed", donation.id, None
+
+
+def _apply_session_event(event_type: str, session: dict) -> tuple[str, int | None, str | None]:
+    if event_type == "checkout.session.completed":
+        return apply_session(session)
+    if event_type == "checkout.session.async_payment_succeeded":
+        return apply_session(session, settled=True)
+    if event_type == "checkout.session.async_payment_failed":
+        return _fail(session, REASON_ASYNC_FAILED, STRIPE)
+    return _fail(session, REASON_EXPIRED, STRIPE)  # checkout.session.expired
+
+
+def _apply_refund(charge: dict, gateway: CheckoutGateway | None) -> tuple[str, int | None, str | None]:
+    """charge.refunded: reverse what was refunded so far (amount_refunded is cumulative, so
+    refund events applied in any order end at the same total) and void the receipt."""
+    pi = charge.get("payment_intent")
+    if not pi:
+        return "unmatched", None, "charge without payment_intent"
+    donation_id = db.session.scalar(sa.select(Donation.id).where(Donation.stripe_payment_intent_id == pi))
+    if donation_id is None and gateway is not None:
+        # The refund overtook checkout.session.completed: ask the provider for the session.
+        session = gateway.session_for_payment_intent(pi)
+        if session is not None:
+            apply_session(session)
+            donation_id = db.session.scalar(
+                sa.select(Donation.id).where(Donation.stripe_payment_intent_id == pi))
+    if donation_id is None:
+        return "unmatched", None, f"no donation for {pi}"
+    donation = lock_donation(donation_id)
+    if str(charge.get("currency") or "").lower() != CURRENCY:
+        problem = f"Hoàn tiền bằng loại tiền {charge.get('currency')} — cần cán bộ kiểm tra."
+        _flag(donation, problem, STRIPE)
+        return "flagged", donation.id, problem
+    refunded = charge.get("amount_refunded")
+    if not isinstance(refunded, int) or refunded <= 0:
+        return "ignored", donation.id, "nothing refunded"
+    if donation.status not in (DonationStatus.CONFIRMED.value, DonationStatus.REVERSED.value):
+        problem = (f"Cổng thanh toán báo đã hoàn {refunded:,} ₫ cho khoản chưa xác nhận — "
+                   "cần cán bộ kiểm tra.").replace(",", ".")
+        _flag(donation, problem, STRIPE)
+        return "flagged", donation.id, problem
+    already = reversed_total(donation.id)
+    to_reverse = min(refunded, donation.amount) - already
+    if to_reverse <= 0:
+        return "already_refunded", donation.id, None
+    refunds = (charge.get("refunds") or {}).get("data") or []
+    reason = "Hoàn tiền qua cổng thanh toán"
+    if refunds and refunds[0].get("reason"):
+        reason += f" ({refunds[0]['reason']})"
+    reverse_in_tx(donation, STRIPE, reason=reason, amount=to_reverse,
+                  reference=f"{charge.get('id')}:refunded:{refunded}"[:120])
+    return "refunded", donation.id, None
+
+
+# --------------------------------------------------------------------------- sync & demo
+
+@dataclass
+class SyncResult:
+    seen: int = 0
+    confirmed: int = 0
+    flagged: int = 0
+    unchanged: int = 0
+
+
+def sync_completed_sessions(gateway: CheckoutGateway, since: datetime,
+                            actor: Actor = Actor.system("stripe-sync")) -> SyncResult:
+    """Confirm donations whose completed, paid session's webhook never arrived. Each session
+    is applied in its own transaction; running it again changes nothing."""
+    result = SyncResult()
+    for session in gateway.completed_sessions(int(since.timestamp())):
+        result.seen += 1
+        if _donation_id_of(session) is None:
+            result.unchanged += 1
+            continue
+        outcome, _, _ = apply_session(session, actor)
+        db.session.commit()
+        if outcome == "confirmed":
+            result.confirmed += 1
+        elif outcome == "flagged":
+            result.flagged += 1
+        else:
+            result.unchanged += 1
+    return result
+
+
+def demo_pay(gateway: DemoGateway, donation: Donation) -> str:
+    """The demo checkout's "Thanh toán" button: a Stripe-shaped completed event, signed,
+    through the same verification and handling as a real webhook."""
+    event = gateway.session_event(
+        "checkout.session.completed", session_id=donation.stripe_checkout_session_id,
+        donation_id=donation.id, amount=donation.amount, customer_email=donation.donor.email)
+    body, header = gateway.sign(event)
+    db.session.rollback()  # end the read transaction before the webhook's own
+    return handle_webhook(body, header, gateway.webhook_secret, gateway)
+
+
+def demo_cancel(gateway: DemoGateway, donation: Donation) -> str:
+    event = gateway.session_event(
+        "checkout.session.expired", session_id=donation.stripe_checkout_session_id,
+        donation_id=donation.id, amount=donation.amount, customer_email=donation.donor.email, paid=False)
+    body, header = gateway.sign(event)
+    db.session.rollback()
+    return handle_webhook(body, header, gateway.webhook_secret, gateway)
+
+
+def recent_events(donation_id: int) -> list[PaymentEvent]:
+    return list(db.session.scalars(sa.select(PaymentEvent).where(PaymentEvent.donation_id == donation_id)
+                                   .order_by(PaymentEvent.received_at, PaymentEvent.id)))
+
+
+__all__ = [
+    "DonationRequest", "PaymentUnavailable", "apply_event", "apply_session", "check_amount",
+    "demo_cancel", "demo_pay", "designation_choices", "donation_for_session", "handle_webhook",
+    "match_or_create_donor", "open_appeal", "start_checkout", "sync_completed_sessions", "utcnow",
+]
+
+
+def resolve_by_staff(donation_id: int, action: str, note: str, actor: Actor) -> Donation:
+    """A person settles a pending online donation: confirm it (after checking the payment in
+    the provider's dashboard) or mark it failed. The note is required and audited."""
+    if not note:
+        raise ValidationFailed("Vui lòng ghi lý do / kết quả đối chiếu.", field="note")
+    donation = lock_donation(donation_id)
+    if donation.channel != Channel.CARD.value or donation.reverses_id is not None:
+        raise NotFound("Không tìm thấy khoản ủng hộ trực tuyến.")
+    if donation.status != DonationStatus.PENDING.value:
+        raise ValidationFailed("Chỉ xử lý được khoản đang chờ xác nhận.")
+    audit.record(actor, "donation.online_resolve", donation,
+                 before={"status": donation.status, "flagged_reason": donation.flagged_reason},
+                 after={"action": action, "note": note[:1000]})
+    if action == "confirm":
+        confirm_in_tx(donation, actor)
+    else:
+        donation.status = DonationStatus.FAILED.value
+        donation.reason = note[:1000]
+    db.session.commit()
+    return donation
