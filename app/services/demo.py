@@ -222,6 +222,7 @@ def seed_demo() -> bool:
             donation_service.reverse_in_tx(donation, actor, reason=spec["reverse_reason"],
                                            received_at=spec["when"] + timedelta(hours=3))
     db.session.commit()
+    __import__("app.services.demo_cases", fromlist=["seed_demo_cases"]).seed_demo_cases()  # issue 6
     return True
 
 
