@@ -60,3 +60,12 @@ def pay(case: SupportCase, amount: int, *, approve: bool = True, programme_id: i
         director, director_role = staff(Role.DIRECTOR)
         disbursements.approve_disbursement(row.id, director, director_role)
     return row
+
+
+def sign_in(login_as, role):
+    """`login_as`, also when the test already signed someone in: Flask-Login caches the user
+    in `g`, which lives as long as the test's app context."""
+    from flask import g
+
+    g.pop("_login_user", None)
+    return login_as(role)
