@@ -137,8 +137,20 @@ def test_closing_waits_for_pending_disbursements():
         cases.transition_case(case.id, "closed", worker, role)
 
 
-def test_two_approvals_racing_cannot_overspend(app):
-    """Each payout fits alone, both together would overdraw the programme: one must lose."""
+def test_two_approvals_racing_cannot_overspend(app, monkeypatch):
+    """Each payout fits alone, both together would overdraw the programme: one must lose.
+    A pause between reading the balance and writing the approval widens the race window,
+    so without the programme lock both would pass."""
+    import time
+
+    real_available = money.available_for
+
+    def slow_available(*args):
+        value = real_available(*args)
+        time.sleep(0.3)
+        return value
+
+    monkeypatch.setattr(money, "available_for", slow_available)
     fund("cleft", 30_000_000)
     first = make_case("approved", programme_code="cleft", approved=20_000_000)
     second = make_case("approved", programme_code="cleft", approved=20_000_000)
@@ -193,3 +205,37 @@ def test_accountant_records_and_director_approves_over_http(client, login_as):
     listing = client.get("/staff/disbursements").get_data(as_text=True)
     assert "Lương Văn Kiên" not in listing and "thông tin được bảo vệ" in listing
     assert client.post(f"/staff/disbursements/{row.id}/approve").status_code == 403
+
+
+def test_accountant_designates_a_gift_to_a_case_and_the_case_shows_it(client, login_as):
+    case = make_case("approved")
+    donor = factories.organization("Công ty TNHH Thép Đình Vũ Xanh")
+    login_as(Role.ACCOUNTANT)
+    form = {"donor_id": donor.id, "amount": "15.000.000", "channel": "bank_transfer",
+            "received_on": date.today().isoformat(), "reference": "FT-CASE-1"}
+    assert client.post(f"/staff/cases/{case.id}/donations/new", data={**form, "donor_id": "0"}).status_code == 400
+    assert client.post(f"/staff/cases/{case.id}/donations/new", data=form).status_code == 302
+    page = client.get(f"/staff/cases/{case.id}").get_data(as_text=True)
+    assert "Công ty TNHH Thép Đình Vũ Xanh" in page and "15.000.000 ₫" in page
+    assert money.case_designated(case.id) == 15_000_000
+    assert money.earmarks(factories.programme("heart").id) == {case.id: 15_000_000}
+
+
+def test_gifts_cannot_be_designated_to_a_closed_case():
+    case = make_case("closed")
+    with pytest.raises(Conflict, match="đã đóng"):
+        fund(None, 1_000_000, case=case)
+
+
+def test_programme_is_locked_once_money_is_designated():
+    from app.services import cases
+
+    case = make_case("assessment")
+    fund(None, 2_000_000, case=case)
+    worker, role = staff(Role.CASE_WORKER)
+    with pytest.raises(Conflict, match="không thể đổi chương trình"):
+        cases.update_case(case.id, {"programme_id": factories.programme("cleft").id}, worker, role)
+    db.session.rollback()
+    approved = make_case("approved")
+    with pytest.raises(Conflict, match="chỉ sửa được khi"):
+        cases.update_case(approved.id, {"child_name": "Tên khác"}, worker, role)

@@ -125,3 +125,16 @@ def test_case_worker_creates_a_case_over_http(client, login_as):
     assert response.status_code == 302, response.get_data(as_text=True)
     bad = client.post("/staff/cases/new", data={**form, "child_birth_date": "31/02/2020"})
     assert bad.status_code == 400 and "Ngày không hợp lệ" in bad.get_data(as_text=True)
+
+
+def test_director_edits_the_circumstance_list(client, login_as):
+    from app.models import CircumstanceCategory
+    login_as(Role.DIRECTOR)
+    assert client.post("/staff/case-categories", data={"name": "Trẻ em bị bạo lực, xâm hại"}).status_code == 302
+    duplicate = client.post("/staff/case-categories", data={"name": "Hộ nghèo"})
+    assert duplicate.status_code == 409 and "đã có trong danh sách" in duplicate.get_data(as_text=True)
+    category = db.session.scalars(sa.select(CircumstanceCategory).where(CircumstanceCategory.code == "poor")).one()
+    assert client.post(f"/staff/case-categories/{category.id}", data={"active": "0"}).status_code == 302
+    db.session.expire_all()
+    assert not db.session.get(CircumstanceCategory, category.id).is_active
+    assert "Hộ nghèo" not in [c.name for c in cases.active_categories()]
