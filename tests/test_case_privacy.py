@@ -133,7 +133,7 @@ def test_crawl_each_role_and_the_public_site_for_childrens_names(app, client, de
     assert "/ket-qua-ho-tro" in public and "/" in public
     assert _names_in(public) == {}
     assert "Đã hỗ trợ <strong>2</strong> ca phẫu thuật tim" in public["/ket-qua-ho-tro"]
-    assert "Bé N.H.B.N." in public["/ket-qua-ho-tro"]
+    assert "N.H.B.N. · Phẫu thuật tim bẩm sinh" in public["/ket-qua-ho-tro"]
     views = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "case.view")).all()
     assert {v.actor_label for v in views} >= {DEMO_LOGINS[Role.CASE_WORKER], DEMO_LOGINS[Role.ACCOUNTANT]}
 
@@ -203,5 +203,5 @@ def test_public_page_shows_stories_only_with_consent(client):
     cases.update_consent(hidden.id, worker, role, guardian_consent_on=date(2022, 1, 1), child_consent_on=None,
                          story_publishable=False, story_initials="Đ.V.T.", story_text="Câu chuyện không được phép đăng.")
     page = client.get("/ket-qua-ho-tro").get_data(as_text=True)
-    assert "Trái tim bé đã lành." in page and "Bé L.T.H.N." in page
+    assert "Trái tim bé đã lành." in page and "L.T.H.N. · Phẫu thuật tim bẩm sinh" in page
     assert "không được phép đăng" not in page and CHILD not in page and "<img" not in page
