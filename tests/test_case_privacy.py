@@ -19,7 +19,7 @@ from app.models import AuditEntry, CaseDocument, Disbursement, Role, SupportCase
 from app.services import cases
 from app.services.demo import seed_demo
 from app.services.demo_cases import DEMO_CHILD_NAMES, DEMO_GUARDIAN_NAMES
-from tests.case_helpers import CHILD, GUARDIAN, make_case, sign_in, staff
+from tests.case_helpers import CHILD, GUARDIAN, make_case, staff
 
 DEMO_LOGINS = {
     Role.ADMIN: "admin@example.org", Role.DIRECTOR: "giamdoc@example.org",

@@ -22,7 +22,7 @@ from app.forms.cases import (
 )
 from app.models import (
     AdminUnit, CaseState, CircumstanceCategory, Disbursement, DisbursementStatus, Donor,
-    Programme, Role, SupportCase,
+    Programme, Role,
 )
 from app.security import ALL_STAFF, current_actor, roles_required
 from app.services import case_documents, cases, disbursements
