@@ -6,6 +6,7 @@ each page for the seeded children's and guardians' names.
 """
 import io
 import re
+from collections import deque
 from datetime import date
 from urllib.parse import urljoin, urlsplit
 
@@ -55,10 +56,12 @@ def _seed_urls(app, prefix_filter):
     return urls
 
 
-def crawl(app, client, start, prefix_filter, limit=600):
-    seen, queue, pages = set(), list(start), {}
+def crawl(app, client, start, prefix_filter, limit=500):
+    """Breadth-first from `start` (the URL-map seeds come first, so every case page is
+    fetched even if other features add many pages after the merge)."""
+    seen, queue, pages = set(), deque(start), {}
     while queue and len(seen) < limit:
-        url = queue.pop()
+        url = queue.popleft()
         path = urlsplit(url).path + (("?" + urlsplit(url).query) if urlsplit(url).query else "")
         if path in seen or path.startswith(SKIP):
             continue
