@@ -51,6 +51,8 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     ITEMS_PER_PAGE = 25
+    # Case documents (children's files): outside the web root, never under static/.
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or str(INSTANCE_DIR / "uploads")
     # Demo data and the built-in demo checkout are allowed outside production only.
     DEMO_MODE_ALLOWED = True
     # Receipt e-mail (SMTP through smtplib). With no MAIL_SERVER, mails are written as .eml

@@ -30,3 +30,6 @@ def healthz():
     status = 200 if database == "ok" else 503
     return jsonify(status="ok" if status == 200 else "degraded", database=database), status
 from app.blueprints import receipts_public  # noqa: E402,F401  (receipt verification and download routes)
+
+
+from app.blueprints import public_results  # noqa: E402,F401  (support results page, issue 6)

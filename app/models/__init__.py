@@ -22,3 +22,14 @@ __all__ = [
     "User", "UTCDateTime", "utcnow",
     "OutboxMessage", "OutboxStatus",
 ]
+from app.models.case import (  # noqa: E402  (support cases, issue 6)
+    CASE_STATE_LABELS, PAYEE_KINDS, PAYMENT_METHODS, SPENT_STATUSES, CaseDocument, CaseSequence,
+    CaseState, CaseTransition, CircumstanceCategory, Disbursement, DisbursementStatus,
+    DocumentKind, SupportCase, case_circumstances,
+)
+
+__all__ += [
+    "CASE_STATE_LABELS", "PAYEE_KINDS", "PAYMENT_METHODS", "SPENT_STATUSES", "CaseDocument",
+    "CaseSequence", "CaseState", "CaseTransition", "CircumstanceCategory", "Disbursement",
+    "DisbursementStatus", "DocumentKind", "SupportCase", "case_circumstances",
+]

@@ -75,6 +75,8 @@ class Donation(Base):
     appeal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("appeals.id"), index=True)
     # Designation. Undesignated money goes to the general-fund programme (is_general).
     programme_id: Mapped[int] = mapped_column(sa.ForeignKey("programmes.id"), index=True)
+    # Designation to one child's case (its programme_id is then the case's programme).
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id"), index=True)
     amount: Mapped[int] = mapped_column(sa.BigInteger)  # whole đồng; in kind: the valuation
     currency: Mapped[str] = mapped_column(sa.String(3), default="VND")
     channel: Mapped[str] = mapped_column(sa.String(20))

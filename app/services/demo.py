@@ -19,6 +19,7 @@ from app.models import (
 )
 from app.services import donations as donation_service
 from app.services.audit import Actor
+from app.services.demo_cases import seed_demo_cases
 from app.services.receipts import allocate_receipt
 from app.services.setup import ensure_reference_data
 from app.timeutil import local_to_utc
@@ -222,6 +223,7 @@ def seed_demo() -> bool:
             donation_service.reverse_in_tx(donation, actor, reason=spec["reverse_reason"],
                                            received_at=spec["when"] + timedelta(hours=3))
     db.session.commit()
+    seed_demo_cases()
     return True
 
 

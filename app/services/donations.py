@@ -90,6 +90,7 @@ def reverse_in_tx(original: Donation, actor: Actor, *, reason: str, amount: int 
         donor_id=original.donor_id,
         appeal_id=original.appeal_id,
         programme_id=original.programme_id,
+        case_id=original.case_id,
         amount=amount,
         currency=original.currency,
         channel=original.channel,
@@ -137,11 +138,13 @@ def record_donation(
     public_message: str | None = None,
     confirm: bool = True,
     issue_receipt: bool = True,
+    case_id: int | None = None,
 ) -> Donation:
     """Record a gift received outside the online checkout (cash, transfer, in kind, import).
 
     Validates, writes the row and, unless `confirm=False`, confirms it and issues its receipt
     in the same transaction. `received_at` must be aware (convert local times first).
+    `case_id` designates the gift to one child's case: it then belongs to the case's programme.
     """
     from app.models import Appeal, Channel, Donor, Programme
     from app.services.setup import general_programme
@@ -163,6 +166,19 @@ def record_donation(
         raise NotFound("Không tìm thấy nhà hảo tâm.")
     if donor.merged_into_id is not None:
         raise Conflict("Nhà hảo tâm này đã được gộp vào một hồ sơ khác.", field="donor_id")
+    if case_id is not None:
+        from app.models import CaseState, SupportCase
+
+        case = db.session.get(SupportCase, case_id)
+        if case is None:
+            raise NotFound("Không tìm thấy hồ sơ hỗ trợ.")
+        if case.state in (CaseState.CLOSED.value, CaseState.REJECTED.value):
+            raise Conflict(f"Hồ sơ {case.code} đã đóng hoặc bị từ chối: không nhận khoản ủng hộ chỉ định.",
+                           field="case_id")
+        if programme_id is not None and programme_id != case.programme_id:
+            raise ValidationFailed("Khoản ủng hộ chỉ định cho hồ sơ thuộc chương trình của hồ sơ.",
+                                   field="programme_id")
+        programme_id = case.programme_id
     if programme_id is None:
         programme_id = general_programme().id
     elif db.session.get(Programme, programme_id) is None:
@@ -174,13 +190,14 @@ def record_donation(
         raise Conflict(f"Mã tham chiếu {reference} đã được ghi nhận.", field="reference")
     donation = Donation(
         donor_id=donor.id, amount=amount, channel=channel, received_at=received_at,
-        programme_id=programme_id, appeal_id=appeal_id, reference=reference,
+        programme_id=programme_id, appeal_id=appeal_id, reference=reference, case_id=case_id,
         note=(note or "").strip() or None, in_kind_description=(in_kind_description or "").strip() or None,
         public_message=public_message, status=DonationStatus.PENDING.value,
         recorded_by_id=actor.user_id)
     db.session.add(donation)
     audit.record(actor, "donation.record", donation,
-                 after={"amount": amount, "channel": channel, "donor_id": donor.id, "reference": reference})
+                 after={"amount": amount, "channel": channel, "donor_id": donor.id, "reference": reference,
+                        "case_id": case_id})
     if confirm:
         confirm_in_tx(donation, actor, issue_receipt=issue_receipt)
     db.session.commit()

@@ -22,3 +22,4 @@ from app.blueprints.staff import admin, dashboard  # noqa: E402,F401  (route mod
 from app.blueprints.staff import appeals, audit_log, donations, donors, imports  # noqa: E402,F401  (issue 3)
 from app.blueprints.staff import receipts  # noqa: E402,F401  (issue 5)
 from app.blueprints.staff import online  # noqa: E402,F401  (issue 4)
+from app.blueprints.staff import cases  # noqa: E402,F401  (issue 6)

@@ -1,0 +1,143 @@
+"""Forms for support cases, consent, documents, disbursements and case-designated gifts."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField, DateField, HiddenField, SelectField, SelectMultipleField, StringField,
+    SubmitField, TextAreaField,
+)
+from wtforms import widgets
+
+from app.forms import AmountField, ValidationError, max_length, optional, required
+from app.models import CHANNEL_LABELS
+from app.models.case import DOCUMENT_KIND_LABELS, PAYEE_KINDS, PAYMENT_METHODS
+
+
+class VNDateField(DateField):
+    """A date typed as 2024-06-01 (the browser's date input) or 01/06/2024, with a
+    Vietnamese message."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format=["%Y-%m-%d", "%d/%m/%Y"], **kwargs)
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        text = valuelist[0].strip()
+        for fmt in self.format:
+            try:
+                self.data = datetime.strptime(text, fmt).date()
+                return
+            except ValueError:
+                continue
+        self.data = None
+        raise ValueError("Ngày không hợp lệ (ví dụ 01/06/2024).")
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return self.data.isoformat() if isinstance(self.data, date) else ""
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+    def pre_validate(self, form):  # the service checks the ids
+        pass
+
+
+SEX_CHOICES = [("", "— Chọn —"), ("female", "Nữ"), ("male", "Nam")]
+
+
+class CaseForm(FlaskForm):
+    programme_id = SelectField("Chương trình", coerce=int, validators=[required("Vui lòng chọn chương trình.")])
+    opened_on = VNDateField("Ngày tiếp nhận", validators=[optional()], render_kw={"type": "date"})
+    child_name = StringField("Họ tên trẻ", validators=[required("Vui lòng nhập họ tên trẻ."), max_length(200)])
+    child_birth_date = VNDateField("Ngày sinh", validators=[required("Vui lòng nhập ngày sinh.")],
+                                   render_kw={"type": "date"})
+    child_sex = SelectField("Giới tính", choices=SEX_CHOICES, validators=[required("Vui lòng chọn giới tính.")])
+    admin_unit_id = SelectField("Phường, xã, đặc khu", coerce=int, validators=[optional()])
+    address = StringField("Địa chỉ (thôn, tổ dân phố, số nhà)", validators=[optional(), max_length(500)])
+    guardian_name = StringField("Họ tên người giám hộ", validators=[required("Vui lòng nhập họ tên người giám hộ."), max_length(200)])
+    guardian_relation = StringField("Quan hệ với trẻ", validators=[required("Vui lòng nhập quan hệ với trẻ."), max_length(60)])
+    guardian_phone = StringField("Điện thoại người giám hộ", validators=[optional(), max_length(20)])
+    category_ids = MultiCheckboxField("Hoàn cảnh", coerce=int)
+    diagnosis = TextAreaField("Chẩn đoán", validators=[optional(), max_length(4000)])
+    facility = StringField("Bệnh viện / trường học", validators=[optional(), max_length(255)])
+    situation = TextAreaField("Hoàn cảnh gia đình, ghi chú thẩm định", validators=[optional(), max_length(8000)])
+    estimated_cost = AmountField("Chi phí dự kiến (đ)", validators=[optional()], minimum=0)
+    insurance_covers = AmountField("Bảo hiểm y tế chi trả (đ)", validators=[optional()], minimum=0)
+    family_covers = AmountField("Gia đình tự chi trả (đ)", validators=[optional()], minimum=0)
+    support_requested = AmountField("Số tiền đề nghị hỗ trợ (đ)", validators=[optional()])
+    submit = SubmitField("Lưu hồ sơ")
+
+    def values(self) -> dict:
+        names = ("programme_id", "opened_on", "child_name", "child_birth_date", "child_sex",
+                 "admin_unit_id", "address", "guardian_name", "guardian_relation", "guardian_phone",
+                 "diagnosis", "facility", "situation", "estimated_cost", "insurance_covers",
+                 "family_covers", "support_requested")
+        return {name: getattr(self, name).data for name in names}
+
+
+class ConsentForm(FlaskForm):
+    guardian_consent_on = VNDateField("Ngày người giám hộ đồng ý", validators=[optional()], render_kw={"type": "date"})
+    child_consent_on = VNDateField("Ngày trẻ đồng ý (bắt buộc khi trẻ từ đủ 7 tuổi)", validators=[optional()],
+                                   render_kw={"type": "date"})
+    story_publishable = BooleanField("Được công bố câu chuyện ẩn danh (tên viết tắt, không ảnh)")
+    story_initials = StringField("Tên viết tắt", validators=[optional(), max_length(20)])
+    story_text = TextAreaField("Câu chuyện ẩn danh", validators=[optional(), max_length(2000)])
+    submit = SubmitField("Lưu thông tin đồng ý")
+
+
+class TransitionForm(FlaskForm):
+    target = HiddenField(validators=[required("Thiếu trạng thái đích.")])
+    comment = TextAreaField("Ghi chú", validators=[optional(), max_length(2000)])
+    approved_amount = AmountField("Số tiền phê duyệt (đ)", validators=[optional()])
+
+
+class DocumentForm(FlaskForm):
+    kind = SelectField("Loại tài liệu", choices=[(k.value, v) for k, v in DOCUMENT_KIND_LABELS.items()])
+    file = FileField("Tệp (PDF, JPG, PNG, tối đa 10 MB)")
+    submit = SubmitField("Tải lên")
+
+
+class DisbursementForm(FlaskForm):
+    programme_id = SelectField("Nguồn chi", coerce=int)
+    amount = AmountField("Số tiền (đ)", validators=[required("Vui lòng nhập số tiền.")])
+    paid_on = VNDateField("Ngày chi", validators=[required("Vui lòng nhập ngày chi.")], render_kw={"type": "date"})
+    payee_kind = SelectField("Đối tượng nhận", choices=list(PAYEE_KINDS.items()))
+    payee_name = StringField("Tên đơn vị / người nhận", validators=[optional(), max_length(255)])
+    method = SelectField("Hình thức chi", choices=list(PAYMENT_METHODS.items()))
+    voucher_number = StringField("Số phiếu chi / chứng từ", validators=[optional(), max_length(60)])
+    proof = FileField("Chứng từ (PDF, JPG, PNG, tối đa 10 MB)")
+    note = TextAreaField("Ghi chú", validators=[optional(), max_length(2000)])
+    submit = SubmitField("Ghi khoản chi (chờ duyệt)")
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField("Lý do", validators=[required("Vui lòng ghi lý do."), max_length(2000)])
+
+
+class CaseDonationForm(FlaskForm):
+    donor_id = SelectField("Nhà hảo tâm", coerce=int, validators=[required("Vui lòng chọn nhà hảo tâm.")])
+    amount = AmountField("Số tiền (đ)", validators=[required("Vui lòng nhập số tiền.")])
+    channel = SelectField("Hình thức", choices=[(k.value, v) for k, v in CHANNEL_LABELS.items() if k.value != "card"])
+    received_on = VNDateField("Ngày nhận", validators=[required("Vui lòng nhập ngày nhận.")], render_kw={"type": "date"})
+    reference = StringField("Mã tham chiếu (số chứng từ, mã giao dịch)", validators=[optional(), max_length(120)])
+    in_kind_description = StringField("Mô tả hiện vật (nếu là hiện vật)", validators=[optional(), max_length(500)])
+    note = StringField("Ghi chú", validators=[optional(), max_length(500)])
+    submit = SubmitField("Ghi nhận khoản ủng hộ chỉ định")
+
+    def validate_donor_id(self, field):
+        if not field.data:
+            raise ValidationError("Vui lòng chọn nhà hảo tâm.")
+
+
+class CategoryForm(FlaskForm):
+    name = StringField("Tên hoàn cảnh", validators=[required("Vui lòng nhập tên hoàn cảnh."), max_length(200)])
+    submit = SubmitField("Thêm")

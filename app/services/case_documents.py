@@ -1,0 +1,119 @@
+"""Case documents: PDF, JPG or PNG up to 10 MB, the type checked by content (magic bytes),
+stored under UPLOAD_FOLDER (default instance/uploads, never under static/) with random names.
+Downloads go through a view that checks the role and writes the audit log."""
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+from flask import current_app
+
+from app.errors import NotFound, PermissionDenied, ValidationFailed
+from app.extensions import db
+from app.models import CaseDocument, DocumentKind, SupportCase
+from app.services import audit
+from app.services.audit import Actor
+from app.services.cases import IDENTITY_ROLES, get_case
+
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+
+# (magic prefix, content type, extension)
+SIGNATURES = (
+    (b"%PDF-", "application/pdf", "pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+)
+
+
+def sniff_type(head: bytes) -> tuple[str, str] | None:
+    """(content type, extension) of a PDF/PNG/JPEG by its first bytes, or None."""
+    for magic, content_type, extension in SIGNATURES:
+        if head.startswith(magic):
+            return content_type, extension
+    return None
+
+
+def upload_folder() -> Path:
+    folder = Path(current_app.config["UPLOAD_FOLDER"]).resolve()
+    static = Path(current_app.static_folder).resolve() if current_app.static_folder else None
+    if static and (folder == static or static in folder.parents):
+        raise RuntimeError("UPLOAD_FOLDER must not be inside the static folder (web root).")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def read_upload(file_storage) -> tuple[bytes, str, str, str]:
+    """Validate an uploaded file; returns (data, content type, extension, original name)."""
+    if file_storage is None or not getattr(file_storage, "filename", ""):
+        raise ValidationFailed("Vui lòng chọn tệp.", field="file")
+    data = file_storage.stream.read(MAX_DOCUMENT_BYTES + 1)
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise ValidationFailed("Tệp vượt quá 10 MB.", field="file")
+    if not data:
+        raise ValidationFailed("Tệp rỗng.", field="file")
+    kind = sniff_type(data[:16])
+    if kind is None:
+        raise ValidationFailed("Chỉ nhận tệp PDF, JPG hoặc PNG (kiểm tra theo nội dung tệp).", field="file")
+    name = os.path.basename(file_storage.filename.replace("\\", "/"))[:200] or f"tai-lieu.{kind[1]}"
+    return data, kind[0], kind[1], name
+
+
+def store_document(case: SupportCase, kind: str, file_storage, actor: Actor) -> CaseDocument:
+    """Write the file and add its row to the caller's transaction (not committed).
+    The caller removes the file with `discard_file` if its transaction fails."""
+    try:
+        kind = DocumentKind(kind).value
+    except ValueError:
+        raise ValidationFailed("Loại tài liệu không hợp lệ.", field="kind") from None
+    data, content_type, extension, original = read_upload(file_storage)
+    stored = f"{secrets.token_hex(16)}.{extension}"
+    path = upload_folder() / stored
+    with open(path, "xb") as handle:
+        handle.write(data)
+    document = CaseDocument(case=case, kind=kind, original_name=original, stored_name=stored,
+                            content_type=content_type, size=len(data),
+                            sha256=hashlib.sha256(data).hexdigest(), uploaded_by_id=actor.user_id)
+    db.session.add(document)
+    audit.record(actor, "case.document.upload", document,
+                 after={"case": case.code, "kind": kind, "size": len(data), "type": content_type})
+    return document
+
+
+def discard_file(document: CaseDocument | None) -> None:
+    if document is not None:
+        try:
+            (upload_folder() / document.stored_name).unlink()
+        except FileNotFoundError:
+            pass
+
+
+def upload_document(case_id: int, kind: str, file_storage, actor: Actor, role: str) -> CaseDocument:
+    if role not in IDENTITY_ROLES:
+        raise PermissionDenied("Bạn không có quyền thêm tài liệu vào hồ sơ trẻ em.")
+    case = get_case(case_id)
+    document = store_document(case, kind, file_storage, actor)
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        discard_file(document)
+        raise
+    return document
+
+
+def open_document(case_id: int, document_id: int, actor: Actor, role: str) -> tuple[CaseDocument, Path]:
+    """A document of a case for download, by a role that may see the case; audited."""
+    if role not in IDENTITY_ROLES:
+        raise PermissionDenied("Bạn không có quyền tải tài liệu của hồ sơ trẻ em.")
+    document = db.session.get(CaseDocument, document_id)
+    if document is None or document.case_id != case_id:
+        raise NotFound("Không tìm thấy tài liệu.")
+    path = upload_folder() / document.stored_name
+    if not path.is_file():
+        raise NotFound("Tệp tài liệu không còn trên máy chủ.")
+    audit.record(actor, "case.document.download", document,
+                 after={"case": document.case.code, "name": document.original_name})
+    db.session.commit()
+    return document, path
