@@ -1,6 +1,13 @@
 """Every table, in one package so Alembic sees them all."""
 from app.models.audit import AuditEntry
 from app.models.base import Base, UTCDateTime, utcnow
+from app.models.commendation import (
+    CommendationExclusion,
+    CommendationOverride,
+    CommendationSubmission,
+    CommendationSubmissionRow,
+    ExclusionReason,
+)
 from app.models.donation import (
     CHANNEL_LABELS,
     COUNTED_STATUSES,
@@ -18,4 +25,8 @@ __all__ = [
     "COUNTED_STATUSES", "Channel", "Donation", "DonationStatus", "Donor", "DonorKind",
     "FundSettings", "LoginAttempt", "Programme", "Receipt", "ReceiptSequence", "Role",
     "User", "UTCDateTime", "utcnow",
+]
+__all__ += [
+    "CommendationExclusion", "CommendationOverride", "CommendationSubmission",
+    "CommendationSubmissionRow", "ExclusionReason",
 ]
