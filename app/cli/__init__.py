@@ -3,8 +3,9 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from app.cli import data, users
+    from app.cli import commendation, data, users
 
     app.cli.add_command(users.users)
     app.cli.add_command(data.init_data)
     app.cli.add_command(data.seed_demo)
+    app.cli.add_command(commendation.commendation_group)

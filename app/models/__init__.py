@@ -6,6 +6,7 @@ from app.models.commendation import (
     CommendationOverride,
     CommendationSubmission,
     CommendationSubmissionRow,
+    EXCLUSION_REASON_LABELS,
     ExclusionReason,
 )
 from app.models.donation import (
@@ -28,5 +29,5 @@ __all__ = [
 ]
 __all__ += [
     "CommendationExclusion", "CommendationOverride", "CommendationSubmission",
-    "CommendationSubmissionRow", "ExclusionReason",
+    "CommendationSubmissionRow", "EXCLUSION_REASON_LABELS", "ExclusionReason",
 ]

@@ -559,3 +559,44 @@ def diff_submission(submission: CommendationSubmission) -> SubmissionDiff:
         changed=[Changed(row=frozen[d], entry=e) for d, e in live.items()
                  if d in frozen and frozen[d].amount != e.amount],
     )
+
+
+@dataclass(frozen=True)
+class DonorReview:
+    """One donor's standing on a year's list, for the drill-down page."""
+
+    donor: Donor
+    donations: list[Donation]
+    total: int
+    threshold: int
+    exclusion: CommendationExclusion | None
+    override: CommendationOverride | None
+
+    @property
+    def status(self) -> str:
+        if self.donor.merged_into_id is not None:
+            return "Hồ sơ đã gộp vào hồ sơ khác"
+        if self.total < self.threshold:
+            return ("Gần ngưỡng (theo dõi, vận động)" if self.total >= near_threshold_floor(self.threshold)
+                    else "Dưới ngưỡng")
+        if self.exclusion is not None:
+            return f"Đã loại: {self.exclusion.reason_label}"
+        if self.donor.anonymous and not self.donor.public_listing_consent:
+            return "Ẩn danh, chưa đồng ý công khai: không đưa vào danh sách"
+        return "Có trong danh sách đề nghị"
+
+    @property
+    def listed(self) -> bool:
+        return self.status == "Có trong danh sách đề nghị"
+
+
+def review_donor(year: int, donor_id: int) -> DonorReview:
+    donor, donations, total = donations_behind(year, donor_id)
+    return DonorReview(
+        donor=donor, donations=donations, total=total,
+        threshold=get_settings().commendation_threshold,
+        exclusion=db.session.scalar(sa.select(CommendationExclusion).where(
+            CommendationExclusion.year == year, CommendationExclusion.donor_id == donor_id)),
+        override=db.session.scalar(sa.select(CommendationOverride).where(
+            CommendationOverride.year == year, CommendationOverride.donor_id == donor_id)),
+    )

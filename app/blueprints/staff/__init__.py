@@ -18,4 +18,4 @@ def require_login():
     return None
 
 
-from app.blueprints.staff import admin, dashboard  # noqa: E402,F401  (route modules)
+from app.blueprints.staff import admin, commendation, dashboard  # noqa: E402,F401  (route modules)
