@@ -16,6 +16,10 @@ Left off the printed list, but shown to staff:
 * donors excluded for the year with a recorded reason (`CommendationExclusion`);
 * anonymous donors without consent to public listing (listed only with consent).
 
+Reversals and refunds count in the year of the gift they reverse, whenever they were
+recorded (see `_per_donor_net`): corrections are made while the list is being reviewed, early
+in the following year, and must fix that list.
+
 The list is computed by one SQL GROUP BY over the year's range of `received_at` joined to
 donors (see `_totals_query`); a frozen submission stores its printed rows and is never
 recomputed (see `freeze`).
@@ -23,11 +27,12 @@ recomputed (see `freeze`).
 from __future__ import annotations
 
 import hashlib
+from itertools import groupby
 from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
@@ -169,22 +174,59 @@ def check_threshold(threshold: int) -> int:
     return threshold
 
 
-def _year_filter(year: int):
+def _per_donor_net(year: int, donor_ids=None):
+    """Per-donor net totals of the year, as one UNION ALL subquery (donor_id, net, gifts).
+
+    The main arm is the fund's usual net: `Donation.net_sum()` of `Donation.counted()` rows
+    whose `received_at` falls in the year, grouped by donor. It is served by the covering
+    index ix_donations_commendation (status, received_at, donor_id, amount, reverses_id).
+
+    The second arm moves reversals that cross a year boundary to the year of the gift they
+    reverse: a 2023 gift mistyped and corrected in February 2024, while the 2023 list is
+    being reviewed, must lower the 2023 total, not the 2024 one. Such a reversal recorded in
+    the year for a gift of another year is added back; one recorded later for a gift of the
+    year is subtracted. Reversals are few and reach their gift by primary key.
+    """
     start, end = year_bounds_utc(year)
-    # A range on received_at (never a function of it), so ix_donations_status_received_at
-    # and ix_donations_commendation can serve it.
-    return sa.and_(Donation.counted(), Donation.received_at >= start, Donation.received_at < end)
+    main = (
+        sa.select(Donation.donor_id.label("donor_id"), Donation.net_sum().label("net"),
+                  sa.func.count(sa.case((Donation.reverses_id.is_(None), 1))).label("gifts"))
+        .where(Donation.counted(), Donation.received_at >= start, Donation.received_at < end)
+        .group_by(Donation.donor_id)
+    )
+    gift = aliased(Donation, name="gift")
+    reversal_in_year = sa.and_(Donation.received_at >= start, Donation.received_at < end)
+    gift_in_year = sa.and_(gift.received_at >= start, gift.received_at < end)
+    crossing = (
+        sa.select(Donation.donor_id,
+                  sa.cast(sa.func.sum(sa.case((reversal_in_year, Donation.amount), else_=-Donation.amount)),
+                          sa.BigInteger),
+                  sa.literal(0))
+        .join(gift, Donation.reverses_id == gift.id)
+        .where(Donation.reverses_id.is_not(None), Donation.counted(),
+               sa.or_(sa.and_(reversal_in_year, sa.not_(gift_in_year)),
+                      sa.and_(gift_in_year, sa.not_(reversal_in_year))))
+        .group_by(Donation.donor_id)
+    )
+    if donor_ids is not None:
+        main = main.where(Donation.donor_id.in_(donor_ids))
+        crossing = crossing.where(Donation.donor_id.in_(donor_ids))
+    return sa.union_all(main, crossing).subquery("per_donor")
+
+
+def _net(rows):
+    """The net of the (at most two) partial sums of a donor, as a BIGINT."""
+    return sa.cast(sa.func.coalesce(sa.func.sum(rows.c.net), 0), sa.BigInteger)
 
 
 def _totals_query(year: int, floor: int):
     """One GROUP BY over the year's donations, joined to the (live) donors above `floor`."""
-    gifts = sa.func.count(sa.case((Donation.reverses_id.is_(None), 1)))
+    rows = _per_donor_net(year)
     totals = (
-        sa.select(Donation.donor_id.label("donor_id"), Donation.net_sum().label("amount"),
-                  gifts.label("gifts"))
-        .where(_year_filter(year))
-        .group_by(Donation.donor_id)
-        .having(Donation.net_sum() >= floor)
+        sa.select(rows.c.donor_id, _net(rows).label("amount"),
+                  sa.cast(sa.func.sum(rows.c.gifts), sa.Integer).label("gifts"))
+        .group_by(rows.c.donor_id)
+        .having(_net(rows) >= floor)
         .subquery("totals")
     )
     return (
@@ -196,10 +238,32 @@ def _totals_query(year: int, floor: int):
     )
 
 
-def _sort_key(entry: Entry):
-    name_key = (vietnamese_sort_key(entry.name) if entry.kind == DonorKind.ORGANIZATION.value
-                else vietnamese_person_sort_key(entry.name))
-    return -entry.amount, name_key, entry.donor_id
+def _tie_key(entry: Entry, memo: dict):
+    # The group comes before the name so the two kinds of name key are never compared
+    # (the near-threshold and excluded lists hold both groups).
+    key = memo.get((entry.kind, entry.name))
+    if key is None:
+        key = (vietnamese_sort_key(entry.name) if entry.kind == DonorKind.ORGANIZATION.value
+               else vietnamese_person_sort_key(entry.name))
+        memo[(entry.kind, entry.name)] = key
+    return entry.kind != DonorKind.ORGANIZATION.value, key, entry.donor_id
+
+
+def _sort_entries(entries: list[Entry]) -> None:
+    """Amount, largest first; equal amounts by group, then name in Vietnamese order.
+
+    The Vietnamese keys are costly (per syllable), so they are computed only for runs of
+    equal amounts; the order is the same as sorting everything by (-amount, _tie_key).
+    """
+    entries.sort(key=lambda e: -e.amount)
+    ordered: list[Entry] = []
+    memo: dict = {}
+    for _amount, run in groupby(entries, key=lambda e: e.amount):
+        run = list(run)
+        if len(run) > 1:
+            run.sort(key=lambda e: _tie_key(e, memo))
+        ordered.extend(run)
+    entries[:] = ordered
 
 
 def build_list(year: int, *, threshold: int | None = None) -> CommendationList:
@@ -240,18 +304,25 @@ def build_list(year: int, *, threshold: int | None = None) -> CommendationList:
             result.group(kind).append(entry)
     for entries in (result.organizations, result.individuals, result.near_threshold,
                     result.excluded, result.withheld_anonymous):
-        entries.sort(key=_sort_key)
+        _sort_entries(entries)
     return result
 
 
 def donations_behind(year: int, donor_id: int) -> tuple[Donor, list[Donation], int]:
-    """The counted donations (and reversals) making up one donor's total for the year."""
+    """The counted gifts and reversals making up one donor's total for the year (the same
+    rows as the list: reversals of the year's gifts, whenever recorded)."""
     check_year(year)
     donor = db.session.get(Donor, donor_id)
     if donor is None:
         raise NotFound("Không tìm thấy nhà hảo tâm.")
+    start, end = year_bounds_utc(year)
+    original = aliased(Donation, name="original")
+    in_year = sa.and_(Donation.received_at >= start, Donation.received_at < end)
     rows = db.session.scalars(
-        sa.select(Donation).where(Donation.donor_id == donor_id, _year_filter(year))
+        sa.select(Donation).outerjoin(original, Donation.reverses_id == original.id)
+        .where(Donation.donor_id == donor_id, Donation.counted(),
+               sa.or_(sa.and_(Donation.reverses_id.is_(None), in_year),
+                      sa.and_(original.received_at >= start, original.received_at < end)))
         .order_by(Donation.received_at, Donation.id)
     ).all()
     return donor, list(rows), sum(d.signed_amount for d in rows)
@@ -262,9 +333,9 @@ def donor_totals(year: int, donor_ids) -> dict[int, int]:
     ids = list(donor_ids)
     if not ids:
         return {}
+    rows = _per_donor_net(year, ids)
     return dict(db.session.execute(
-        sa.select(Donation.donor_id, Donation.net_sum())
-        .where(_year_filter(year), Donation.donor_id.in_(ids)).group_by(Donation.donor_id)).all())
+        sa.select(rows.c.donor_id, _net(rows)).group_by(rows.c.donor_id)).all())
 
 
 # --------------------------------------------------------------------------- staff decisions
