@@ -169,7 +169,7 @@ def load(engine, donors, donations, programme_id: int) -> None:
             raw.commit()
             cursor.execute("SET session_replication_role = DEFAULT")
             raw.commit()
-            raw.autocommit = True
+            raw.driver_connection.autocommit = True
             # VACUUM sets the visibility map, so the covering index serves index-only scans.
             cursor.execute("VACUUM ANALYZE donors")
             cursor.execute("VACUUM ANALYZE donations")
