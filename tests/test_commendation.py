@@ -447,3 +447,19 @@ def test_donor_merge_between_records_of_different_years_is_by_year():
     give(a, 20_000_000, vn(2023, 1, 1, 0, 0) + timedelta(minutes=1))
     assert listed(2023) == ([], ["Cao Minh Đức"])
     assert db.session.get(Donor, b.id).merged_into_id == a.id
+
+
+def test_an_exclusion_follows_its_donor_into_a_merge():
+    survivor, declined = factories.donor("Lý Văn Thành"), factories.donor("Lý Văn Thành (cũ)")
+    give(survivor, 40_000_000), give(declined, 40_000_000)
+    commendation.exclude_donor(2023, declined.id, "declined", None, SYSTEM)
+    donors.merge_donors(survivor.id, declined.id, SYSTEM)
+    clist = commendation.build_list(2023)
+    assert clist.individuals == []
+    assert [(e.donor_id, e.amount, e.exclusion.donor_id) for e in clist.excluded] == [
+        (survivor.id, 80_000_000, declined.id)]
+    assert commendation.review_donor(2023, survivor.id).status == "Đã loại: Từ chối nhận khen thưởng"
+    with pytest.raises(Conflict):
+        commendation.exclude_donor(2023, survivor.id, "declined", None, SYSTEM)
+    commendation.include_donor(2023, survivor.id, SYSTEM)
+    assert listed() == ([], ["Lý Văn Thành"])

@@ -97,6 +97,7 @@ def test_director_excludes_and_takes_back_with_a_reason(client, login_as, year_d
     assert "Thép Đình Vũ Xanh" not in organizations
     exclusions = page.split('data-testid="exclusions"')[1].split("</table>")[0]
     assert "Lý do khác" in exclusions and "Doanh nghiệp đang bị xử phạt" in exclusions
+    assert "120.000.000" in exclusions  # still over the threshold, kept off on purpose
     csv_data = client.get("/staff/commendation/2023/export.csv").data.decode("utf-8-sig")
     assert "Thép Đình Vũ Xanh" not in csv_data
     assert client.post(f"/staff/commendation/2023/donors/{org.id}/include").status_code == 302

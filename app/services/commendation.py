@@ -266,17 +266,33 @@ def _sort_entries(entries: list[Entry]) -> None:
     entries[:] = ordered
 
 
-def build_list(year: int, *, threshold: int | None = None) -> CommendationList:
-    """The list for `year` as it stands today (threshold from settings unless given)."""
-    check_year(year)
-    threshold = check_threshold(threshold if threshold is not None else get_settings().commendation_threshold)
-    floor = near_threshold_floor(threshold)
+def _year_exclusions(year: int) -> tuple[list[CommendationExclusion], dict[int, CommendationExclusion]]:
+    """The year's exclusions, and which live donor each one keeps off the list.
+
+    An exclusion follows its donor into a merge: if a record that declined is merged into
+    another, the surviving record stays off the list (its own exclusion, if any, wins).
+    """
     exclusions = db.session.scalars(
         sa.select(CommendationExclusion).where(CommendationExclusion.year == year)
         .order_by(CommendationExclusion.created_at, CommendationExclusion.id)
         .options(joinedload(CommendationExclusion.donor))
     ).all()
-    excluded_by_donor = {e.donor_id: e for e in exclusions}
+    by_live_donor = {e.donor_id: e for e in exclusions if e.donor.merged_into_id is None}
+    for exclusion in exclusions:
+        target, seen = exclusion.donor, set()
+        while target.merged_into_id is not None and target.id not in seen:
+            seen.add(target.id)
+            target = target.merged_into
+        by_live_donor.setdefault(target.id, exclusion)
+    return list(exclusions), by_live_donor
+
+
+def build_list(year: int, *, threshold: int | None = None) -> CommendationList:
+    """The list for `year` as it stands today (threshold from settings unless given)."""
+    check_year(year)
+    threshold = check_threshold(threshold if threshold is not None else get_settings().commendation_threshold)
+    floor = near_threshold_floor(threshold)
+    exclusions, excluded_by_donor = _year_exclusions(year)
     overrides = {o.donor_id: o for o in db.session.scalars(
         sa.select(CommendationOverride).where(CommendationOverride.year == year))}
 
@@ -366,8 +382,7 @@ def exclude_donor(year: int, donor_id: int, reason: str, note: str | None, actor
     if reason == ExclusionReason.OTHER.value and not note:
         raise ValidationFailed("Vui lòng ghi rõ lý do khác.", field="note")
     donor = _live_donor(donor_id)
-    existing = db.session.scalar(sa.select(CommendationExclusion).where(
-        CommendationExclusion.year == year, CommendationExclusion.donor_id == donor.id))
+    existing = _year_exclusions(year)[1].get(donor.id)
     if existing is not None:
         raise Conflict(f"{donor.name} đã được loại khỏi danh sách năm {year}.")
     exclusion = CommendationExclusion(year=year, donor_id=donor.id, reason=reason, note=note,
@@ -383,8 +398,9 @@ def exclude_donor(year: int, donor_id: int, reason: str, note: str | None, actor
 def include_donor(year: int, donor_id: int, actor: Actor) -> None:
     """Take back an exclusion (the audit log keeps what it was)."""
     check_year(year)
-    exclusion = db.session.scalar(sa.select(CommendationExclusion).where(
-        CommendationExclusion.year == year, CommendationExclusion.donor_id == donor_id))
+    exclusion = _year_exclusions(year)[1].get(donor_id) or db.session.scalar(
+        sa.select(CommendationExclusion).where(CommendationExclusion.year == year,
+                                               CommendationExclusion.donor_id == donor_id))
     if exclusion is None:
         raise NotFound("Nhà hảo tâm này không nằm trong danh sách loại trừ.")
     audit.record(actor, "commendation.include", exclusion,
@@ -671,8 +687,9 @@ def review_donor(year: int, donor_id: int) -> DonorReview:
     return DonorReview(
         donor=donor, donations=donations, total=total,
         threshold=get_settings().commendation_threshold,
-        exclusion=db.session.scalar(sa.select(CommendationExclusion).where(
-            CommendationExclusion.year == year, CommendationExclusion.donor_id == donor_id)),
+        exclusion=_year_exclusions(year)[1].get(donor_id) or db.session.scalar(
+            sa.select(CommendationExclusion).where(CommendationExclusion.year == year,
+                                                   CommendationExclusion.donor_id == donor_id)),
         override=db.session.scalar(sa.select(CommendationOverride).where(
             CommendationOverride.year == year, CommendationOverride.donor_id == donor_id)),
     )
