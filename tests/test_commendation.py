@@ -463,3 +463,21 @@ def test_an_exclusion_follows_its_donor_into_a_merge():
         commendation.exclude_donor(2023, survivor.id, "declined", None, SYSTEM)
     commendation.include_donor(2023, survivor.id, SYSTEM)
     assert listed() == ([], ["Lý Văn Thành"])
+
+
+def test_a_correction_recorded_this_year_for_last_years_gift_does_not_lower_this_year():
+    donor = factories.organization("Công ty TNHH Hoàn Trả Muộn", tax_code="0200000008")
+    old_gift = give(donor, 60_000_000, vn(2022, 12, 15))
+    give(donor, 50_000_000, vn(2023, 3, 1))
+    original = donations.lock_donation(old_gift.id)
+    donations.reverse_in_tx(original, SYSTEM, reason="Hoàn trả", amount=20_000_000,
+                            received_at=vn(2023, 1, 10))
+    db.session.commit()
+    # The 2023 rows alone net 30,000,000 (under the near-threshold floor): the correction
+    # belongs to 2022, so 2023 keeps its 50,000,000 and lists.
+    assert [(e.name, e.amount, e.donation_count) for e in commendation.build_list(2023).organizations] == [
+        ("Công ty TNHH Hoàn Trả Muộn", 50_000_000, 1)]
+    assert commendation.donor_totals(2023, [donor.id]) == {donor.id: 50_000_000}
+    assert {e.name: e.amount for e in commendation.build_list(2022).near_threshold} == {
+        "Công ty TNHH Hoàn Trả Muộn": 40_000_000}
+    assert commendation.review_donor(2022, donor.id).total == 40_000_000

@@ -17,19 +17,19 @@ Left off the printed list, but shown to staff:
 * anonymous donors without consent to public listing (listed only with consent).
 
 Reversals and refunds count in the year of the gift they reverse, whenever they were
-recorded (see `_per_donor_net`): corrections are made while the list is being reviewed, early
-in the following year, and must fix that list.
+recorded (see `_year_crossing_adjustments`): corrections are made while the list is being
+reviewed, early in the following year, and must fix that list.
 
 The list is computed by one SQL GROUP BY over the year's range of `received_at` joined to
-donors (see `_totals_query`); a frozen submission stores its printed rows and is never
-recomputed (see `freeze`).
+donors (see `_totals_query`), plus a small query over the reversals that cross a year
+boundary; a frozen submission stores its printed rows and is never recomputed (see `freeze`).
 """
 from __future__ import annotations
 
 import hashlib
-from itertools import groupby
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import groupby
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, joinedload
@@ -174,34 +174,37 @@ def check_threshold(threshold: int) -> int:
     return threshold
 
 
-def _per_donor_net(year: int, donor_ids=None):
-    """Per-donor net totals of the year, as one UNION ALL subquery (donor_id, net, gifts).
-
-    The main arm is the fund's usual net: `Donation.net_sum()` of `Donation.counted()` rows
-    whose `received_at` falls in the year, grouped by donor. It is served by the covering
-    index ix_donations_commendation (status, received_at, donor_id, amount, reverses_id).
-
-    The second arm moves reversals that cross a year boundary to the year of the gift they
-    reverse: a 2023 gift mistyped and corrected in February 2024, while the 2023 list is
-    being reviewed, must lower the 2023 total, not the 2024 one. Such a reversal recorded in
-    the year for a gift of another year is added back; one recorded later for a gift of the
-    year is subtracted. Reversals are few and reach their gift by primary key.
-    """
+def _year_net_query(year: int):
+    """The fund's usual per-donor net for the year: `Donation.net_sum()` of the
+    `Donation.counted()` rows whose `received_at` falls in the year (a range, never a
+    function of the column), grouped by donor. Served by the covering index
+    ix_donations_commendation (status, received_at, donor_id, amount, reverses_id)."""
     start, end = year_bounds_utc(year)
-    main = (
+    return (
         sa.select(Donation.donor_id.label("donor_id"), Donation.net_sum().label("net"),
                   sa.func.count(sa.case((Donation.reverses_id.is_(None), 1))).label("gifts"))
         .where(Donation.counted(), Donation.received_at >= start, Donation.received_at < end)
         .group_by(Donation.donor_id)
     )
+
+
+def _year_crossing_adjustments(year: int, donor_ids=None) -> dict[int, int]:
+    """Per-donor corrections moving reversals to the year of the gift they reverse.
+
+    A 2023 gift mistyped and corrected in February 2024, while the 2023 list is being
+    reviewed, must lower the 2023 total, not the 2024 one. So a counted reversal recorded in
+    the year for a gift of another year is added back (+amount), and one recorded outside
+    the year for a gift of the year is taken off (-amount). Reversals are few: they are read
+    through the partial index ix_donations_reversals and reach their gift by primary key.
+    """
+    start, end = year_bounds_utc(year)
     gift = aliased(Donation, name="gift")
     reversal_in_year = sa.and_(Donation.received_at >= start, Donation.received_at < end)
     gift_in_year = sa.and_(gift.received_at >= start, gift.received_at < end)
-    crossing = (
+    query = (
         sa.select(Donation.donor_id,
                   sa.cast(sa.func.sum(sa.case((reversal_in_year, Donation.amount), else_=-Donation.amount)),
-                          sa.BigInteger),
-                  sa.literal(0))
+                          sa.BigInteger))
         .join(gift, Donation.reverses_id == gift.id)
         .where(Donation.reverses_id.is_not(None), Donation.counted(),
                sa.or_(sa.and_(reversal_in_year, sa.not_(gift_in_year)),
@@ -209,29 +212,22 @@ def _per_donor_net(year: int, donor_ids=None):
         .group_by(Donation.donor_id)
     )
     if donor_ids is not None:
-        main = main.where(Donation.donor_id.in_(donor_ids))
-        crossing = crossing.where(Donation.donor_id.in_(donor_ids))
-    return sa.union_all(main, crossing).subquery("per_donor")
+        query = query.where(Donation.donor_id.in_(donor_ids))
+    return {donor_id: int(amount) for donor_id, amount in db.session.execute(query) if amount}
 
 
-def _net(rows):
-    """The net of the (at most two) partial sums of a donor, as a BIGINT."""
-    return sa.cast(sa.func.coalesce(sa.func.sum(rows.c.net), 0), sa.BigInteger)
-
-
-def _totals_query(year: int, floor: int):
-    """One GROUP BY over the year's donations, joined to the (live) donors above `floor`."""
-    rows = _per_donor_net(year)
-    totals = (
-        sa.select(rows.c.donor_id, _net(rows).label("amount"),
-                  sa.cast(sa.func.sum(rows.c.gifts), sa.Integer).label("gifts"))
-        .group_by(rows.c.donor_id)
-        .having(_net(rows) >= floor)
-        .subquery("totals")
-    )
+def _totals_query(year: int, floor: int, also_donor_ids):
+    """The one GROUP BY over the year's donations, joined to the live donors, keeping those
+    at or above `floor` (and `also_donor_ids`, whose year-crossing corrections may raise
+    them to it; the caller applies the corrections and filters again)."""
+    net = _year_net_query(year)
+    keep = Donation.net_sum() >= floor
+    if also_donor_ids:
+        keep = sa.or_(keep, Donation.donor_id.in_(also_donor_ids))
+    totals = net.having(keep).subquery("totals")
     return (
         sa.select(Donor.id, Donor.kind, Donor.name, Donor.tax_code, Donor.address,
-                  Donor.anonymous, Donor.public_listing_consent, totals.c.amount, totals.c.gifts)
+                  Donor.anonymous, Donor.public_listing_consent, totals.c.net, totals.c.gifts)
         .join(totals, totals.c.donor_id == Donor.id)
         # merge_donors moves the donations to the survivor; a merged-away record never lists.
         .where(Donor.merged_into_id.is_(None))
@@ -302,12 +298,17 @@ def build_list(year: int, *, threshold: int | None = None) -> CommendationList:
         # benchmark): give it room in memory for this transaction only, instead of spilling
         # to disk at the 4 MB default.
         db.session.execute(sa.text("SET LOCAL work_mem = '64MB'"))
-    for (donor_id, kind, name, tax_code, address, anonymous, consent, amount,
-         gifts) in db.session.execute(_totals_query(year, floor)):
+    adjustments = _year_crossing_adjustments(year)
+    raised = [donor_id for donor_id, adjustment in adjustments.items() if adjustment > 0]
+    for (donor_id, kind, name, tax_code, address, anonymous, consent, net,
+         gifts) in db.session.execute(_totals_query(year, floor, raised)):
+        amount = int(net) + adjustments.get(donor_id, 0)
+        if amount < floor:
+            continue
         override = overrides.get(donor_id)
         entry = Entry(
             donor_id=donor_id, kind=kind, donor_name=name, tax_code=tax_code,
-            anonymous=anonymous, listing_consent=consent, amount=int(amount),
+            anonymous=anonymous, listing_consent=consent, amount=amount,
             donation_count=int(gifts),
             name=(override.name if override and override.name else name).strip(),
             title=override.title if override and override.title else None,
@@ -350,13 +351,15 @@ def donations_behind(year: int, donor_id: int) -> tuple[Donor, list[Donation], i
 
 
 def donor_totals(year: int, donor_ids) -> dict[int, int]:
-    """Net totals of a few donors for the year (those with no counted donation are absent)."""
+    """Net totals of a few donors for the year (as on the list; absent: no counted donation)."""
     ids = list(donor_ids)
     if not ids:
         return {}
-    rows = _per_donor_net(year, ids)
-    return dict(db.session.execute(
-        sa.select(rows.c.donor_id, _net(rows)).group_by(rows.c.donor_id)).all())
+    net = _year_net_query(year).where(Donation.donor_id.in_(ids)).subquery()
+    totals = {donor_id: int(amount) for donor_id, amount in db.session.execute(sa.select(net.c.donor_id, net.c.net))}
+    for donor_id, adjustment in _year_crossing_adjustments(year, ids).items():
+        totals[donor_id] = totals.get(donor_id, 0) + adjustment
+    return totals
 
 
 # --------------------------------------------------------------------------- staff decisions
