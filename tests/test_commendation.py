@@ -481,3 +481,13 @@ def test_a_correction_recorded_this_year_for_last_years_gift_does_not_lower_this
     assert {e.name: e.amount for e in commendation.build_list(2022).near_threshold} == {
         "Công ty TNHH Hoàn Trả Muộn": 40_000_000}
     assert commendation.review_donor(2022, donor.id).total == 40_000_000
+
+
+def test_a_title_is_never_printed_twice_after_the_record_is_renamed():
+    person = factories.donor("Nguyễn Văn An")
+    give(person, 60_000_000)
+    commendation.set_override(2023, person.id, SYSTEM, title="Ông")
+    person.name = "Ông Nguyễn Văn An"
+    db.session.commit()
+    rows = list(csv.reader(io.StringIO(commendation.export_live(2023, "csv").data.decode("utf-8-sig"))))
+    assert rows[1][2] == "Ông Nguyễn Văn An"

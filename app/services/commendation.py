@@ -306,12 +306,15 @@ def build_list(year: int, *, threshold: int | None = None) -> CommendationList:
         if amount < floor:
             continue
         override = overrides.get(donor_id)
+        printed = (override.name if override and override.name else name).strip()
+        title = override.title if override and override.title else None
+        if title and printed.lower().startswith(title.lower() + " "):
+            # The record was renamed to "Ông …" after the title was set: print it once.
+            title = None
         entry = Entry(
             donor_id=donor_id, kind=kind, donor_name=name, tax_code=tax_code,
             anonymous=anonymous, listing_consent=consent, amount=amount,
-            donation_count=int(gifts),
-            name=(override.name if override and override.name else name).strip(),
-            title=override.title if override and override.title else None,
+            donation_count=int(gifts), name=printed, title=title,
             address=override.address if override and override.address else address,
             overridden=override is not None,
             exclusion=excluded_by_donor.get(donor_id),
