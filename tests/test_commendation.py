@@ -352,6 +352,8 @@ def test_the_frozen_list_never_changes_and_shows_what_differs_today():
         ("Trần Thị Thu Hà", 52_000_000, 52_000_000, "Đã loại khỏi danh sách: Từ chối nhận khen thưởng")]
     assert [(c.row.name, c.row.amount, c.entry.amount, c.difference) for c in diff.changed] == [
         ("Công ty TNHH Thép Đình Vũ Xanh", 120_000_000, 125_000_000, 5_000_000)]
+    assert [(c.row.name, c.entry.printed_name) for c in diff.reprinted] == [
+        ("Công ty TNHH Thép Đình Vũ Xanh", "Công ty TNHH MTV Thép Đình Vũ Xanh")]
 
 
 def test_freeze_refuses_a_year_that_has_not_ended():

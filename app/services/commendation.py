@@ -625,10 +625,12 @@ class SubmissionDiff:
     added: list[Entry]
     removed: list[Removed]
     changed: list[Changed]
+    # Same donor and amount, printed differently today (a print override set or changed).
+    reprinted: list[Changed] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
-        return not (self.added or self.removed or self.changed)
+        return not (self.added or self.removed or self.changed or self.reprinted)
 
 
 def diff_submission(submission: CommendationSubmission) -> SubmissionDiff:
@@ -656,6 +658,9 @@ def diff_submission(submission: CommendationSubmission) -> SubmissionDiff:
         removed=removed,
         changed=[Changed(row=frozen[d], entry=e) for d, e in live.items()
                  if d in frozen and frozen[d].amount != e.amount],
+        reprinted=[Changed(row=frozen[d], entry=e) for d, e in live.items()
+                   if d in frozen and (frozen[d].name, frozen[d].title, frozen[d].address)
+                   != (e.name, e.title, e.address)],
     )
 
 
