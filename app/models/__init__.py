@@ -1,6 +1,14 @@
 """Every table, in one package so Alembic sees them all."""
 from app.models.audit import AuditEntry
 from app.models.base import Base, UTCDateTime, utcnow
+from app.models.commendation import (
+    CommendationExclusion,
+    CommendationOverride,
+    CommendationSubmission,
+    CommendationSubmissionRow,
+    EXCLUSION_REASON_LABELS,
+    ExclusionReason,
+)
 from app.models.donation import (
     CHANNEL_LABELS,
     COUNTED_STATUSES,
@@ -32,4 +40,8 @@ __all__ += [
     "CASE_STATE_LABELS", "PAYEE_KINDS", "PAYMENT_METHODS", "SPENT_STATUSES", "CaseDocument",
     "CaseSequence", "CaseState", "CaseTransition", "CircumstanceCategory", "Disbursement",
     "DisbursementStatus", "DocumentKind", "SupportCase", "case_circumstances",
+]
+__all__ += [
+    "CommendationExclusion", "CommendationOverride", "CommendationSubmission",
+    "CommendationSubmissionRow", "EXCLUSION_REASON_LABELS", "ExclusionReason",
 ]

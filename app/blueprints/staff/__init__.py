@@ -23,3 +23,4 @@ from app.blueprints.staff import appeals, audit_log, donations, donors, imports 
 from app.blueprints.staff import receipts  # noqa: E402,F401  (issue 5)
 from app.blueprints.staff import online  # noqa: E402,F401  (issue 4)
 from app.blueprints.staff import cases  # noqa: E402,F401  (issue 6)
+from app.blueprints.staff import commendation  # noqa: E402,F401  (issue 7)
