@@ -16,6 +16,7 @@ import os
 import uuid
 
 import pytest
+from flask import g
 import sqlalchemy as sa
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
@@ -118,6 +119,9 @@ def login_as(client):
 
     def login(role: Role | str = Role.ADMIN, **fields):
         user = factories.user(role=Role(role).value, **fields)
+        # Requests reuse the test's app context, where Flask-Login caches the current user
+        # in `g`: drop it so the next request loads the user signed in here.
+        g.pop("_login_user", None)
         with client.session_transaction() as session:
             session["_user_id"] = str(user.id)
             session["_fresh"] = True

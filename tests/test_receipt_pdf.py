@@ -241,7 +241,7 @@ def test_character_missing_from_the_font_is_dropped_with_a_warning(
     renderer: ReceiptRenderer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     data = make_receipt(donor_name="Lan 🙂 Anh", donor_kind="individual", tax_code=None)
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.WARNING, logger="app.renderers.receipt_pdf"):
         text = pdftotext(renderer.render_receipt(data), tmp_path)
     assert "Họ và tên: Lan Anh" in text.splitlines()
     assert any("lacks glyphs" in message for message in caplog.messages)
@@ -468,7 +468,7 @@ def test_fallback_when_fpdf2_is_not_a_checked_version(
     fund: FundInfo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr(fpdf, "FPDF_VERSION", "99.0.0")
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.WARNING, logger="app.renderers.receipt_pdf"):
         renderer = ReceiptRenderer(fund)
     assert not renderer.fast
     assert any("slow font path" in message for message in caplog.messages)
