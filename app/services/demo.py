@@ -138,7 +138,7 @@ def seed_demo() -> bool:
         donor = Donor(kind=DonorKind.INDIVIDUAL.value, name=name,
                       email=f"nhahaotam{i + 1}@example.com" if i % 3 else None,
                       phone=f"09{rng.randint(10000000, 99999999)}",
-                      address=f"{rng.choice(WARDS).capitalize()}, thành phố Hải Phòng",
+                      address=f"{(ward := rng.choice(WARDS))[0].upper()}{ward[1:]}, thành phố Hải Phòng",
                       public_listing_consent=rng.random() < 0.6, anonymous=(i % 9 == 8))
         donors.append((donor, target))
     db.session.add_all(d for d, _ in donors)
