@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
@@ -26,7 +24,7 @@ from app.models import (
     AdminUnit, CaseSequence, CaseState, CaseTransition, CircumstanceCategory, Disbursement,
     DisbursementStatus, Donation, Programme, Role, SupportCase,
 )
-from app.services import audit
+from app.services import audit, sequences
 from app.services.audit import Actor
 from app.text import fold
 from app.timeutil import local_today, utcnow
@@ -197,12 +195,7 @@ def record_list_view(actor: Actor, role: str, count: int) -> None:
 
 def next_case_sequence(year: int) -> int:
     """Gapless per-year counter, incremented in the caller's transaction (as receipts)."""
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(insert(CaseSequence).values(year=year, last_number=0).on_conflict_do_nothing())
-    return db.session.execute(
-        sa.update(CaseSequence).where(CaseSequence.year == year)
-        .values(last_number=CaseSequence.last_number + 1)
-        .returning(CaseSequence.last_number)).scalar_one()
+    return sequences.advance(CaseSequence, year)
 
 
 def format_case_code(year: int, sequence: int) -> str:

@@ -11,13 +11,11 @@ import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import COUNTED_STATUSES, Donation, DonationStatus, Receipt, ReceiptSequence
-from app.services import audit, receipt_mail
+from app.services import audit, receipt_mail, sequences
 from app.services.audit import Actor
 from app.services.setup import get_settings
 from app.timeutil import local_year, utcnow
@@ -89,18 +87,11 @@ def void_receipt_in_tx(receipt: Receipt, actor: Actor, reason: str) -> None:
 
 
 def next_sequence_block(year: int, count: int) -> int:
-    """Reserve `count` consecutive receipt numbers for `year` with one UPDATE of the counter
-    row (inside the caller's transaction, like next_sequence); returns the last one."""
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(
-        insert(ReceiptSequence).values(year=year, last_number=0).on_conflict_do_nothing()
-    )
-    return db.session.execute(
-        sa.update(ReceiptSequence)
-        .where(ReceiptSequence.year == year)
-        .values(last_number=ReceiptSequence.last_number + count)
-        .returning(ReceiptSequence.last_number)
-    ).scalar_one()
+    """Reserve `count` consecutive receipt numbers for `year` (in the caller's transaction,
+    like next_sequence); returns the last one."""
+    return sequences.advance(ReceiptSequence, year, count)
+
+
 # --------------------------------------------------------------------------- staff actions
 
 def _load(receipt_id: int) -> Receipt:
