@@ -16,10 +16,12 @@ text (``pdftotext``) for a sample of documents, and the same pixels (``pdftoppm`
 from __future__ import annotations
 
 import argparse
+import base64
 import cProfile
 import os
 import platform
 import pstats
+import random
 import shutil
 import subprocess
 import sys
@@ -70,6 +72,16 @@ PURPOSES = [
 ]
 
 
+#: The verification URL is the app's (app/services/receipt_documents.py verify_url):
+#: PUBLIC_BASE_URL + /receipts/verify/ + a 32-character token (secrets.token_urlsafe(24)),
+#: 87 characters, a version-6 QR code. Tokens here are random-looking but repeatable.
+PUBLIC_BASE_URL = "https://quybaotrotreem.haiphong.gov.vn"
+
+
+def _token(index: int) -> str:
+    return base64.urlsafe_b64encode(random.Random(index).randbytes(24)).decode()
+
+
 def _receipt(index: int) -> ReceiptData:
     organization = index % 4 == 0
     name = (
@@ -89,7 +101,7 @@ def _receipt(index: int) -> ReceiptData:
         amount=(index * 7919 % 500 + 1) * 50_000,
         channel_label=CHANNELS[index % len(CHANNELS)],
         purpose=PURPOSES[index % len(PURPOSES)],
-        verify_url=f"https://quybaotrotreem.haiphong.gov.vn/xac-thuc/{number}?k={index * 2654435761 % 16**10:010x}",
+        verify_url=f"{PUBLIC_BASE_URL}/receipts/verify/{_token(index)}",
         void=index % 50 == 7,
         void_reason="Nhập sai số tiền." if index % 50 == 7 else None,
     )
@@ -117,8 +129,7 @@ def _statement(index: int, lines: int = 12) -> StatementData:
         lines=rows,
         net_total=sum(row.amount for row in rows),
         issued_on=date(2025, 1, 15),
-        statement_number=f"BTH-2024-{index + 1:05d}",
-        verify_url=f"https://quybaotrotreem.haiphong.gov.vn/xac-thuc/BTH-2024-{index + 1:05d}",
+        statement_number=f"SK-2024-{index + 1:06d}",  # as the app numbers them; no QR code, as in the app
     )
 
 

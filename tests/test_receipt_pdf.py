@@ -254,7 +254,7 @@ def test_qr_code_decodes_to_verify_url(renderer: ReceiptRenderer, tmp_path: Path
         url = "HTTPS://BTTE.HAIPHONG.GOV.VN/X/BTTE-2024-000777-3F9A1C2B"
         pdf = renderer.render_receipt(make_receipt(verify_url=url))
     elif kind.endswith("receipt"):
-        url = "https://quybaotrotreem.haiphong.gov.vn/xac-thuc/BTTE-2024-000777?k=0a1b2c3d4e5f6789"
+        url = "https://quybaotrotreem.haiphong.gov.vn/receipts/verify/Qm9uZ2hhbmcta2h1eWVu_Tm90LUd1ZXNz"
         pdf = renderer.render_receipt(make_receipt(verify_url=url, void=kind == "void receipt"))
     else:
         url = "https://quybaotrotreem.haiphong.gov.vn/xac-thuc/BTH-2024-00042"
@@ -421,6 +421,46 @@ def test_fast_and_naive_paths_give_the_same_document(
     assert same_pixels(fast_pdf, naive_pdf, tmp_path)
 
 
+def test_fast_text_writes_what_fpdf_text_writes(
+    renderer: ReceiptRenderer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast path's text emitter and FPDF.text() give byte-identical documents."""
+    documents = [
+        (renderer.render_receipt, make_receipt()),
+        (renderer.render_receipt, make_receipt(void=True, void_reason="Trùng giao dịch")),
+        (renderer.render_statement, make_statement(lines=40)),
+    ]
+    fast = [render(data) for render, data in documents]
+    monkeypatch.setattr(receipt_pdf, "_shared_font_text", lambda pdf, x, y, text: pdf.text(x, y, text))
+    assert [render(data) for render, data in documents] == fast
+
+
+def _font_programs(pdf: bytes) -> list[bytes]:
+    return [
+        zlib.decompress(pdf[match.end() : match.end() + int(match.group(1))])
+        for match in re.finditer(rb"/Length (\d+)\n/Length1 \d+\n>>\nstream\n", pdf)
+    ]
+
+
+def test_documents_in_vietnamese_share_one_font_program(
+    renderer: ReceiptRenderer, naive: ReceiptRenderer, tmp_path: Path
+) -> None:
+    """Every document in Vietnamese embeds the same (prebuilt) fonts; a letter outside
+    that set is added for the document that shows it, and only for that one."""
+    one = renderer.render_receipt(make_receipt(donor_name="Trần Thị Ngọc Hân", donor_kind="individual"))
+    other = renderer.render_receipt(make_receipt(donor_name="Ông Đỗ Quý Yến", amount=123_456_789))
+    assert _font_programs(one) == _font_programs(other)
+    outside = make_receipt(donor_name="François Ça Müller", donor_kind="individual", tax_code=None)
+    fast_pdf = renderer.render_receipt(outside)
+    regular, bold, _italic = _font_programs(fast_pdf)
+    assert len(bold) > len(_font_programs(one)[1])  # the name is bold: ç, ü added
+    assert regular == _font_programs(one)[0]
+    text = pdftotext(fast_pdf, tmp_path)
+    assert "Họ và tên: François Ça Müller" in text.splitlines()
+    assert text == pdftotext(naive.render_receipt(outside), tmp_path)
+    assert same_pixels(fast_pdf, naive.render_receipt(outside), tmp_path)
+
+
 def test_rendering_is_deterministic_and_documents_are_independent(fund: FundInfo) -> None:
     """Same data, same bytes, whatever was rendered before (no glyph state leaks)."""
     first = ReceiptRenderer(fund)
@@ -477,7 +517,7 @@ def test_fallback_when_fpdf2_is_not_a_checked_version(
 
 def test_qr_fallback_without_fpdf_internals_draws_the_same_modules() -> None:
     """If FPDF._out ever disappears, the QR code is drawn with FPDF.rect()."""
-    import segno
+    import zxingcpp
 
     class RectRecorder:
         k, h = 72 / 25.4, 297.0
@@ -491,7 +531,9 @@ def test_qr_fallback_without_fpdf_internals_draws_the_same_modules() -> None:
     url = "https://quybaotrotreem.haiphong.gov.vn/xac-thuc/BTTE-2024-000001"
     recorder = RectRecorder()
     receipt_pdf._draw_qr(recorder, url, 10.0, 20.0, 37.0)  # type: ignore[arg-type]
-    matrix = segno.make_qr(url.encode(), error="m", mask=receipt_pdf.QR_MASK, mode="byte").matrix  # lower case: byte mode
+    image = zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode, ec_level="M").to_image(add_quiet_zones=False)
+    pixels, size = bytes(image), image.shape[0]
+    matrix = [[pixels[r * size + c] == 0 for c in range(size)] for r in range(size)]
     module = 37.0 / len(matrix)
     dark = {
         (round((x - 10.0) / module) + i, round((y - 20.0) / module))
