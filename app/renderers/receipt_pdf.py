@@ -320,7 +320,8 @@ class _Writer:
         self.pdf = pdf
         self._font: tuple[str, float] | None = None
         self._color: tuple[int, int, int] | None = None
-        self._text = functools.partial(_shared_font_text, pdf) if isinstance(pdf, _SharedFontPDF) else pdf.text
+        fast = isinstance(pdf, _SharedFontPDF)
+        self._text = functools.partial(_shared_font_text, pdf) if fast else pdf.text
 
     def font(self, style: str = "", size: float = 12.0, color: tuple[int, int, int] = BLACK) -> None:
         if self._font != (style, size):
@@ -1256,8 +1257,7 @@ class _GlyphPlan:
 
         # The program of a document in _CORE characters, compressed as one stream: 15 %
         # smaller than one stitched from per-block pieces, and built once.
-        self.core_program: _FontProgram | None = None
-        stitched = self.font_program((), ())
+        stitched = self._build_program(self.core, ())
         self.core_program = stitched._replace(stream=zlib.compress(zlib.decompress(stitched.stream), 9))
 
     def _closure(self, gid: int) -> tuple[int, ...]:
@@ -1314,13 +1314,20 @@ class _GlyphPlan:
         needed = self.core  # .notdef and the _CORE characters
         for gid in used:
             needed |= bits[gid]
-        if not extras:
-            if needed == self.core and self.core_program is not None:  # nearly every document
-                return self.core_program
-            program = self._programs.get(needed)
-            if program is not None:
-                return program
+        if extras:
+            return self._build_program(needed, extras)
+        if needed == self.core:  # nearly every document
+            return self.core_program
+        program = self._programs.get(needed)
+        if program is None:
+            if len(self._programs) >= _PROGRAM_CACHE_LIMIT:
+                self._programs.clear()
+            program = self._programs[needed] = self._build_program(needed, extras)
+        return program
 
+    def _build_program(self, needed: int, extras: Sequence[Glyph]) -> _FontProgram:
+        """The font program of the glyphs *needed* (a bit set) and *extras*."""
+        bits = self.bits
         # Characters outside the plan: glyphs (and components not in the plan) appended.
         extra_data: list[bytes] = []
         extra_metrics: list[tuple[int, int]] = []
@@ -1410,12 +1417,7 @@ class _GlyphPlan:
         raw = [directory, self.constant_raw, *glyf_raw, extra_raw, self.hmtx, tail]
         widths = [block.widths for block in blocks if block.widths]
         widths += [f"{self.count + i} [{glyph.glyph_width}]" for i, glyph in enumerate(extras)]
-        program = _FontProgram(_zlib_stream(pieces, raw), offset, f"[{' '.join(widths)}]")
-        if not extras:
-            if len(self._programs) >= _PROGRAM_CACHE_LIMIT:
-                self._programs.clear()
-            self._programs[needed] = program
-        return program
+        return _FontProgram(_zlib_stream(pieces, raw), offset, f"[{' '.join(widths)}]")
 
 
 class _DocumentGlyphs(SubsetMap):
