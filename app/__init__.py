@@ -67,9 +67,11 @@ def configure_sqlite(engine) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.blueprints.auth import bp as auth_bp
     from app.blueprints.public import bp as public_bp
-    from app.blueprints.staff import bp as staff_bp
+    from app.blueprints.receipts_public import bp as receipts_public_bp
+    from app.blueprints.staff.base import bp as staff_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(receipts_public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp)
 

@@ -50,7 +50,7 @@ def add_synthetic_year(n_donors: int, seed: int = 2024) -> int:
     from app.extensions import db
     from app.models import Channel, Donation, DonationStatus, Donor, DonorKind, Programme
     from app.services.audit import Actor
-    from app.services.receipts import allocate_receipt
+    from app.services.receipts.issuing import allocate_receipt
     from app.timeutil import local_to_utc
 
     rng = random.Random(seed)
@@ -111,7 +111,8 @@ def main() -> None:
         with app.app_context():
             from app.extensions import db
             from app.models import Receipt
-            from app.services import demo, receipt_documents
+            from app.demo import donations as demo
+            from app.services.receipts import documents as receipt_documents
 
             upgrade()
             from app.models import Donation

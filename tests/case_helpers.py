@@ -5,7 +5,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from app.extensions import db
 from app.models import CaseState, Role, SupportCase
-from app.services import cases, disbursements
+from app.services.cases import workflow as cases
+from app.services.cases import disbursements
 from app.services.audit import Actor
 from tests import factories
 
@@ -42,7 +43,7 @@ def fund(programme_code: str, amount: int, *, case: SupportCase | None = None):
     if case is None:
         return factories.donation(amount=amount, programme_code=programme_code,
                                   received_at=datetime.now(timezone.utc) - timedelta(days=1))
-    from app.services.donations import record_donation
+    from app.services.donations.ledger import record_donation
 
     return record_donation(factories.SYSTEM, donor_id=factories.donor().id, amount=amount,
                            channel="bank_transfer", received_at=datetime.now(timezone.utc) - timedelta(days=1),

@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import (
     Appeal, Channel, Donation, DonationStatus, Donor, DonorKind, Programme, Role, User,
 )
-from app.services import donations
+from app.services.donations import ledger as donations
 from app.services.audit import Actor
 
 _seq = itertools.count(1)

@@ -7,7 +7,7 @@ from flask import g
 
 from app.extensions import db
 from app.models import Appeal, AuditEntry, Role
-from app.services.donations import reverse_donation
+from app.services.donations.ledger import reverse_donation
 from app.timeutil import local_to_utc
 from tests import factories
 
@@ -72,7 +72,7 @@ def test_audit_log_is_for_director_and_admin_with_filters(app, client, login_as)
 
 def test_every_back_office_page_renders_with_the_demo_data(client, login_as):
     from app.models import Donation, Donor
-    from app.services.demo import seed_demo
+    from app.demo.donations import seed_demo
 
     seed_demo()
     login_as(Role.ADMIN)

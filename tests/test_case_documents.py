@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import AuditEntry, CaseDocument, Role
-from app.services.case_documents import MAX_DOCUMENT_BYTES, sniff_type
+from app.services.cases.documents import MAX_DOCUMENT_BYTES, sniff_type
 from tests.case_helpers import make_case, sign_in
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"

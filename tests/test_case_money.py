@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from app.errors import Conflict, PermissionDenied
 from app.extensions import db
 from app.models import Disbursement, Role
-from app.services import disbursements as money
-from app.services.donations import reverse_donation
+from app.services.cases import disbursements as money
+from app.services.donations.ledger import reverse_donation
 from tests import factories
 from tests.case_helpers import fund, make_case, pay, staff
 
@@ -132,7 +132,7 @@ def test_closing_waits_for_pending_disbursements():
     case = make_case("disbursing")
     pay(case, 1_000_000, approve=False)
     worker, role = staff(Role.CASE_WORKER)
-    from app.services import cases
+    from app.services.cases import workflow as cases
     with pytest.raises(Conflict, match="chờ duyệt"):
         cases.transition_case(case.id, "closed", worker, role)
 
@@ -228,7 +228,7 @@ def test_gifts_cannot_be_designated_to_a_closed_case():
 
 
 def test_programme_is_locked_once_money_is_designated():
-    from app.services import cases
+    from app.services.cases import workflow as cases
 
     case = make_case("assessment")
     fund(None, 2_000_000, case=case)

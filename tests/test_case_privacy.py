@@ -17,9 +17,9 @@ from flask import g
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import AuditEntry, CaseDocument, Disbursement, Role, SupportCase, User
-from app.services import cases
-from app.services.demo import seed_demo
-from app.services.demo_cases import DEMO_CHILD_NAMES, DEMO_GUARDIAN_NAMES
+from app.services.cases import workflow as cases
+from app.demo.donations import seed_demo
+from app.demo.cases import DEMO_CHILD_NAMES, DEMO_GUARDIAN_NAMES
 from tests.case_helpers import CHILD, GUARDIAN, make_case, staff
 
 DEMO_LOGINS = {

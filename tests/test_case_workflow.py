@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from app.errors import Conflict, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import AuditEntry, CaseState, CaseTransition, Role
-from app.services import cases
+from app.services.cases import workflow as cases
 from tests.case_helpers import make_case, staff
 
 EDGES = [(t.source.value, t.target.value, t) for t in cases.TRANSITIONS]

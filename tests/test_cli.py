@@ -2,7 +2,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Donation, Donor, Programme, Receipt, User
-from app.services.demo import DEMO_PASSWORD
+from app.demo.donations import DEMO_PASSWORD
 from app.timeutil import year_bounds_utc
 
 

@@ -19,7 +19,8 @@ from app.models import (
     AuditEntry, Channel, CommendationSubmission, CommendationSubmissionRow, Donor,
 )
 from app.renderers.commendation import render_pdf
-from app.services import commendation, donations, donors
+from app.services import commendation, donors
+from app.services.donations import ledger as donations
 from app.services.setup import get_settings, update_settings
 from app.timeutil import local_to_utc
 from tests import factories

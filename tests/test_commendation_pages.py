@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import CommendationExclusion, CommendationSubmission, Role
 from app.services import commendation
-from app.services.demo import seed_demo
+from app.demo.donations import seed_demo
 from app.timeutil import local_to_utc
 from app.vnd import format_vnd
 from tests import factories

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.models import Donation, DonationStatus, Receipt
-from app.services import donations
-from app.services.receipts import valid_receipt_for
+from app.services.donations import ledger as donations
+from app.services.receipts.issuing import valid_receipt_for
 from app.timeutil import local_to_utc
 from tests import factories
 
@@ -35,7 +35,7 @@ def test_receipt_numbers_are_consecutive_per_vietnam_year():
 
 
 def test_receipt_year_follows_vietnam_time():
-    from app.services.receipts import allocate_receipt
+    from app.services.receipts.issuing import allocate_receipt
 
     late = factories.donation(confirm=False)
     late.status = DonationStatus.CONFIRMED.value

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from app.extensions import db
 from app.models import AuditEntry, Donation, Donor, Receipt, Role
-from app.services.donations import reverse_donation
+from app.services.donations.ledger import reverse_donation
 from app.timeutil import local_to_utc
 from tests import factories
 

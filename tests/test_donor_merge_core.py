@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.models import AuditEntry, Donation, Donor
-from app.services import donations
+from app.services.donations import ledger as donations
 from app.services.donors import merge_donors
 from app.timeutil import utcnow
 from tests import factories

@@ -34,7 +34,7 @@ def test_list_shows_net_yearly_totals_and_paginates(client, login_as):
     an = factories.donor("Nguyễn Văn An")
     gift = factories.donation(an, 3_000_000, received_at=local_to_utc(datetime(2024, 3, 1, 9, 0)))
     factories.donation(an, 1_000_000, received_at=local_to_utc(datetime(2023, 12, 31, 23, 30)))
-    from app.services.donations import reverse_donation
+    from app.services.donations.ledger import reverse_donation
     reverse_donation(gift.id, factories.SYSTEM, reason="Hoàn một phần", amount=500_000)
     page = client.get("/staff/donors?year=2024").get_data(as_text=True)
     assert "3.000.000 ₫" in page and "1.000.000 ₫" in page  # 2024, and 2023 (23:30 local on 31/12)

@@ -7,7 +7,7 @@ from openpyxl import Workbook
 
 from app.extensions import db
 from app.models import AuditEntry, Donation, Donor, Receipt, ReceiptSequence, Role
-from app.services import importer
+from app.services.donations import importer
 from tests import factories
 
 HEADER = "received_at,donor_kind,donor_name,tax_code,email,phone,address,amount_vnd,channel,appeal,programme,reference,note\n"

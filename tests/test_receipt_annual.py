@@ -8,7 +8,8 @@ from datetime import datetime
 import pytest
 
 from app.extensions import db
-from app.services import donations, receipt_documents
+from app.services.donations import ledger as donations
+from app.services.receipts import documents as receipt_documents
 from app.timeutil import local_to_utc
 from app.vnd import amount_in_words
 from tests import factories

@@ -13,7 +13,9 @@ from aiosmtpd.controller import Controller
 
 from app.extensions import db
 from app.models import OutboxMessage, OutboxStatus, Receipt, Role
-from app.services import donations, receipt_mail, receipts
+from app.services.donations import ledger as donations
+from app.services.receipts import mail as receipt_mail
+from app.services.receipts import issuing as receipts
 from app.timeutil import utcnow
 from tests import factories
 

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.models import AuditEntry, Receipt
-from app.services import donations, receipts
+from app.services.donations import ledger as donations
+from app.services.receipts import issuing as receipts
 from app.timeutil import local_year, utcnow
 from tests import factories
 from tests.conftest import make_app

@@ -10,7 +10,10 @@ from flask import render_template
 
 from app.extensions import db
 from app.models import Receipt, Role
-from app.services import donations, receipt_documents, receipts, setup
+from app.services import setup
+from app.services.donations import ledger as donations
+from app.services.receipts import documents as receipt_documents
+from app.services.receipts import issuing as receipts
 from app.vnd import amount_in_words
 from tests import factories
 

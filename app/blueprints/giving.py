@@ -10,9 +10,10 @@ from app.extensions import db, limiter
 from app.forms import attach_error
 from app.forms.donate import DonationForm
 from app.models import DonationStatus
-from app.services import online_giving, public_site
+from app.services import public_site
+from app.services.donations import online as online_giving
 from app.services.audit import Actor
-from app.services.receipts import valid_receipt_for
+from app.services.receipts.issuing import valid_receipt_for
 
 bp = Blueprint("giving", __name__)
 

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from app.adapters.stripe_gateway import GatewayError, InvalidSignature
 from app.blueprints.giving import current_gateway
-from app.services import online_giving
+from app.services.donations import online as online_giving
 
 bp = Blueprint("payments", __name__, url_prefix="/payments")
 

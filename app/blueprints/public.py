@@ -1,18 +1,18 @@
-"""The public site."""
+"""The public site: home, the support results page and health check."""
 from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Blueprint, jsonify, render_template
 
 from app.extensions import db
+from app.services import public_site
+from app.services.cases import results
 
 bp = Blueprint("public", __name__)
 
 
 @bp.get("/")
 def home():
-    from app.services import public_site
-
     return render_template("public/home.html", theme=public_site.CAMPAIGN_THEME,
                            slogans=public_site.CAMPAIGN_SLOGANS,
                            appeals=public_site.progress(public_site.public_appeals()))
@@ -29,7 +29,13 @@ def healthz():
         database = "unreachable"
     status = 200 if database == "ok" else 503
     return jsonify(status="ok" if status == 200 else "degraded", database=database), status
-from app.blueprints import receipts_public  # noqa: E402,F401  (receipt verification and download routes)
 
 
-from app.blueprints import public_results  # noqa: E402,F401  (support results page, issue 6)
+@bp.get("/ket-qua-ho-tro")
+def support_results():
+    """What the fund's money did, per programme, without identifying any child: counts and
+    totals per programme, and anonymised stories (initials, no photo) only for cases whose
+    consent record allows publishing."""
+    return render_template("public/results.html", rows=results.programme_results(),
+                           stories=results.public_stories())
+

@@ -5,12 +5,14 @@ Verification shows no address, MST or e-mail, and masks an anonymous donor's nam
 """
 from __future__ import annotations
 
-from flask import Response, render_template, url_for
+from flask import Blueprint, Response, render_template, url_for
 
-from app.blueprints.public import bp
 from app.extensions import limiter
 from app.models import Receipt
-from app.services import receipt_documents, receipts
+from app.services.receipts import documents as receipt_documents
+from app.services.receipts import issuing as receipts
+
+bp = Blueprint("receipts_public", __name__)
 
 NOT_FOUND = ("Không tìm thấy giấy chứng nhận này. Vui lòng kiểm tra lại đường dẫn "
              "hoặc mã QR trên giấy chứng nhận.")
@@ -23,7 +25,7 @@ def _not_found():
 @bp.app_template_global("receipt_download_url")
 def receipt_download_url(receipt: Receipt, external: bool = False) -> str:
     """The donor's signed PDF link, for templates (the donation return page, e-mails)."""
-    path = url_for("public.receipt_download", token=receipts.download_token(receipt))
+    path = url_for("receipts_public.receipt_download", token=receipts.download_token(receipt))
     return receipt_documents.public_url(path) if external else path
 
 

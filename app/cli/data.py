@@ -3,7 +3,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from app.services import demo, setup
+from app.services import setup
+from app.demo import donations as demo
 
 
 @click.command("init-data")

@@ -9,7 +9,7 @@ import click
 from flask.cli import with_appcontext
 
 from app.errors import DomainError
-from app.services import importer
+from app.services.donations import importer
 from app.services.audit import Actor
 
 

@@ -7,7 +7,8 @@ import click
 from flask.cli import AppGroup
 
 from app.errors import DomainError
-from app.services import receipt_documents, receipt_mail
+from app.services.receipts import documents as receipt_documents
+from app.services.receipts import mail as receipt_mail
 
 receipts = AppGroup("receipts", help="Receipts: annual statements, sending queued e-mails.")
 

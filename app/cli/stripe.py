@@ -20,7 +20,7 @@ def sync(since: str):
     """Ask Stripe for completed Checkout Sessions and confirm any donation whose webhook
     never arrived. Safe to run again: a second run changes nothing."""
     from app.blueprints.giving import current_gateway
-    from app.services.online_giving import sync_completed_sessions
+    from app.services.donations.online import sync_completed_sessions
 
     try:
         day = datetime.strptime(since, "%Y-%m-%d")

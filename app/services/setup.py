@@ -61,7 +61,7 @@ def ensure_reference_data() -> None:
             db.session.add(AdminUnit(code=code, name=name, kind=kind))
     if db.session.get(FundSettings, 1) is None:
         db.session.add(FundSettings(id=1, **DEFAULT_SETTINGS))
-    from app.services.cases import ensure_default_categories  # support cases (issue 6)
+    from app.services.cases.workflow import ensure_default_categories  # support cases (issue 6)
 
     ensure_default_categories()
     db.session.commit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 
-from app.blueprints.staff import bp
+from app.blueprints.staff.base import bp
 from app.errors import DomainError
 from app.forms import attach_error
 from app.extensions import db

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from flask import render_template, request
 
-from app.blueprints.staff import bp
+from app.blueprints.staff.base import bp
 from app.extensions import db
 from app.models import AuditEntry, Role
 from app.security import roles_required

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from app.blueprints.staff import bp
+from app.blueprints.staff.base import bp
 from app.errors import DomainError
 from app.extensions import db
 from app.forms import attach_error
@@ -25,7 +25,9 @@ from app.models import (
     Programme, Role,
 )
 from app.security import ALL_STAFF, current_actor, roles_required
-from app.services import case_documents, cases, disbursements
+from app.services.cases import documents as case_documents
+from app.services.cases import workflow as cases
+from app.services.cases import disbursements
 from app.services.setup import general_programme
 from app.timeutil import local_to_utc, local_today, utcnow
 

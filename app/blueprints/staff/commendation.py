@@ -8,7 +8,7 @@ from io import BytesIO
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 
-from app.blueprints.staff import bp
+from app.blueprints.staff.base import bp
 from app.errors import DomainError
 from app.forms import attach_error
 from app.forms.commendation import ConfirmForm, ExclusionForm, FreezeForm, OverrideForm

@@ -3,7 +3,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import render_template
 
-from app.blueprints.staff import bp
+from app.blueprints.staff.base import bp
 from app.extensions import db
 from app.models import Donation, DonationStatus
 from app.security import ALL_STAFF, roles_required

@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import Response, flash, redirect, render_template, request, url_for
 
-from app.blueprints.staff import bp
+from app.blueprints.staff.base import bp
 from app.errors import DomainError
 from app.extensions import db
 from app.forms import attach_error
@@ -15,8 +15,8 @@ from app.forms.backoffice import DonationForm, ReverseForm
 from app.models import Appeal, AppealStatus, Channel, CHANNEL_LABELS, Donation, Programme, Receipt, Role
 from app.renderers import donation_list
 from app.security import ALL_STAFF, current_actor, roles_required
-from app.services import donation_queries as queries
-from app.services import donations as donation_service
+from app.services.donations import queries
+from app.services.donations import ledger as donation_service
 from app.services import donor_profiles as profiles
 from app.services.paging import page_number
 from app.timeutil import local_to_utc, local_today, to_local, utcnow
@@ -155,7 +155,7 @@ def donation_detail(donation_id: int):
                                   .order_by(Receipt.id)).all()
     remaining = None
     if not donation.is_reversal:
-        remaining = donation.amount - donation_service.reversed_total(donation.id)
+        remaining = donation.amount - queries.reversed_total(donation.id)
     return render_template("staff/donations/detail.html", d=donation, receipts=receipts,
                            remaining=remaining, form=ReverseForm())
 
@@ -181,6 +181,6 @@ def donation_reverse(donation_id: int):
             return redirect(url_for("staff.donation_detail", donation_id=donation.id))
     donation = db.session.get(Donation, donation_id)
     receipts = db.session.scalars(sa.select(Receipt).where(Receipt.donation_id == donation.id)).all()
-    remaining = None if donation.is_reversal else donation.amount - donation_service.reversed_total(donation.id)
+    remaining = None if donation.is_reversal else donation.amount - queries.reversed_total(donation.id)
     return render_template("staff/donations/detail.html", d=donation, receipts=receipts,
                            remaining=remaining, form=form), 422

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 
-from app.blueprints.staff import bp
+from app.blueprints.staff.base import bp
 from app.errors import DomainError
 from app.forms import attach_error
 from app.forms.backoffice import DonorForm, MergeForm

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
-from app.blueprints.staff import bp
+from app.blueprints.staff.base import bp
 from app.errors import DomainError
 from app.forms.backoffice import ImportConfirmForm, ImportUploadForm
 from app.models import Role
 from app.security import current_actor, roles_required
-from app.services import importer
+from app.services.donations import importer
 
 IMPORTERS = (Role.ACCOUNTANT, Role.DIRECTOR)
 _TOKEN = re.compile(r"[0-9a-f]{64}\.(csv|xlsx)")

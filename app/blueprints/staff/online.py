@@ -5,12 +5,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from app.blueprints.staff import bp
+from app.blueprints.staff.base import bp
 from app.errors import DomainError
 from app.extensions import db
 from app.models import AuditEntry, Channel, Donation, DonationStatus, Donor, Role
 from app.security import current_actor, roles_required
-from app.services import online_giving
+from app.services.donations import online as online_giving
 
 FILTERS = {
     "all": ("Tất cả", None),

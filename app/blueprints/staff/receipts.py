@@ -6,14 +6,16 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from app.blueprints.receipts_public import pdf_response
-from app.blueprints.staff import bp
+from app.blueprints.staff.base import bp
 from app.errors import DomainError
 from app.extensions import db
 from app.forms import attach_error
 from app.forms.receipts import ReissueReceiptForm, ResendReceiptForm, VoidReceiptForm
 from app.models import AuditEntry, OutboxMessage, Receipt, Role
 from app.security import current_actor, roles_required
-from app.services import receipt_documents, receipt_mail, receipts
+from app.services.receipts import documents as receipt_documents
+from app.services.receipts import mail as receipt_mail
+from app.services.receipts import issuing as receipts
 from app.timeutil import local_today
 
 READERS = (Role.ACCOUNTANT, Role.DIRECTOR, Role.VIEWER)

@@ -30,7 +30,8 @@ from app.models import (
 )
 from app.services import audit
 from app.services.audit import Actor
-from app.services.donations import confirm_in_tx, lock_donation, reverse_in_tx, reversed_total
+from app.services.donations.ledger import confirm_in_tx, reverse_in_tx
+from app.services.donations.queries import lock_donation, reversed_total
 from app.services.setup import general_programme
 from app.text import fold, normalize_org_name
 from app.timeutil import utcnow

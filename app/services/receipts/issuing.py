@@ -15,8 +15,10 @@ import sqlalchemy as sa
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import COUNTED_STATUSES, Donation, DonationStatus, Receipt, ReceiptSequence
-from app.services import audit, receipt_mail, sequences
+from app.services import audit, sequences
+from app.services.receipts import mail as receipt_mail
 from app.services.audit import Actor
+from app.services.donations.queries import lock_donation
 from app.services.setup import get_settings
 from app.timeutil import local_year, utcnow
 
@@ -108,8 +110,6 @@ def void_receipt(receipt_id: int, actor: Actor, reason: str) -> Receipt:
         raise ValidationFailed("Vui lòng nhập lý do hủy giấy chứng nhận.", field="reason")
     if len(reason) > 500:
         raise ValidationFailed("Lý do tối đa 500 ký tự.", field="reason")
-    from app.services.donations import lock_donation
-
     receipt = _load(receipt_id)
     lock_donation(receipt.donation_id)
     db.session.refresh(receipt)
@@ -127,8 +127,6 @@ def reissue_receipt(receipt_id: int, actor: Actor, reason: str | None = None) ->
     must still count and must not already have another valid receipt. Audited, committed;
     the new receipt's e-mail is queued like any issue.
     """
-    from app.services.donations import lock_donation
-
     receipt = _load(receipt_id)
     donation = lock_donation(receipt.donation_id)
     db.session.refresh(receipt)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import CaseState, Disbursement, Donation, Programme, SupportCase
-from app.services.cases import CHILD_CONSENT_AGE, age_on
+from app.services.cases.workflow import CHILD_CONSENT_AGE, age_on
 
 
 @dataclass(frozen=True)

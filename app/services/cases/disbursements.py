@@ -31,9 +31,10 @@ from app.models import (
     PAYEE_KINDS, PAYMENT_METHODS, CaseState, Disbursement, DisbursementStatus, Donation,
     Programme, Role, SupportCase,
 )
-from app.services import audit, case_documents
+from app.services import audit
+from app.services.cases import documents as case_documents
 from app.services.audit import Actor
-from app.services.cases import apply_transition, get_case, lock_case
+from app.services.cases.workflow import apply_transition, get_case, lock_case
 from app.services.setup import general_programme
 from app.timeutil import local_today, utcnow
 from app.vnd import format_vnd
@@ -332,7 +333,7 @@ def designate_donation(case_id: int, actor: Actor, role: str, **fields) -> Donat
     """Record an offline gift designated to one case (back office)."""
     if role not in {Role.ACCOUNTANT.value, Role.DIRECTOR.value, Role.ADMIN.value}:
         raise PermissionDenied("Bạn không có quyền ghi nhận khoản ủng hộ.")
-    from app.services.donations import record_donation
+    from app.services.donations.ledger import record_donation
 
     return record_donation(actor, case_id=case_id, **fields)
 

@@ -12,21 +12,13 @@ import sqlalchemy as sa
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import COUNTED_STATUSES, Donation, DonationStatus
-from app.services import audit, receipts
+from app.services import audit
+from app.services.receipts import issuing as receipts
 from app.services.audit import Actor
+from app.services.donations.queries import lock_donation, reversed_total
 from app.timeutil import utcnow
 
 
-def lock_donation(donation_id: int) -> Donation:
-    """Load a donation for update (a row lock on PostgreSQL; SQLite already holds the
-    database write lock for the whole transaction)."""
-    donation = db.session.scalars(
-        sa.select(Donation).where(Donation.id == donation_id).with_for_update()
-        .execution_options(populate_existing=True)
-    ).one_or_none()
-    if donation is None:
-        raise NotFound("Không tìm thấy khoản ủng hộ.")
-    return donation
 
 
 def confirm_in_tx(donation: Donation, actor: Actor, *, issue_receipt: bool = True,
@@ -54,13 +46,6 @@ def confirm_donation(donation_id: int, actor: Actor, *, issue_receipt: bool = Tr
     return donation
 
 
-def reversed_total(donation_id: int) -> int:
-    """How much of a donation has been reversed so far (read from the database, not from a
-    possibly stale in-memory collection)."""
-    return db.session.scalar(
-        sa.select(sa.cast(sa.func.coalesce(sa.func.sum(Donation.amount), 0), sa.BigInteger))
-        .where(Donation.reverses_id == donation_id, Donation.counted())
-    )
 
 
 def reverse_in_tx(original: Donation, actor: Actor, *, reason: str, amount: int | None = None,

@@ -46,7 +46,7 @@ from app.services.audit import Actor
 from app.services.donor_profiles import (
     KIND_WORDS, normalize_email, normalize_phone, normalize_tax_code,
 )
-from app.services.receipts import format_receipt_number
+from app.services.receipts.issuing import format_receipt_number
 from app.services.setup import get_settings
 from app.text import fold as _fold_uncached
 from app.text import normalize_org_name as _normalize_org_name_uncached
@@ -631,7 +631,7 @@ def _reserve_ids(table: sa.Table, count: int) -> list[int]:
 
 def _issue_receipts(donation_ids: list[int], year: int, pattern: str, now: datetime, actor: Actor) -> int:
     """Number a chunk's receipts with ONE update of the year's counter (same transaction)."""
-    from app.services.receipts import next_sequence_block
+    from app.services.receipts.issuing import next_sequence_block
 
     last = next_sequence_block(year, len(donation_ids))
     first = last - len(donation_ids) + 1

@@ -25,6 +25,7 @@ from app.models import Donation, Donor, DonorKind, FundSettings, Receipt
 from app.renderers.receipt_pdf import (
     FundInfo, ReceiptData, ReceiptRenderer, StatementData, StatementLine,
 )
+from app.services.donations.queries import reversed_total
 from app.services.setup import get_settings
 from app.timeutil import format_local, local_today, to_local, year_bounds_utc
 
@@ -75,8 +76,6 @@ def verify_url(receipt: Receipt) -> str:
 
 
 def reversed_amount(donation_id: int) -> int:
-    from app.services.donations import reversed_total
-
     return reversed_total(donation_id)
 
 

@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.models import OutboxMessage, OutboxStatus, Receipt
-from app.services import audit, mailer
+from app.services import audit
+from app.adapters import mailer
 from app.services.audit import Actor
 from app.timeutil import utcnow
 from app.vnd import format_vnd
@@ -39,7 +40,7 @@ RETRY_BASE = timedelta(minutes=5)
 # --------------------------------------------------------------------------- queueing
 
 def receipt_mail_text(receipt: Receipt) -> tuple[str, str]:
-    from app.services.receipt_documents import net_amount, verify_url
+    from app.services.receipts.documents import net_amount, verify_url
     from app.services.setup import get_settings
 
     settings = get_settings()
@@ -159,7 +160,7 @@ def _claim(message_id: int, now: datetime) -> bool:
 
 
 def _build(message: OutboxMessage, settings: mailer.MailSettings):
-    from app.services.receipt_documents import receipt_filename, receipt_pdf
+    from app.services.receipts.documents import receipt_filename, receipt_pdf
 
     attachments = []
     if message.receipt is not None:

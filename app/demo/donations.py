@@ -17,10 +17,10 @@ from app.models import (
     Appeal, AppealStatus, Channel, Donation, DonationStatus, Donor, DonorKind, Programme,
     Role, User,
 )
-from app.services import donations as donation_service
+from app.services.donations import ledger as donation_service
 from app.services.audit import Actor
-from app.services.demo_cases import seed_demo_cases
-from app.services.receipts import allocate_receipt
+from app.demo.cases import seed_demo_cases
+from app.services.receipts.issuing import allocate_receipt
 from app.services.setup import ensure_reference_data
 from app.timeutil import local_to_utc
 

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, joinedload
 
+from app.errors import NotFound
 from app.extensions import db
 from app.models import (
     CHANNEL_LABELS, Appeal, Channel, Donation, DonationStatus, Donor, Programme, Receipt,
@@ -16,6 +17,27 @@ from app.services.donor_profiles import escape_like, search_condition
 from app.services.paging import Page, paginate
 from app.timeutil import format_local, local_day_start_utc, local_year, year_bounds_utc
 from app.vnd import AmountError, parse_vnd
+
+def lock_donation(donation_id: int) -> Donation:
+    """Load a donation for update (a row lock on PostgreSQL; SQLite already holds the
+    database write lock for the whole transaction)."""
+    donation = db.session.scalars(
+        sa.select(Donation).where(Donation.id == donation_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if donation is None:
+        raise NotFound("Không tìm thấy khoản ủng hộ.")
+    return donation
+
+
+def reversed_total(donation_id: int) -> int:
+    """How much of a donation has been reversed so far (read from the database, not from a
+    possibly stale in-memory collection)."""
+    return db.session.scalar(
+        sa.select(sa.cast(sa.func.coalesce(sa.func.sum(Donation.amount), 0), sa.BigInteger))
+        .where(Donation.reverses_id == donation_id, Donation.counted())
+    )
+
 
 # The list's status filter: the stored statuses plus the reversal rows themselves.
 STATUS_CHOICES = {

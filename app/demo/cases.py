@@ -13,9 +13,10 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import CircumstanceCategory, Donor, Programme, SupportCase, User
-from app.services import cases, disbursements
+from app.services.cases import workflow as cases
+from app.services.cases import disbursements
 from app.services.audit import Actor
-from app.services.donations import record_donation
+from app.services.donations.ledger import record_donation
 from app.timeutil import local_to_utc
 
 # (programme, child, birth date, sex, guardian, relation, phone, diagnosis, facility,

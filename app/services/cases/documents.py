@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models import CaseDocument, DocumentKind, SupportCase
 from app.services import audit
 from app.services.audit import Actor
-from app.services.cases import IDENTITY_ROLES, get_case
+from app.services.cases.workflow import IDENTITY_ROLES, get_case
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 

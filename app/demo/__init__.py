@@ -1,0 +1,1 @@
+"""Demo data for `flask seed-demo`: fictional donors, gifts and cases. Not business rules."""
