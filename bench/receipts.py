@@ -72,7 +72,7 @@ PURPOSES = [
 ]
 
 
-#: The verification URL is the app's (app/services/receipt_documents.py verify_url):
+#: The verification URL is the app's (app/services/receipts/documents.py verify_url):
 #: PUBLIC_BASE_URL + /receipts/verify/ + a 32-character token (secrets.token_urlsafe(24)),
 #: 87 characters, a version-6 QR code. Tokens here are random-looking but repeatable.
 PUBLIC_BASE_URL = "https://quybaotrotreem.haiphong.gov.vn"
