@@ -51,9 +51,7 @@ def test_slogans_are_the_plan_appendix_verbatim():
     import pathlib
     import unicodedata
 
-    source = pathlib.Path("/work/shared/domain/ke-hoach-thang-hanh-dong-vi-tre-em-2024.txt")
-    if not source.exists():
-        pytest.skip("plan text not available")
+    source = pathlib.Path(__file__).parent / "data" / "plan-2024-appendix-slogans.txt"
     text = unicodedata.normalize("NFC", source.read_text(encoding="utf-8"))
     appendix = " ".join(text[text.index("KHẨU HIỆU TUYÊN TRUYỀN"):].split())
     for number, slogan in enumerate(CAMPAIGN_SLOGANS, start=1):

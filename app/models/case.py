@@ -2,7 +2,7 @@
 
 A child's identity lives only in `SupportCase` (and in its documents). Everything that
 leaves the privileged roles (accountant pages, public pages, aggregates) reads the case
-code, programme and amounts, never these identity columns; see app/services/cases.py.
+code, programme and amounts, never these identity columns; see app/services/cases/workflow.py.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Support cases, disbursements and programme balances (issue 6).
 
-Who sees what (app/services/cases.py): case workers, directors and admins see the child;
+Who sees what (app/services/cases/workflow.py): case workers, directors and admins see the child;
 accountants see case code, programme, state and amounts (`cases/detail_finance.html`
 never receives identity fields to render); viewers see the balances page only.
 """

@@ -1,6 +1,6 @@
 """Programmes as restricted funds, and disbursements (khoản chi) to cases.
 
-The balance rule (README "Support cases"):
+The balance rule (docs/cases.md):
 
     received(P)   = confirmed net donations designated to programme P
                     (a donation designated to a case carries the case's programme)

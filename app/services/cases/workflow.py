@@ -1,6 +1,6 @@
 """Support cases: the workflow, the case record, consent, and who may see a child.
 
-Privacy rules (Law on Children 2016, PDP Law 91/2025, see README "Support cases"):
+Privacy rules (Law on Children 2016, PDP Law 91/2025, see docs/cases.md):
 - a child's identity (name, birth date, guardian, address, diagnosis, documents) is shown
   only to IDENTITY_ROLES; every view of it is audited ("case.view");
 - accountants see case code, programme, state and amounts (FINANCE_ROLES);

@@ -49,7 +49,7 @@ def allocate_receipt(
 
     Idempotent: returns the donation's valid receipt if it already has one. Unless
     `notify=False` (demo data, imports of old gifts), the receipt's e-mail to the donor is
-    queued in the same transaction and sent after the commit (app/services/receipt_mail.py).
+    queued in the same transaction and sent after the commit (app/services/receipts/mail.py).
     """
     if donation.is_reversal or donation.status not in COUNTED_STATUSES:
         raise Conflict("Chỉ khoản ủng hộ đã xác nhận mới được cấp giấy chứng nhận.")
