@@ -23,7 +23,7 @@ import pytest
 from fontTools.ttLib import TTFont
 from PIL import Image
 
-from app.renderers import receipt_pdf
+from app.renderers import pdf_fonts, receipt_pdf
 from app.renderers.receipt_pdf import (
     FAST_PATH_FPDF_VERSIONS,
     FundInfo,
@@ -241,7 +241,7 @@ def test_character_missing_from_the_font_is_dropped_with_a_warning(
     renderer: ReceiptRenderer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     data = make_receipt(donor_name="Lan 🙂 Anh", donor_kind="individual", tax_code=None)
-    with caplog.at_level(logging.WARNING, logger="app.renderers.receipt_pdf"):
+    with caplog.at_level(logging.WARNING, logger="app.renderers.pdf_fonts"):
         text = pdftotext(renderer.render_receipt(data), tmp_path)
     assert "Họ và tên: Lan Anh" in text.splitlines()
     assert any("lacks glyphs" in message for message in caplog.messages)
@@ -431,7 +431,7 @@ def test_fast_text_writes_what_fpdf_text_writes(
         (renderer.render_statement, make_statement(lines=40)),
     ]
     fast = [render(data) for render, data in documents]
-    monkeypatch.setattr(receipt_pdf, "_shared_font_text", lambda pdf, x, y, text: pdf.text(x, y, text))
+    monkeypatch.setattr(pdf_fonts, "shared_font_text", lambda pdf, x, y, text: pdf.text(x, y, text))
     assert [render(data) for render, data in documents] == fast
 
 
@@ -550,6 +550,7 @@ def test_module_level_helpers(fund: FundInfo, tmp_path: Path) -> None:
     assert receipt_pdf.render_statement(fund, make_statement()).startswith(b"%PDF-")
 
 
-def test_renderer_module_does_not_import_flask() -> None:
-    source = Path(receipt_pdf.__file__).read_text(encoding="utf-8")
+@pytest.mark.parametrize("module", [receipt_pdf, pdf_fonts])
+def test_renderer_module_does_not_import_flask(module: object) -> None:
+    source = Path(module.__file__).read_text(encoding="utf-8")  # type: ignore[attr-defined]
     assert not re.search(r"^\s*(from|import)\s+flask", source, re.MULTILINE)
