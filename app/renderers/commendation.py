@@ -23,7 +23,6 @@ The table content (section rows, numbering, subtotals, grand total) is computed 
 """
 from __future__ import annotations
 
-import csv
 import dataclasses
 import io
 import unicodedata
@@ -42,6 +41,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 
+from app.renderers import spreadsheet
 from app.vnd import amount_in_words, format_vnd
 
 DEFAULT_THRESHOLD = 50_000_000
@@ -281,16 +281,6 @@ def table_lines(doc: CommendationDocument) -> list[TableLine]:
 
 # --------------------------------------------------------------------------- CSV
 
-_CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_safe(text: str) -> str:
-    """Defuse CSV/formula injection (OWASP): a spreadsheet would run a cell starting with
-    = + - @ (or tab / CR) as a formula, so such a text gets a leading apostrophe. Amounts are
-    written as integers and never need this."""
-    return "'" + text if text.startswith(_CSV_FORMULA_PREFIXES) else text
-
-
 def render_csv(doc: CommendationDocument) -> bytes:
     """UTF-8 with BOM (so Excel shows the diacritics), CRLF line ends, one line per donor.
 
@@ -299,26 +289,16 @@ def render_csv(doc: CommendationDocument) -> bytes:
     Hình thức khen thưởng. No section, subtotal or total lines: this file is for machines.
     (Excel opening it directly drops a tax code's leading zero; people get the XLSX, which
     stores tax codes as text.)
-    Texts starting with = + - @ carry a leading apostrophe (see :func:`_csv_safe`).
+    Texts starting with = + - @ carry a leading apostrophe (:mod:`app.renderers.spreadsheet`).
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_HEADINGS)
     form = _nfc(doc.commendation_form)
-    for group, rows in ((GROUP_ORGANIZATION, doc.organizations), (GROUP_INDIVIDUAL, doc.individuals)):
-        for stt, row in enumerate(rows, start=1):
-            writer.writerow(
-                [
-                    stt,
-                    group,
-                    _csv_safe(printed_name(row)),
-                    _csv_safe(_nfc(row.address).strip()),
-                    _csv_safe(_nfc(row.tax_code).strip()),
-                    row.amount,
-                    _csv_safe(form),
-                ]
-            )
-    return buffer.getvalue().encode("utf-8-sig")
+    rows = [
+        [stt, group, printed_name(row), _nfc(row.address).strip(), _nfc(row.tax_code).strip(),
+         row.amount, form]
+        for group, members in ((GROUP_ORGANIZATION, doc.organizations), (GROUP_INDIVIDUAL, doc.individuals))
+        for stt, row in enumerate(members, start=1)
+    ]
+    return spreadsheet.csv_bytes(CSV_HEADINGS, rows)
 
 
 # --------------------------------------------------------------------------- XLSX
@@ -383,10 +363,7 @@ def render_xlsx(doc: CommendationDocument) -> bytes:
         return Font(name=XLSX_FONT, size=size, bold=bold, italic=italic, underline=underline)
 
     def put(row: int, col: int, value, *, fnt: Font | None = None, align=None, fmt=None):
-        cell = ws.cell(row=row, column=col, value=value)
-        if isinstance(value, str):
-            # openpyxl stores any string starting with "=" as a formula; a printed name never is.
-            cell.data_type = "s"
+        cell = spreadsheet.put(ws, row, col, value)  # a text is never a formula
         cell.font = fnt or font()
         if align is not None:
             cell.alignment = align
