@@ -554,3 +554,45 @@ def test_module_level_helpers(fund: FundInfo, tmp_path: Path) -> None:
 def test_renderer_module_does_not_import_flask(module: object) -> None:
     source = Path(module.__file__).read_text(encoding="utf-8")  # type: ignore[attr-defined]
     assert not re.search(r"^\s*(from|import)\s+flask", source, re.MULTILINE)
+
+
+# --- issue #12 ---------------------------------------------------------------------
+
+
+APP_VERIFY_URL = "https://quybaotrotreem.haiphong.gov.vn/receipts/verify/Qm9uZ2hhbmcta2h1eWVu_Tm90LUd1ZXNz"
+
+
+@pytest.mark.parametrize("url", [
+    APP_VERIFY_URL,  # the app's shape: 87 characters
+    "https://quybaotrotreem.haiphong.gov.vn/xac-thuc/BTTE-2024-000123?k=" + "f" * 60,
+])
+@pytest.mark.parametrize("kind", ["receipt", "statement"])
+def test_verify_url_prints_on_one_line_and_is_a_link(
+    renderer: ReceiptRenderer, tmp_path: Path, url: str, kind: str
+) -> None:
+    """Copying the URL under the QR code gives the whole URL (issue #12, item 23)."""
+    if kind == "receipt":
+        pdf = renderer.render_receipt(make_receipt(verify_url=url))
+    else:
+        pdf = renderer.render_statement(make_statement(verify_url=url))
+    assert url in pdftotext(pdf, tmp_path).splitlines()
+    assert b"/URI (" + url.encode() + b")" in pdf
+    assert_inside_margins(pdf, tmp_path)
+
+
+@pytest.mark.parametrize("lines", [6, 8, 11, 30])
+def test_statement_pages_after_the_first_say_whose_statement_they_are(
+    renderer: ReceiptRenderer, naive: ReceiptRenderer, tmp_path: Path, lines: int
+) -> None:
+    """A page never holds only the signature: the last rows come along, and every page
+    after the first names the statement and the donor (issue #12, item 22)."""
+    data = make_statement(lines=lines)
+    pdf = renderer.render_statement(data)
+    pages = [page for page in pdftotext(pdf, tmp_path).split("\f") if page.strip()]
+    assert len(pages) >= 2
+    for page in pages[1:]:
+        assert "Số: BTH-2024-00001" in page and "Trần Thị Ngọc Ánh" in page
+        assert re.search(r"\d{2}/\d{2}/2024", page), "a page without table rows"
+    assert "Nguyễn Thị Minh Hằng" in pages[-1] and "Tổng cộng" in pages[-1]
+    assert_inside_margins(pdf, tmp_path)
+    assert pdftotext(pdf, tmp_path) == pdftotext(naive.render_statement(data), tmp_path)

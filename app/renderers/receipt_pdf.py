@@ -359,13 +359,33 @@ def draw_statement(pdf: FPDF, fund: FundInfo, data: StatementData) -> None:
         y = _field(w, y, "Địa chỉ:", _clean(data.donor_address))
     y = _paragraph(w, y + 2.5, f"đã ủng hộ Quỹ trong năm {data.year} các khoản sau:") + 2
 
+    # What follows the table: the total, its words, the thanks and the signature block.
+    # They stay together, and the last table rows stay with them, so that a page never
+    # holds only a signature (see _KEEP_WITH_CLOSING).
     bottom_limit = PAGE_H - MARGIN_B
+    thanks = (
+        f"{_clean(fund.fund_name)} trân trọng cảm ơn tấm lòng vàng của Quý vị "
+        "đối với trẻ em có hoàn cảnh đặc biệt."
+    )
+    total_h = 8.5
+    w.font("I", BODY_SIZE)
+    words_h = w.leading(BODY_LEADING) * 2 if data.net_total >= 0 else 0.0
+    closing_h = (6 + _block_height(w, thanks, CONTENT_W - 16, BODY_LEADING) + 10
+                 + _signature_height(w, fund, with_url=bool(_clean(data.verify_url))))
+    rows = [(line, _row_lines(w, line)) for line in data.lines]
+    heights = [_row_height(w, desc_lines) for _line, desc_lines in rows]
+    kept_from = max(0, len(rows) - _KEEP_WITH_CLOSING)
+    kept_h = sum(heights[kept_from:]) + total_h + 3 + words_h + closing_h
+    if kept_h > bottom_limit - MARGIN_T - _TABLE_HEADER_H:  # more than a page: no keeping
+        kept_from = len(rows)
+
     table_top = y
     y = _table_header(w, y)
     row_bottoms = [y]
-    for index, line in enumerate(data.lines, start=1):
-        desc_lines = _row_lines(w, line)
-        if y + _row_height(w, desc_lines) > bottom_limit:
+    for index, (line, desc_lines) in enumerate(rows, start=1):
+        overflows = y + heights[index - 1] > bottom_limit
+        keep = index - 1 == kept_from and y + kept_h > bottom_limit and len(row_bottoms) > 1
+        if overflows or keep:
             _table_grid(pdf, table_top, row_bottoms)
             _new_page(pdf)
             table_top = MARGIN_T
@@ -380,9 +400,6 @@ def draw_statement(pdf: FPDF, fund: FundInfo, data: StatementData) -> None:
         row_bottoms.append(y)
     _table_grid(pdf, table_top, row_bottoms)
 
-    total_h = 8.5
-    w.font("I", BODY_SIZE)
-    words_h = w.leading(BODY_LEADING) * 2 if data.net_total >= 0 else 0.0
     if y + total_h + 3 + words_h > bottom_limit:  # the total and its words go together
         _new_page(pdf)
         y = _table_header(w, MARGIN_T)
@@ -403,18 +420,14 @@ def draw_statement(pdf: FPDF, fund: FundInfo, data: StatementData) -> None:
 
     if data.net_total >= 0:  # the total in words stays with the total
         y = _field(w, y, "Bằng chữ:", _words_sentence(data.net_total), style="I")
-    thanks = (
-        f"{_clean(fund.fund_name)} trân trọng cảm ơn tấm lòng vàng của Quý vị "
-        "đối với trẻ em có hoàn cảnh đặc biệt."
-    )
-    w.font("I", BODY_SIZE)
-    closing_h = 6 + _block_height(w, thanks, CONTENT_W - 16, BODY_LEADING) + 10 + _signature_height(w, fund)
     if y + closing_h > bottom_limit:
         _new_page(pdf)
         y = MARGIN_T
     y = _paragraph(w, y + 6, thanks, style="I", align="C", indent=8)
     _signature(w, y + 10, fund, _clean(data.verify_url) or None, "Quét mã để kiểm tra tính xác thực")
-    _page_numbers(w)
+    number = f"Số: {_clean(data.statement_number)}" if data.statement_number else None
+    running = " · ".join(filter(None, (f"Bảng tổng hợp ủng hộ năm {data.year}", number, _clean(data.donor_name))))
+    _page_numbers(w, running)
 
 
 # Statement table columns: (title, width, align)
@@ -427,12 +440,16 @@ _COLUMNS = (
 )
 _CELL_PAD = 1.6
 _TABLE_SIZE = 10.0
+_TABLE_HEADER_H = 8.0
+#: Table rows that go to the next page with the total and the signature block rather than
+#: leave them alone on it.
+_KEEP_WITH_CLOSING = 2
 
 
 def _table_header(w: _Writer, top: float) -> float:
     """The shaded header row (its rules are drawn by _table_grid); returns its bottom."""
     pdf = w.pdf
-    height = 8.0
+    height = _TABLE_HEADER_H
     pdf.set_fill_color(*FILL_GREY)
     pdf.rect(MARGIN_L, top, CONTENT_W, height, style=RenderStyle.F)
     x = MARGIN_L
@@ -494,7 +511,10 @@ def _table_row(w: _Writer, top: float, index: int, line: StatementLine, desc_lin
     return top + height
 
 
-def _page_numbers(w: _Writer) -> None:
+def _page_numbers(w: _Writer, running_header: str | None = None) -> None:
+    """"Trang x/y" at the foot of every page of a document of two pages or more, and
+    *running_header* (what the document is, and whose) at the top of every page but the
+    first, which has the letterhead."""
     pdf = w.pdf
     total = pdf.pages_count
     if total < 2:
@@ -505,6 +525,11 @@ def _page_numbers(w: _Writer) -> None:
         pdf.current_font_is_set_on_page = False
         w.font("", 9, GREY)
         w.line(MARGIN_L, PAGE_H - FRAME_INSET - 4.5, f"Trang {page}/{total}", "C", CONTENT_W)
+        if running_header and page > 1:
+            header = running_header
+            if w.width(header) > CONTENT_W:  # a very long donor name: one line, cut short
+                header = w.wrap(header, CONTENT_W - w.width("…"))[0] + "…"
+            w.line(MARGIN_L, MARGIN_T - 4.0, header, "C", CONTENT_W)
     pdf.page = total
 
 
@@ -611,16 +636,23 @@ def _paragraph(w: _Writer, top: float, text: str, style: str = "", align: str = 
     return w.block(MARGIN_L + indent, top, CONTENT_W - 2 * indent, "", align=align, factor=BODY_LEADING, lines=lines)
 
 
-def _signature_height(w: _Writer, fund: FundInfo) -> float:
-    """Height of the block _signature draws (the QR code side is ~41 mm)."""
+URL_SIZE = 7.5  # the verification URL under the signature block; smaller if it is long
+URL_MIN_SIZE = 5.0
+
+
+def _signature_height(w: _Writer, fund: FundInfo, *, with_url: bool = True) -> float:
+    """Height of the block _signature draws (the QR code side is ~41 mm), and of the
+    verification URL line under it."""
     title_lines = len(fund.signatory_title.splitlines()) or 1
-    return max(BODY_SIZE * PT * 1.35 * (title_lines + 1) + SIGNATURE_ROOM, 41.0) + 1.0
+    height = max(BODY_SIZE * PT * 1.35 * (title_lines + 1) + SIGNATURE_ROOM, 41.0) + 1.0
+    return height + (1.0 + URL_SIZE * PT * 1.3 if with_url else 0.0)
 
 
 def _signature(
     w: _Writer, top: float, fund: FundInfo, verify_url: str | None, qr_caption: str
 ) -> float:
-    """Signatory on the right (title, room to sign and stamp, name); QR code on the left."""
+    """Signatory on the right (title, room to sign and stamp, name); QR code on the left;
+    under both, the verification URL on one line (see _verify_url_line)."""
     pdf = w.pdf
     col_w = 84.0
     col_x = MARGIN_L + CONTENT_W - col_w
@@ -635,12 +667,26 @@ def _signature(
         qr_side = 27.0
         x0, y0 = MARGIN_L + 2.0, top + 1.0
         _draw_qr(pdf, verify_url, x0, y0, qr_side)
+        pdf.link(x0, y0, qr_side, qr_side, verify_url)
         caption_w = 70.0
         w.font("I", 9, GREY)
         cy = w.block(MARGIN_L, y0 + qr_side + 1.5, caption_w, qr_caption, factor=1.3)
-        w.font("", 7.5, GREY)
-        cy = w.block(MARGIN_L, cy, caption_w, verify_url, factor=1.3)
-        bottom = max(bottom, cy)
+        bottom = _verify_url_line(w, max(bottom, cy) + 1.0, verify_url)
+    return bottom
+
+
+def _verify_url_line(w: _Writer, top: float, url: str) -> float:
+    """The verification URL on one line across the page, as a link: text extraction and
+    copy-paste then give the whole URL (a URL wrapped over lines came out broken). The
+    font shrinks for a long URL; one too long even at URL_MIN_SIZE wraps after all."""
+    pdf = w.pdf
+    width = w.width_in("", URL_SIZE, url)
+    size = URL_SIZE if width <= CONTENT_W else max(URL_MIN_SIZE, URL_SIZE * CONTENT_W / width * 0.995)
+    w.font("", size, GREY)
+    lines = w.wrap(url, CONTENT_W)
+    bottom = w.block(MARGIN_L, top, CONTENT_W, "", factor=1.3, lines=lines)
+    line_w = max(w.width(line) for line in lines)
+    pdf.link(MARGIN_L, top, line_w, bottom - top, url)
     return bottom
 
 
