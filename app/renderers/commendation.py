@@ -171,6 +171,11 @@ class CommendationDocument:
     def grand_total(self) -> int:
         return self.organizations_total + self.individuals_total
 
+    @property
+    def is_draft(self) -> bool:
+        """The live list, not a frozen submission: it has no submission number yet."""
+        return self.submission_number is None
+
 
 # --------------------------------------------------------------------------- shared text
 
@@ -486,7 +491,36 @@ PDF_MARGIN_TOP = 15
 PDF_MARGIN_BOTTOM = 15
 
 
+DRAFT_STAMP = "DỰ THẢO"
+DRAFT_NOTE = "Bản dự thảo: danh sách chưa chốt, không dùng để trình."
+DRAFT_RED = (190, 20, 20)
+
+
 class _CommendationPDF(FPDF):
+    """Page number at the foot; on a draft, a "DỰ THẢO" stamp at the head of every page."""
+
+    draft = False
+
+    def header(self) -> None:
+        if not self.draft:
+            return
+        # In the top margin, right-aligned: never over the letterhead or the table.
+        # (fpdf2 restores the font, colours and line width after header().)
+        right = self.w - PDF_MARGIN_RIGHT
+        self.set_font(PDF_FONT, "B", 13)
+        stamp_w = self.get_string_width(DRAFT_STAMP) + 8
+        self.set_draw_color(*DRAFT_RED)
+        self.set_text_color(*DRAFT_RED)
+        self.set_line_width(0.6)
+        self.set_xy(right - stamp_w, 4.5)
+        self.cell(stamp_w, 8, DRAFT_STAMP, border=1, align="C")
+        self.set_font(PDF_FONT, "I", 9)
+        note_w = self.get_string_width(DRAFT_NOTE) + 2
+        self.set_xy(right - stamp_w - 3 - note_w, 6.5)
+        self.cell(note_w, 5, DRAFT_NOTE, align="R")
+        self.set_text_color(0, 0, 0)
+        self.set_xy(PDF_MARGIN_LEFT, PDF_MARGIN_TOP)
+
     def footer(self) -> None:
         self.set_y(-11)
         self.set_font(PDF_FONT, "I", 9)
@@ -557,6 +591,7 @@ def render_pdf(doc: CommendationDocument) -> bytes:
     repeat on every page and long names and addresses wrap inside their cells.
     """
     pdf = _CommendationPDF(orientation="L", unit="mm", format="A4")
+    pdf.draft = doc.is_draft
     for style, suffix in (("", "Regular"), ("B", "Bold"), ("I", "Italic"), ("BI", "BoldItalic")):
         pdf.add_font(PDF_FONT, style, str(FONT_DIR / f"NotoSerif-{suffix}.ttf"))
     pdf.set_margins(PDF_MARGIN_LEFT, PDF_MARGIN_TOP, PDF_MARGIN_RIGHT)
