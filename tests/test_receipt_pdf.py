@@ -550,10 +550,30 @@ def test_module_level_helpers(fund: FundInfo, tmp_path: Path) -> None:
     assert receipt_pdf.render_statement(fund, make_statement()).startswith(b"%PDF-")
 
 
-@pytest.mark.parametrize("module", [receipt_pdf, pdf_fonts])
-def test_renderer_module_does_not_import_flask(module: object) -> None:
-    source = Path(module.__file__).read_text(encoding="utf-8")  # type: ignore[attr-defined]
+@pytest.mark.parametrize("path", sorted(Path(receipt_pdf.__file__).parent.glob("*.py")), ids=lambda p: p.name)
+def test_renderer_modules_do_not_import_flask(path: Path) -> None:
+    source = path.read_text(encoding="utf-8")
     assert not re.search(r"^\s*(from|import)\s+flask", source, re.MULTILINE)
+
+
+def test_pdf_fonts_interface_on_its_own(tmp_path: Path) -> None:
+    """The engine needs no receipt: a library of faces, documents, text, bytes."""
+    faces = [("", receipt_pdf.FONT_DIR / "NotoSerif-Regular.ttf"), ("B", receipt_pdf.FONT_DIR / "NotoSerif-Bold.ttf")]
+    library = pdf_fonts.FontLibrary("Serif", faces)
+    outputs = []
+    for pdf in (library.new_document(), pdf_fonts.plain_document("Serif", faces)):
+        pdf.add_page()
+        text = pdf_fonts.text_emitter(pdf)
+        pdf.set_font("Serif", "", 12)
+        text(20, 30, "Quỹ Bảo trợ trẻ em — Иван")
+        pdf.set_font("Serif", "B", 12)
+        text(20, 40, "Năm mươi triệu đồng chẵn")
+        outputs.append(pdf_fonts.document_bytes(pdf))
+    shared, plain = outputs
+    assert isinstance(library.new_document(), pdf_fonts.SharedFontPDF)
+    assert pdftotext(shared, tmp_path) == pdftotext(plain, tmp_path)
+    assert "Quỹ Bảo trợ trẻ em — Иван\n" in pdftotext(shared, tmp_path)
+    assert same_pixels(shared, plain, tmp_path)
 
 
 # --- issue #12 ---------------------------------------------------------------------
