@@ -449,3 +449,18 @@ def test_pdf_never_strands_a_heading_a_total_or_the_signature(count, tmp_path):
         assert last_table_line[-1] not in ("I. TẬP THỂ", "II. CÁ NHÂN"), page
     signed = next(page for page in pages if "Nguyễn Thị Hoa" in page)
     assert "Tổng số: " in signed and "(Bằng chữ:" in signed and "TỔNG CỘNG (I + II)" in signed
+
+
+def test_draft_pdf_says_draft_on_every_page_and_a_frozen_one_does_not(tmp_path):
+    """Issue #12 item 24: the live (not frozen) list is visibly a draft."""
+    many = [
+        CommendationRow(name=f"Nguyễn Văn Số {i}", address="Phường Lê Chân, thành phố Hải Phòng",
+                        amount=60_000_000 + i, donation_count=1)
+        for i in range(40)
+    ]
+    draft = render_pdf(make_doc(individuals=many, submission_number=None))
+    pages = [page for page in pdftotext(draft, tmp_path).split("\f") if page.strip()]
+    assert len(pages) >= 2
+    assert all("DỰ THẢO" in page for page in pages)
+    frozen = pdftotext(render_pdf(make_doc(individuals=many)), tmp_path)
+    assert "DỰ THẢO" not in frozen and "dự thảo" not in frozen.lower()

@@ -184,9 +184,10 @@ def test_xlsx_download_has_numeric_amounts_and_the_net_total(client, login_as, s
     sheet = load_workbook(io.BytesIO(response.data)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][2] == "Nhà hảo tâm" and rows[0][6] == "Số tiền (VNĐ)"
-    data = rows[1:-1]
+    data = rows[1:-2]
     assert all(isinstance(r[6], int) for r in data) and sum(r[6] for r in data) == 57_000_000
-    assert rows[-1][5] == "Tổng thực thu" and rows[-1][6] == 57_000_000
+    assert rows[-2][0] == "Tổng cộng các dòng trên" and rows[-2][6] == 57_000_000
+    assert rows[-1][0].startswith("Trong đó thực thu") and rows[-1][6] == 57_000_000
     assert sheet.cell(row=2, column=7).number_format == "#,##0"
 
 

@@ -23,7 +23,7 @@ import pytest
 from fontTools.ttLib import TTFont
 from PIL import Image
 
-from app.renderers import receipt_pdf
+from app.renderers import pdf_fonts, receipt_pdf
 from app.renderers.receipt_pdf import (
     FAST_PATH_FPDF_VERSIONS,
     FundInfo,
@@ -241,7 +241,7 @@ def test_character_missing_from_the_font_is_dropped_with_a_warning(
     renderer: ReceiptRenderer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     data = make_receipt(donor_name="Lan 🙂 Anh", donor_kind="individual", tax_code=None)
-    with caplog.at_level(logging.WARNING, logger="app.renderers.receipt_pdf"):
+    with caplog.at_level(logging.WARNING, logger="app.renderers.pdf_fonts"):
         text = pdftotext(renderer.render_receipt(data), tmp_path)
     assert "Họ và tên: Lan Anh" in text.splitlines()
     assert any("lacks glyphs" in message for message in caplog.messages)
@@ -431,7 +431,7 @@ def test_fast_text_writes_what_fpdf_text_writes(
         (renderer.render_statement, make_statement(lines=40)),
     ]
     fast = [render(data) for render, data in documents]
-    monkeypatch.setattr(receipt_pdf, "_shared_font_text", lambda pdf, x, y, text: pdf.text(x, y, text))
+    monkeypatch.setattr(pdf_fonts, "shared_font_text", lambda pdf, x, y, text: pdf.text(x, y, text))
     assert [render(data) for render, data in documents] == fast
 
 
@@ -550,6 +550,69 @@ def test_module_level_helpers(fund: FundInfo, tmp_path: Path) -> None:
     assert receipt_pdf.render_statement(fund, make_statement()).startswith(b"%PDF-")
 
 
-def test_renderer_module_does_not_import_flask() -> None:
-    source = Path(receipt_pdf.__file__).read_text(encoding="utf-8")
+@pytest.mark.parametrize("path", sorted(Path(receipt_pdf.__file__).parent.glob("*.py")), ids=lambda p: p.name)
+def test_renderer_modules_do_not_import_flask(path: Path) -> None:
+    source = path.read_text(encoding="utf-8")
     assert not re.search(r"^\s*(from|import)\s+flask", source, re.MULTILINE)
+
+
+def test_pdf_fonts_interface_on_its_own(tmp_path: Path) -> None:
+    """The engine needs no receipt: a library of faces, documents, text, bytes."""
+    faces = [("", receipt_pdf.FONT_DIR / "NotoSerif-Regular.ttf"), ("B", receipt_pdf.FONT_DIR / "NotoSerif-Bold.ttf")]
+    library = pdf_fonts.FontLibrary("Serif", faces)
+    outputs = []
+    for pdf in (library.new_document(), pdf_fonts.plain_document("Serif", faces)):
+        pdf.add_page()
+        text = pdf_fonts.text_emitter(pdf)
+        pdf.set_font("Serif", "", 12)
+        text(20, 30, "Quỹ Bảo trợ trẻ em — Иван")
+        pdf.set_font("Serif", "B", 12)
+        text(20, 40, "Năm mươi triệu đồng chẵn")
+        outputs.append(pdf_fonts.document_bytes(pdf))
+    shared, plain = outputs
+    assert isinstance(library.new_document(), pdf_fonts.SharedFontPDF)
+    assert pdftotext(shared, tmp_path) == pdftotext(plain, tmp_path)
+    assert "Quỹ Bảo trợ trẻ em — Иван\n" in pdftotext(shared, tmp_path)
+    assert same_pixels(shared, plain, tmp_path)
+
+
+# --- issue #12 ---------------------------------------------------------------------
+
+
+APP_VERIFY_URL = "https://quybaotrotreem.haiphong.gov.vn/receipts/verify/Qm9uZ2hhbmcta2h1eWVu_Tm90LUd1ZXNz"
+
+
+@pytest.mark.parametrize("url", [
+    APP_VERIFY_URL,  # the app's shape: 87 characters
+    "https://quybaotrotreem.haiphong.gov.vn/xac-thuc/BTTE-2024-000123?k=" + "f" * 60,
+])
+@pytest.mark.parametrize("kind", ["receipt", "statement"])
+def test_verify_url_prints_on_one_line_and_is_a_link(
+    renderer: ReceiptRenderer, tmp_path: Path, url: str, kind: str
+) -> None:
+    """Copying the URL under the QR code gives the whole URL (issue #12, item 23)."""
+    if kind == "receipt":
+        pdf = renderer.render_receipt(make_receipt(verify_url=url))
+    else:
+        pdf = renderer.render_statement(make_statement(verify_url=url))
+    assert url in pdftotext(pdf, tmp_path).splitlines()
+    assert b"/URI (" + url.encode() + b")" in pdf
+    assert_inside_margins(pdf, tmp_path)
+
+
+@pytest.mark.parametrize("lines", [6, 8, 11, 30])
+def test_statement_pages_after_the_first_say_whose_statement_they_are(
+    renderer: ReceiptRenderer, naive: ReceiptRenderer, tmp_path: Path, lines: int
+) -> None:
+    """A page never holds only the signature: the last rows come along, and every page
+    after the first names the statement and the donor (issue #12, item 22)."""
+    data = make_statement(lines=lines)
+    pdf = renderer.render_statement(data)
+    pages = [page for page in pdftotext(pdf, tmp_path).split("\f") if page.strip()]
+    assert len(pages) >= 2
+    for page in pages[1:]:
+        assert "Số: BTH-2024-00001" in page and "Trần Thị Ngọc Ánh" in page
+        assert re.search(r"\d{2}/\d{2}/2024", page), "a page without table rows"
+    assert "Nguyễn Thị Minh Hằng" in pages[-1] and "Tổng cộng" in pages[-1]
+    assert_inside_margins(pdf, tmp_path)
+    assert pdftotext(pdf, tmp_path) == pdftotext(naive.render_statement(data), tmp_path)

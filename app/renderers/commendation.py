@@ -23,7 +23,6 @@ The table content (section rows, numbering, subtotals, grand total) is computed 
 """
 from __future__ import annotations
 
-import csv
 import dataclasses
 import io
 import unicodedata
@@ -42,6 +41,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 
+from app.renderers import spreadsheet
 from app.vnd import amount_in_words, format_vnd
 
 DEFAULT_THRESHOLD = 50_000_000
@@ -171,6 +171,11 @@ class CommendationDocument:
     def grand_total(self) -> int:
         return self.organizations_total + self.individuals_total
 
+    @property
+    def is_draft(self) -> bool:
+        """The live list, not a frozen submission: it has no submission number yet."""
+        return self.submission_number is None
+
 
 # --------------------------------------------------------------------------- shared text
 
@@ -281,16 +286,6 @@ def table_lines(doc: CommendationDocument) -> list[TableLine]:
 
 # --------------------------------------------------------------------------- CSV
 
-_CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_safe(text: str) -> str:
-    """Defuse CSV/formula injection (OWASP): a spreadsheet would run a cell starting with
-    = + - @ (or tab / CR) as a formula, so such a text gets a leading apostrophe. Amounts are
-    written as integers and never need this."""
-    return "'" + text if text.startswith(_CSV_FORMULA_PREFIXES) else text
-
-
 def render_csv(doc: CommendationDocument) -> bytes:
     """UTF-8 with BOM (so Excel shows the diacritics), CRLF line ends, one line per donor.
 
@@ -299,26 +294,16 @@ def render_csv(doc: CommendationDocument) -> bytes:
     Hình thức khen thưởng. No section, subtotal or total lines: this file is for machines.
     (Excel opening it directly drops a tax code's leading zero; people get the XLSX, which
     stores tax codes as text.)
-    Texts starting with = + - @ carry a leading apostrophe (see :func:`_csv_safe`).
+    Texts starting with = + - @ carry a leading apostrophe (:mod:`app.renderers.spreadsheet`).
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_HEADINGS)
     form = _nfc(doc.commendation_form)
-    for group, rows in ((GROUP_ORGANIZATION, doc.organizations), (GROUP_INDIVIDUAL, doc.individuals)):
-        for stt, row in enumerate(rows, start=1):
-            writer.writerow(
-                [
-                    stt,
-                    group,
-                    _csv_safe(printed_name(row)),
-                    _csv_safe(_nfc(row.address).strip()),
-                    _csv_safe(_nfc(row.tax_code).strip()),
-                    row.amount,
-                    _csv_safe(form),
-                ]
-            )
-    return buffer.getvalue().encode("utf-8-sig")
+    rows = [
+        [stt, group, printed_name(row), _nfc(row.address).strip(), _nfc(row.tax_code).strip(),
+         row.amount, form]
+        for group, members in ((GROUP_ORGANIZATION, doc.organizations), (GROUP_INDIVIDUAL, doc.individuals))
+        for stt, row in enumerate(members, start=1)
+    ]
+    return spreadsheet.csv_bytes(CSV_HEADINGS, rows)
 
 
 # --------------------------------------------------------------------------- XLSX
@@ -383,10 +368,7 @@ def render_xlsx(doc: CommendationDocument) -> bytes:
         return Font(name=XLSX_FONT, size=size, bold=bold, italic=italic, underline=underline)
 
     def put(row: int, col: int, value, *, fnt: Font | None = None, align=None, fmt=None):
-        cell = ws.cell(row=row, column=col, value=value)
-        if isinstance(value, str):
-            # openpyxl stores any string starting with "=" as a formula; a printed name never is.
-            cell.data_type = "s"
+        cell = spreadsheet.put(ws, row, col, value)  # a text is never a formula
         cell.font = fnt or font()
         if align is not None:
             cell.alignment = align
@@ -509,7 +491,36 @@ PDF_MARGIN_TOP = 15
 PDF_MARGIN_BOTTOM = 15
 
 
+DRAFT_STAMP = "DỰ THẢO"
+DRAFT_NOTE = "Bản dự thảo: danh sách chưa chốt, không dùng để trình."
+DRAFT_RED = (190, 20, 20)
+
+
 class _CommendationPDF(FPDF):
+    """Page number at the foot; on a draft, a "DỰ THẢO" stamp at the head of every page."""
+
+    draft = False
+
+    def header(self) -> None:
+        if not self.draft:
+            return
+        # In the top margin, right-aligned: never over the letterhead or the table.
+        # (fpdf2 restores the font, colours and line width after header().)
+        right = self.w - PDF_MARGIN_RIGHT
+        self.set_font(PDF_FONT, "B", 13)
+        stamp_w = self.get_string_width(DRAFT_STAMP) + 8
+        self.set_draw_color(*DRAFT_RED)
+        self.set_text_color(*DRAFT_RED)
+        self.set_line_width(0.6)
+        self.set_xy(right - stamp_w, 4.5)
+        self.cell(stamp_w, 8, DRAFT_STAMP, border=1, align="C")
+        self.set_font(PDF_FONT, "I", 9)
+        note_w = self.get_string_width(DRAFT_NOTE) + 2
+        self.set_xy(right - stamp_w - 3 - note_w, 6.5)
+        self.cell(note_w, 5, DRAFT_NOTE, align="R")
+        self.set_text_color(0, 0, 0)
+        self.set_xy(PDF_MARGIN_LEFT, PDF_MARGIN_TOP)
+
     def footer(self) -> None:
         self.set_y(-11)
         self.set_font(PDF_FONT, "I", 9)
@@ -580,6 +591,7 @@ def render_pdf(doc: CommendationDocument) -> bytes:
     repeat on every page and long names and addresses wrap inside their cells.
     """
     pdf = _CommendationPDF(orientation="L", unit="mm", format="A4")
+    pdf.draft = doc.is_draft
     for style, suffix in (("", "Regular"), ("B", "Bold"), ("I", "Italic"), ("BI", "BoldItalic")):
         pdf.add_font(PDF_FONT, style, str(FONT_DIR / f"NotoSerif-{suffix}.ttf"))
     pdf.set_margins(PDF_MARGIN_LEFT, PDF_MARGIN_TOP, PDF_MARGIN_RIGHT)

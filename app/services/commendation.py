@@ -75,7 +75,7 @@ GROUP_LABELS = {DonorKind.ORGANIZATION.value: "Tập thể", DonorKind.INDIVIDUA
 
 FORMATS = {
     "xlsx": (render_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    "csv": (render_csv, "text/csv; charset=utf-8"),
+    "csv": (render_csv, "text/csv"),  # send_file adds "; charset=utf-8" to a text type
     "pdf": (render_pdf, "application/pdf"),
 }
 

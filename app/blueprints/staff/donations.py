@@ -54,7 +54,8 @@ def _export_name(ext: str) -> str:
 def donation_export_csv():
     f = queries.DonationFilter.from_args(request.args)
     body = donation_list.to_csv(queries.EXPORT_HEADINGS, queries.export_rows(f))
-    return Response(body, mimetype="text/csv; charset=utf-8",
+    # content_type, not mimetype: Werkzeug appends "; charset=utf-8" to a text mimetype.
+    return Response(body, content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{_export_name("csv")}"'})
 
 

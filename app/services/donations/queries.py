@@ -15,7 +15,7 @@ from app.models import (
 )
 from app.services.donor_profiles import escape_like, search_condition
 from app.services.paging import Page, paginate
-from app.timeutil import format_local, local_day_start_utc, local_year, year_bounds_utc
+from app.timeutil import local_day_start_utc, local_year, to_local, year_bounds_utc
 from app.vnd import AmountError, parse_vnd
 
 def lock_donation(donation_id: int) -> Donation:
@@ -201,8 +201,8 @@ AMOUNT_COLUMN = EXPORT_HEADINGS.index("Số tiền (VNĐ)")
 
 
 def export_rows(f: DonationFilter) -> list[list]:
-    """Plain rows for the CSV/XLSX download, oldest first; amounts are signed ints (a
-    reversal is negative) so the column sums to the net total."""
+    """Plain rows for the CSV/XLSX download, oldest first; times are naive local
+    (Vietnam) datetimes, amounts signed ints (a reversal is negative)."""
     stmt = (sa.select(Donation.id, Donation.received_at, Donor.name, Donor.kind, Donor.tax_code,
                       Donation.channel, Donation.amount, Donation.reverses_id, Donation.status,
                       Appeal.title, Programme.name, Donation.reference, Receipt.number,
@@ -217,7 +217,7 @@ def export_rows(f: DonationFilter) -> list[list]:
     for (id_, received_at, donor, kind, tax, channel, amount, reverses_id, status, appeal,
          programme, reference, receipt, in_kind, note, reason) in db.session.execute(stmt):
         rows.append([
-            id_, format_local(received_at), donor, "Tập thể" if kind == "organization" else "Cá nhân",
+            id_, to_local(received_at).replace(tzinfo=None), donor, "Tập thể" if kind == "organization" else "Cá nhân",
             tax or "", CHANNEL_LABELS[Channel(channel)], -amount if reverses_id else amount,
             "Bút toán đảo" if reverses_id else STATUS_TEXT.get(status, status),
             reverses_id or "", appeal or "", programme, reference or "", receipt or "",
