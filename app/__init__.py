@@ -13,7 +13,9 @@ def create_app(config_class) -> Flask:
     app = Flask(__name__, template_folder="../templates", instance_relative_config=False)
     app.config.from_object(config_class)
     if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY must be set in the environment (production refuses to start without it).")
+        raise RuntimeError(
+            "SECRET_KEY must be set in the environment: only `flask run` / `make run` in development "
+            "may start without it (for gunicorn: APP_ENV=production SECRET_KEY=...).")
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
