@@ -36,10 +36,18 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "warning"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
+    def load_user(session_id: str):
+        """`<user id>.<session version>` (User.get_id); an older version is a session that
+        was ended (sign-out, password change, deactivation), covering remember cookies."""
         from app.models import User
 
-        return db.session.get(User, int(user_id))
+        user_id, _, version = (session_id or "").partition(".")
+        if not (user_id.isdigit() and version.isdigit()) or int(user_id) > 2**31 - 1:
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or user.session_version != int(version):
+            return None
+        return user
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
