@@ -5,6 +5,7 @@ from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 
+from app import web_input
 from app.errors import DomainError
 from app.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
 
@@ -16,6 +17,7 @@ def create_app(config_class) -> Flask:
         raise RuntimeError(
             "SECRET_KEY must be set in the environment: only `flask run` / `make run` in development "
             "may start without it (for gunicorn: APP_ENV=production SECRET_KEY=...).")
+    web_input.init_app(app)  # bounded <int:> converter, NUL refused: before any route exists
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -40,12 +42,14 @@ def register_extensions(app: Flask) -> None:
         """`<user id>.<session version>` (User.get_id); an older version is a session that
         was ended (sign-out, password change, deactivation), covering remember cookies."""
         from app.models import User
+        from app.params import parse_id, parse_int
 
         user_id, _, version = (session_id or "").partition(".")
-        if not (user_id.isdigit() and version.isdigit()) or int(user_id) > 2**31 - 1:
+        user_id, version = parse_id(user_id), parse_int(version, minimum=0, maximum=2**31 - 1)
+        if user_id is None or version is None:
             return None
-        user = db.session.get(User, int(user_id))
-        if user is None or user.session_version != int(version):
+        user = db.session.get(User, user_id)
+        if user is None or user.session_version != version:
             return None
         return user
 
@@ -118,8 +122,14 @@ def register_errorhandlers(app: Flask) -> None:
             return jsonify(error=text, status=code), code
         return render_template("errors/error.html", code=code, message=text), code
 
+    def own_message(error) -> str | None:
+        """The Vietnamese text given to abort(code, text), not Werkzeug's English default."""
+        description = getattr(error, "description", None)
+        default = getattr(type(error), "description", None)
+        return description if isinstance(description, str) and description != default else None
+
     for code in messages:
-        app.register_error_handler(code, lambda _error, code=code: render_error(code))
+        app.register_error_handler(code, lambda error, code=code: render_error(code, own_message(error)))
 
     @app.errorhandler(CSRFError)
     def on_csrf_error(_error):

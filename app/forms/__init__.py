@@ -2,9 +2,10 @@
 no Vietnamese translation, so every validator gets its message here)."""
 from __future__ import annotations
 
-from wtforms import StringField
+from wtforms import DateField, IntegerField, StringField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
+from app.params import MAX_ID, check_date
 from app.vnd import AmountError, parse_vnd
 
 
@@ -54,7 +55,31 @@ class AmountField(StringField):
         return "" if self.data is None else f"{self.data:,}".replace(",", ".")
 
 
-__all__ = ["AmountField", "attach_error", "ValidationError", "email_address", "max_length", "optional", "required"]
+class BoundedDateField(DateField):
+    """A date between 1900 and 2199 (app.params): a year-1 date cannot be stored or
+    converted to UTC, so it is a form error, not a server error."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None:
+            try:
+                check_date(self.data)
+            except ValueError:
+                self.data = None
+                raise
+
+
+class IdField(IntegerField):
+    """A record id typed or passed in a form: 1..2^31-1."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not 1 <= self.data <= MAX_ID:
+            self.data = None
+            raise ValueError("Mã không hợp lệ.")
+
+
+__all__ = ["AmountField", "BoundedDateField", "IdField", "attach_error", "ValidationError", "email_address", "max_length", "optional", "required"]
 
 
 def attach_error(form, error, default_field: str) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
-    BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, SubmitField,
+    BooleanField, HiddenField, SelectField, StringField, SubmitField,
     TextAreaField, TimeField,
 )
 from wtforms.validators import Optional, ValidationError
 
 from app.errors import ValidationFailed
-from app.forms import AmountField, max_length, required
+from app.forms import AmountField, BoundedDateField, IdField, max_length, required
 from app.models import CHANNEL_LABELS, Channel, DonorKind
 from app.services.donor_profiles import normalize_email, normalize_phone, normalize_tax_code
 
@@ -53,7 +53,7 @@ class DonorForm(FlaskForm, DonorFields):
 
 
 class MergeForm(FlaskForm):
-    other_id = IntegerField("Mã hồ sơ trùng (sẽ được gộp vào hồ sơ này)",
+    other_id = IdField("Mã hồ sơ trùng (sẽ được gộp vào hồ sơ này)",
                             validators=[required("Vui lòng nhập mã hồ sơ cần gộp.")])
     confirm = BooleanField("Tôi xác nhận hai hồ sơ là cùng một nhà hảo tâm")
     submit = SubmitField("Gộp hồ sơ")
@@ -65,8 +65,8 @@ class AppealForm(FlaskForm):
     summary = StringField("Tóm tắt", validators=[Optional(), max_length(500)])
     story = TextAreaField("Câu chuyện", validators=[Optional(), max_length(20000)])
     goal_amount = AmountField("Mục tiêu (VNĐ)", validators=[Optional()])
-    starts_on = DateField("Ngày bắt đầu", validators=[Optional()], format="%Y-%m-%d")
-    ends_on = DateField("Ngày kết thúc", validators=[Optional()], format="%Y-%m-%d")
+    starts_on = BoundedDateField("Ngày bắt đầu", validators=[Optional()], format="%Y-%m-%d")
+    ends_on = BoundedDateField("Ngày kết thúc", validators=[Optional()], format="%Y-%m-%d")
     is_public = BooleanField("Hiển thị trên trang công khai")
     submit = SubmitField("Lưu chiến dịch")
 
@@ -90,7 +90,7 @@ class DonationForm(FlaskForm):
     amount = AmountField("Số tiền (VNĐ) — với hiện vật: giá trị quy đổi",
                          validators=[required("Vui lòng nhập số tiền.")])
     in_kind_description = TextAreaField("Mô tả hiện vật", validators=[Optional(), max_length(2000)])
-    received_on = DateField("Ngày nhận", validators=[required("Vui lòng nhập ngày nhận.")], format="%Y-%m-%d")
+    received_on = BoundedDateField("Ngày nhận", validators=[required("Vui lòng nhập ngày nhận.")], format="%Y-%m-%d")
     received_time = TimeField("Giờ nhận (giờ Việt Nam)", validators=[required("Vui lòng nhập giờ nhận.")], format="%H:%M")
     appeal_id = SelectField("Chiến dịch", coerce=str, validators=[Optional()])
     programme_id = SelectField("Chỉ định cho chương trình", coerce=str)

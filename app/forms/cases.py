@@ -6,17 +6,18 @@ from datetime import date, datetime
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
-    BooleanField, DateField, HiddenField, SelectField, SelectMultipleField, StringField,
+    BooleanField, HiddenField, SelectField, SelectMultipleField, StringField,
     SubmitField, TextAreaField,
 )
 from wtforms import widgets
 
-from app.forms import AmountField, ValidationError, max_length, optional, required
+from app.forms import AmountField, BoundedDateField, ValidationError, max_length, optional, required
 from app.models import CHANNEL_LABELS
+from app.params import check_date
 from app.models.case import DOCUMENT_KIND_LABELS, PAYEE_KINDS, PAYMENT_METHODS
 
 
-class VNDateField(DateField):
+class VNDateField(BoundedDateField):
     """A date typed as 2024-06-01 (the browser's date input) or 01/06/2024, with a
     Vietnamese message."""
 
@@ -31,9 +32,14 @@ class VNDateField(DateField):
         for fmt in self.format:
             try:
                 self.data = datetime.strptime(text, fmt).date()
-                return
             except ValueError:
                 continue
+            try:
+                check_date(self.data)
+            except ValueError:
+                self.data = None
+                raise
+            return
         self.data = None
         raise ValueError("Ngày không hợp lệ (ví dụ 01/06/2024).")
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
+from app.params import parse_id
 from app.blueprints.staff.base import bp
 from app.errors import DomainError
 from app.extensions import db
@@ -68,7 +69,7 @@ def _case_helpers():
 @roles_required(*FINANCE)
 def case_list():
     state = request.args.get("state") or None
-    programme_id = request.args.get("programme", type=int)
+    programme_id = parse_id(request.args.get("programme"))
     code = request.args.get("q") or None
     rows = cases.list_cases(state=state, programme_id=programme_id, code=code)
     cases.record_list_view(current_actor(), _role(), len(rows))

@@ -37,6 +37,7 @@ from typing import Any, Callable, Iterable
 
 import sqlalchemy as sa
 
+from app.params import check_date
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import UTCDateTime
@@ -224,6 +225,7 @@ def _parse_when(value) -> datetime:
             local = datetime(day.year, day.month, day.day, hour, minute, second)
         except ValueError:
             raise ValueError("ngày giờ không tồn tại.") from None
+    check_date(local.date())  # ValueError with the accepted range
     return local_to_utc(local)
 
 
