@@ -122,14 +122,8 @@ def register_errorhandlers(app: Flask) -> None:
             return jsonify(error=text, status=code), code
         return render_template("errors/error.html", code=code, message=text), code
 
-    def own_message(error) -> str | None:
-        """The Vietnamese text given to abort(code, text), not Werkzeug's English default."""
-        description = getattr(error, "description", None)
-        default = getattr(type(error), "description", None)
-        return description if isinstance(description, str) and description != default else None
-
     for code in messages:
-        app.register_error_handler(code, lambda error, code=code: render_error(code, own_message(error)))
+        app.register_error_handler(code, lambda _error, code=code: render_error(code))
 
     @app.errorhandler(CSRFError)
     def on_csrf_error(_error):

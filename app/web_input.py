@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import Flask, abort, request
+from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 
+from app.errors import DomainError
 from app.params import MAX_ID
 
 NUL_MESSAGE = "Dữ liệu gửi lên chứa ký tự không hợp lệ (NUL)."
@@ -62,7 +63,7 @@ def request_texts() -> Iterable[str]:
 
 def refuse_nul() -> None:
     if any("\x00" in text for text in request_texts()):
-        abort(400, NUL_MESSAGE)
+        raise DomainError(NUL_MESSAGE)  # 400, as a page or JSON (app.register_errorhandlers)
 
 
 def init_app(app: Flask) -> None:
