@@ -101,6 +101,8 @@ class Config:
     DONATION_MIN_AMOUNT = int(os.environ.get("DONATION_MIN_AMOUNT", "10000"))
     DONATION_CARD_MAX_AMOUNT = int(os.environ.get("DONATION_CARD_MAX_AMOUNT", "50000000"))
     DONATE_RATE_LIMIT = os.environ.get("DONATE_RATE_LIMIT", "10 per minute;60 per hour")
+    # Strict-Transport-Security max-age in seconds (app/web_headers.py); 0 = not sent.
+    HSTS_SECONDS = 0
 
 
 DEMO_WEBHOOK_SECRET = "whsec_demo_only_not_a_secret"
@@ -144,6 +146,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    HSTS_SECONDS = 365 * 24 * 3600
     DEMO_MODE_ALLOWED = False
     STRIPE_DEMO_WEBHOOK_SECRET = None
 

@@ -5,7 +5,7 @@ from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 
-from app import web_input
+from app import web_headers, web_input
 from app.errors import DomainError
 from app.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
 
@@ -18,6 +18,7 @@ def create_app(config_class) -> Flask:
             "SECRET_KEY must be set in the environment: only `flask run` / `make run` in development "
             "may start without it (for gunicorn: APP_ENV=production SECRET_KEY=...).")
     web_input.init_app(app)  # bounded <int:> converter, NUL refused: before any route exists
+    web_headers.init_app(app)  # CSP, HSTS, nosniff, framing, referrer, no-store
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
