@@ -13,8 +13,20 @@ def required(message: str = "Vui lòng nhập thông tin này.") -> InputRequire
     return InputRequired(message=message)
 
 
+class TextLength(Length):
+    """Length(max=…) measured on what was typed, so it also bounds fields whose `.data` is
+    not text (amounts, dates)."""
+
+    def __call__(self, form, field):
+        text = field.data if isinstance(field.data, str) else (field.raw_data or [""])[0]
+        if text is not None and self.max != -1 and len(text) > self.max:
+            raise ValidationError(self.message)
+        if isinstance(field.data, str):
+            super().__call__(form, field)
+
+
 def max_length(n: int) -> Length:
-    return Length(max=n, message=f"Tối đa {n} ký tự.")
+    return TextLength(max=n, message=f"Tối đa {n} ký tự.")
 
 
 def email_address() -> Email:
@@ -32,7 +44,7 @@ class AmountField(StringField):
     """
 
     def __init__(self, label=None, validators=None, minimum: int = 1, maximum: int | None = None, **kwargs):
-        super().__init__(label, validators, **kwargs)
+        super().__init__(label, [*(validators or []), max_length(40)], **kwargs)
         self.minimum = minimum
         self.maximum = maximum
 

@@ -32,9 +32,9 @@ def _service_check(normalize):
 class DonorFields:
     kind = SelectField("Loại", choices=KIND_CHOICES)
     name = StringField("Tên nhà hảo tâm", validators=[required("Vui lòng nhập tên nhà hảo tâm."), max_length(255)])
-    tax_code = StringField("Mã số thuế", validators=[Optional(), _service_check(normalize_tax_code)])
+    tax_code = StringField("Mã số thuế", validators=[Optional(), max_length(20), _service_check(normalize_tax_code)])
     email = StringField("Email", validators=[Optional(), max_length(254), _service_check(normalize_email)])
-    phone = StringField("Điện thoại", validators=[Optional(), _service_check(normalize_phone)])
+    phone = StringField("Điện thoại", validators=[Optional(), max_length(20), _service_check(normalize_phone)])
     address = StringField("Địa chỉ", validators=[Optional(), max_length(500)])
 
 
@@ -76,13 +76,13 @@ class AppealForm(FlaskForm):
 
 
 class DonationForm(FlaskForm):
-    donor_id = HiddenField()
+    donor_id = HiddenField(validators=[max_length(12)])
     # Inline new donor (used when no existing donor is picked).
     new_kind = SelectField("Loại", choices=KIND_CHOICES, default=DonorKind.INDIVIDUAL.value)
     new_name = StringField("Tên nhà hảo tâm mới", validators=[Optional(), max_length(255)])
-    new_tax_code = StringField("Mã số thuế", validators=[Optional(), _service_check(normalize_tax_code)])
+    new_tax_code = StringField("Mã số thuế", validators=[Optional(), max_length(20), _service_check(normalize_tax_code)])
     new_email = StringField("Email", validators=[Optional(), max_length(254), _service_check(normalize_email)])
-    new_phone = StringField("Điện thoại", validators=[Optional(), _service_check(normalize_phone)])
+    new_phone = StringField("Điện thoại", validators=[Optional(), max_length(20), _service_check(normalize_phone)])
     new_address = StringField("Địa chỉ", validators=[Optional(), max_length(500)])
     confirm_new = BooleanField("Tôi đã xem các hồ sơ tương tự; vẫn tạo nhà hảo tâm mới")
 
@@ -121,7 +121,7 @@ class ImportUploadForm(FlaskForm):
 
 
 class ImportConfirmForm(FlaskForm):
-    token = HiddenField()
+    token = HiddenField(validators=[max_length(200)])
     skip_invalid = BooleanField("Bỏ qua các dòng lỗi, chỉ nhập các dòng hợp lệ")
     no_receipts = BooleanField("Không cấp giấy chứng nhận (dữ liệu lịch sử)")
     submit = SubmitField("Xác nhận nhập dữ liệu")

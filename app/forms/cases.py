@@ -101,7 +101,7 @@ class ConsentForm(FlaskForm):
 
 
 class TransitionForm(FlaskForm):
-    target = HiddenField(validators=[required("Thiếu trạng thái đích.")])
+    target = HiddenField(validators=[required("Thiếu trạng thái đích."), max_length(20)])
     comment = TextAreaField("Ghi chú", validators=[optional(), max_length(2000)])
     approved_amount = AmountField("Số tiền phê duyệt (đ)", validators=[optional()])
 
@@ -147,3 +147,9 @@ class CaseDonationForm(FlaskForm):
 class CategoryForm(FlaskForm):
     name = StringField("Tên hoàn cảnh", validators=[required("Vui lòng nhập tên hoàn cảnh."), max_length(200)])
     submit = SubmitField("Thêm")
+
+
+class CategoryUpdateForm(FlaskForm):
+    """Rename a category or switch it on/off (either field may be absent)."""
+    name = StringField("Tên hoàn cảnh", validators=[optional(), max_length(200)])
+    active = StringField(validators=[optional(), max_length(1)])

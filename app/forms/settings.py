@@ -14,9 +14,9 @@ class FundSettingsForm(FlaskForm):
     email = StringField("Email", validators=[optional(), email_address(), max_length(254)])
     bank_name = StringField("Ngân hàng", validators=[optional(), max_length(200)])
     bank_bin = StringField("Mã BIN ngân hàng (VietQR)", validators=[
-        optional(), Regexp(r"^\d{6}$", message="Mã BIN gồm 6 chữ số.")])
+        optional(), max_length(10), Regexp(r"^\d{6}$", message="Mã BIN gồm 6 chữ số.")])
     bank_account_number = StringField("Số tài khoản", validators=[
-        optional(), Regexp(r"^[0-9A-Za-z]{4,19}$", message="Số tài khoản không hợp lệ.")])
+        optional(), max_length(40), Regexp(r"^[0-9A-Za-z]{4,19}$", message="Số tài khoản không hợp lệ.")])
     bank_account_name = StringField("Tên chủ tài khoản", validators=[optional(), max_length(200)])
     signatory_name = StringField("Người ký", validators=[required(), max_length(200)])
     signatory_title = StringField("Chức danh người ký", validators=[required(), max_length(200)])

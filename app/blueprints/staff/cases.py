@@ -18,7 +18,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.forms import attach_error
 from app.forms.cases import (
-    CaseDonationForm, CaseForm, CategoryForm, ConsentForm, DisbursementForm, DocumentForm,
+    CaseDonationForm, CaseForm, CategoryForm, CategoryUpdateForm, ConsentForm, DisbursementForm, DocumentForm,
     ReasonForm, TransitionForm,
 )
 from app.models import (
@@ -390,6 +390,12 @@ def case_categories():
 @bp.post("/case-categories/<int:category_id>")
 @roles_required(Role.DIRECTOR)
 def case_category_update(category_id: int):
+    form = CategoryUpdateForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "danger")
+        return redirect(url_for("staff.case_categories"))
     name = request.form.get("name")
     active = request.form.get("active")
     category = cases.update_category(category_id, current_actor(), name=name if name is not None else None,

@@ -30,7 +30,9 @@ def _send(exported: commendation.ExportFile):
 @bp.get("/commendation")
 @roles_required(*READERS)
 def commendation_index():
-    year = parse_year(request.args.get("year"), local_today().year - 1)
+    raw = request.args.get("year")
+    year = parse_year(raw, 0, minimum=1, maximum=9999) if raw else local_today().year - 1
+    # A year outside the lists' range (or not a year) is a 404 from build_list.
     return _render_index(year, FreezeForm(formdata=None))
 
 
