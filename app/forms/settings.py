@@ -2,6 +2,8 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
 from wtforms.validators import Regexp, ValidationError
 
+from app.errors import DomainError
+from app.services.setup import check_number_format
 from app.forms import AmountField, email_address, max_length, optional, required
 
 
@@ -25,9 +27,7 @@ class FundSettingsForm(FlaskForm):
     submit = SubmitField("Lưu cài đặt")
 
     def validate_receipt_number_format(self, field):
-        if "{seq" not in field.data or "{year" not in field.data:
-            raise ValidationError("Mẫu số phải chứa {year} và {seq…}, ví dụ BTTE-{year}-{seq:06d}.")
         try:
-            field.data.format(year=2024, seq=1)
-        except (KeyError, ValueError, IndexError):
-            raise ValidationError("Mẫu số không hợp lệ.") from None
+            check_number_format(field.data)
+        except DomainError as error:
+            raise ValidationError(error.message) from None

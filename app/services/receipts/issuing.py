@@ -12,7 +12,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.models import COUNTED_STATUSES, Donation, DonationStatus, Receipt, ReceiptSequence
 from app.services import audit, sequences
@@ -24,6 +24,7 @@ from app.timeutil import local_year, utcnow
 
 
 def format_receipt_number(pattern: str, year: int, sequence: int) -> str:
+    """`pattern` was checked when it was saved (setup.check_number_format)."""
     return pattern.format(year=year, seq=sequence)
 
 
