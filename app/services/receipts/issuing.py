@@ -12,7 +12,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import COUNTED_STATUSES, Donation, DonationStatus, Receipt, ReceiptSequence
 from app.services import audit, sequences
