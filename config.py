@@ -63,6 +63,8 @@ class Config:
     ITEMS_PER_PAGE = 25
     # Case documents (children's files): outside the web root, never under static/.
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or str(INSTANCE_DIR / "uploads")
+    # Uploaded import files and their reports (the confirm step re-reads the exact file).
+    IMPORT_FOLDER = os.environ.get("IMPORT_FOLDER") or str(INSTANCE_DIR / "imports")
     # Demo data, the built-in demo checkout and its webhook secret: only in an explicitly
     # chosen development or testing configuration, never by default.
     DEMO_MODE_ALLOWED = False

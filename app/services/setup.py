@@ -11,7 +11,7 @@ import string
 
 import sqlalchemy as sa
 
-from app.errors import ValidationFailed
+from app.errors import NotInitialized, ValidationFailed
 from app.extensions import db
 from app.models import AdminUnit, FundSettings, Programme
 
@@ -74,12 +74,15 @@ def ensure_reference_data() -> None:
 def get_settings() -> FundSettings:
     settings = db.session.get(FundSettings, 1)
     if settings is None:
-        raise RuntimeError("Fund settings missing: run `flask --app wsgi init-data`.")
+        raise NotInitialized()
     return settings
 
 
 def general_programme() -> Programme:
-    return db.session.scalars(sa.select(Programme).where(Programme.is_general)).one()
+    programme = db.session.scalars(sa.select(Programme).where(Programme.is_general)).first()
+    if programme is None:
+        raise NotInitialized()
+    return programme
 
 
 SETTINGS_FIELDS = (

@@ -38,7 +38,7 @@ from typing import Any, Callable, Iterable
 import sqlalchemy as sa
 
 from app.params import check_date
-from app.errors import ValidationFailed
+from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.models import UTCDateTime
 from app.models import Appeal, Channel, Donation, DonationStatus, Donor, DonorKind, Programme, Receipt
@@ -171,11 +171,30 @@ def read_table(data: bytes, file_name: str) -> tuple[list[str], Iterable[tuple[i
         raise ImportFileError("Tệp CSV phải được lưu với mã hóa UTF-8.") from None
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    if "\x00" in text:
+        raise ImportFileError("Tệp CSV chứa ký tự NUL (không phải văn bản): hãy lưu lại tệp dạng CSV UTF-8.")
+    reader = _csv_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     header = next(reader, None)
     if not header:
         raise ImportFileError("Tệp không có dòng tiêu đề.")
-    return [h.strip().lower() for h in header], ((n, r) for n, r in enumerate(reader, start=2))
+    return [h.strip().lower() for h in header[1]], reader
+
+
+def _csv_rows(reader) -> Iterable[tuple[int, list[str]]]:
+    """(row number, cells), turning the csv module's errors (a cell over its 131,072-character
+    limit, a stray quote) into a message naming the row."""
+    number = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            reason = (f"có ô dài quá {csv.field_size_limit():,} ký tự".replace(",", ".")
+                      if "field larger" in str(error) else f"không đọc được ({error})")
+            raise ImportFileError(f"Dòng {reader.line_num}: {reason}. Không ghi dữ liệu nào.") from None
+        number += 1
+        yield number, row
 
 
 def _read_xlsx(data: bytes):
@@ -568,6 +587,11 @@ def execute_plan(plan: ImportPlan, actor: Actor, *, skip_invalid: bool = False,
         })
         db.session.flush()
         db.session.commit()
+    except sa.exc.IntegrityError:
+        # Another confirmation of the same rows committed first (their references are unique).
+        db.session.rollback()
+        raise Conflict("Tệp này vừa được nhập trong một phiên khác; lần xác nhận này không ghi "
+                       "dữ liệu nào. Xem danh sách khoản ủng hộ hoặc tải tệp lên lại để kiểm tra.") from None
     except Exception:
         db.session.rollback()
         raise
