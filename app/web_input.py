@@ -2,6 +2,7 @@
 
 - `<int:…>` URL parts are bounded to 1..2^31-1 (`BoundedIntConverter`), so
   `/staff/donations/2147483648` is a 404, never a database error.
+- A query-string value over MAX_QUERY_VALUE characters is a 400.
 - A NUL character anywhere in the path, the query string, form fields, uploaded file names or
   a JSON body is refused with a 400: PostgreSQL cannot store it in text, and no honest input
   contains one. Provider webhooks verify their signed body themselves (payments blueprint).
@@ -17,6 +18,10 @@ from app.errors import DomainError
 from app.params import MAX_ID
 
 NUL_MESSAGE = "Dữ liệu gửi lên chứa ký tự không hợp lệ (NUL)."
+# Search boxes and filters: no honest query-string value is longer (SQLite refuses LIKE
+# patterns over 50,000 characters; PostgreSQL would scan with them).
+MAX_QUERY_VALUE = 1000
+QUERY_MESSAGE = f"Tham số tìm kiếm quá dài (tối đa {MAX_QUERY_VALUE} ký tự)."
 # Blueprints whose request bodies are checked by their own code (signed webhooks).
 RAW_BODY_BLUEPRINTS = {"payments"}
 
@@ -62,6 +67,8 @@ def request_texts() -> Iterable[str]:
 
 
 def refuse_nul() -> None:
+    if any(len(value) > MAX_QUERY_VALUE for value in request.args.values()):
+        raise DomainError(QUERY_MESSAGE)
     if any("\x00" in text for text in request_texts()):
         raise DomainError(NUL_MESSAGE)  # 400, as a page or JSON (app.register_errorhandlers)
 

@@ -88,3 +88,10 @@ def test_parsers():
     with pytest.raises(ValueError):
         parse_date("0001-01-01")
     assert parse_date("") is None
+
+
+def test_an_absurdly_long_search_is_a_400(client, login_as):
+    login_as(Role.ADMIN)
+    response = client.get("/staff/donors?q=" + "x" * 70_000)
+    assert response.status_code == 400 and "quá dài" in response.get_data(as_text=True)
+    assert client.get("/staff/donors?q=" + "x" * 500).status_code == 200
