@@ -587,14 +587,14 @@ def execute_plan(plan: ImportPlan, actor: Actor, *, skip_invalid: bool = False,
         })
         db.session.flush()
         db.session.commit()
-    except sa.exc.IntegrityError:
-        # Another confirmation of the same rows committed first (their references are unique).
+    except Exception as error:
         db.session.rollback()
+        # Another confirmation of the same rows committed first (their references are unique):
+        # SQLAlchemy's IntegrityError, or psycopg's UniqueViolation from the raw COPY.
+        if not (isinstance(error, sa.exc.IntegrityError) or getattr(error, "sqlstate", None) == "23505"):
+            raise
         raise Conflict("Tệp này vừa được nhập trong một phiên khác; lần xác nhận này không ghi "
                        "dữ liệu nào. Xem danh sách khoản ủng hộ hoặc tải tệp lên lại để kiểm tra.") from None
-    except Exception:
-        db.session.rollback()
-        raise
     if total >= CHUNK and db.session.get_bind().dialect.name == "postgresql":
         # Fresh planner statistics after a bulk load, or PostgreSQL keeps planning for the
         # tables' old size (a re-import's reference check went from 1.5 s per chunk to ms).
