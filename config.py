@@ -1,6 +1,9 @@
 """Configuration classes. Secrets come only from the environment.
 
-Pick one with APP_ENV=development|testing|production (wsgi.py); `make run` uses development.
+Pick one with APP_ENV=development|testing|production (wsgi.py, `config_for`). With APP_ENV
+unset, the `flask` command (`flask run`, `make run`) runs the development configuration and
+anything else (gunicorn, uwsgi, `import wsgi`) the production one, so a WSGI server never
+serves the well-known development key or accepts the demo webhook secret by accident.
 """
 from __future__ import annotations
 
@@ -27,8 +30,14 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def under_flask_cli() -> bool:
+    """True inside the `flask` command (Flask sets this before it loads the app)."""
+    return os.environ.get("FLASK_RUN_FROM_CLI") == "true"
+
+
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-insecure-key"
+    # Required everywhere except the development configuration under the `flask` command.
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
     SQLALCHEMY_DATABASE_URI = database_url(
         os.environ.get("DATABASE_URL"), f"sqlite:///{INSTANCE_DIR / 'quy.db'}"
     )
@@ -49,12 +58,16 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     ITEMS_PER_PAGE = 25
     # Case documents (children's files): outside the web root, never under static/.
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or str(INSTANCE_DIR / "uploads")
-    # Demo data and the built-in demo checkout are allowed outside production only.
-    DEMO_MODE_ALLOWED = True
+    # Uploaded import files and their reports (the confirm step re-reads the exact file).
+    IMPORT_FOLDER = os.environ.get("IMPORT_FOLDER") or str(INSTANCE_DIR / "imports")
+    # Demo data, the built-in demo checkout and its webhook secret: only in an explicitly
+    # chosen development or testing configuration, never by default.
+    DEMO_MODE_ALLOWED = False
     # Receipt e-mail (SMTP through smtplib). With no MAIL_SERVER, mails are written as .eml
     # files to MAIL_FOLDER instead, so `make run` shows them. MAIL_SEND_AFTER_COMMIT:
     # "thread" sends a new receipt's mail in a background thread after the commit, "inline"
@@ -76,8 +89,8 @@ class Config:
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY") or None
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET") or None
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or None
-    # Signs demo-mode events when STRIPE_WEBHOOK_SECRET is unset; refused in production.
-    STRIPE_DEMO_WEBHOOK_SECRET = "whsec_demo_only_not_a_secret"
+    # Signs demo-mode events when STRIPE_WEBHOOK_SECRET is unset (development/testing only).
+    STRIPE_DEMO_WEBHOOK_SECRET = None
     # Base of Checkout's success/cancel addresses: PUBLIC_BASE_URL when it is set in the
     # environment (behind an HTTPS proxy the request may look like plain http), otherwise
     # the address the donor used.
@@ -90,15 +103,27 @@ class Config:
     DONATION_MIN_AMOUNT = int(os.environ.get("DONATION_MIN_AMOUNT", "10000"))
     DONATION_CARD_MAX_AMOUNT = int(os.environ.get("DONATION_CARD_MAX_AMOUNT", "50000000"))
     DONATE_RATE_LIMIT = os.environ.get("DONATE_RATE_LIMIT", "10 per minute;60 per hour")
+    # Strict-Transport-Security max-age in seconds (app/web_headers.py); 0 = not sent.
+    HSTS_SECONDS = 0
+
+
+DEMO_WEBHOOK_SECRET = "whsec_demo_only_not_a_secret"
 
 
 class DevelopmentConfig(Config):
     DEBUG = True
+    # The well-known development key only for the `flask` command on a developer's machine;
+    # a WSGI server with APP_ENV=development still needs SECRET_KEY.
+    SECRET_KEY = os.environ.get("SECRET_KEY") or ("dev-only-insecure-key" if under_flask_cli() else None)
+    DEMO_MODE_ALLOWED = True
+    STRIPE_DEMO_WEBHOOK_SECRET = DEMO_WEBHOOK_SECRET
 
 
 class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-secret-key"
+    DEMO_MODE_ALLOWED = True
+    STRIPE_DEMO_WEBHOOK_SECRET = DEMO_WEBHOOK_SECRET
     # The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set;
     # tests/conftest.py replaces this with a database of its own for each run.
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL"), "sqlite://")
@@ -123,6 +148,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    HSTS_SECONDS = 365 * 24 * 3600
     DEMO_MODE_ALLOWED = False
     STRIPE_DEMO_WEBHOOK_SECRET = None
 
@@ -132,3 +158,12 @@ CONFIGS = {
     "testing": TestingConfig,
     "production": ProductionConfig,
 }
+
+
+def config_for(app_env: str | None) -> type[Config]:
+    """The configuration for APP_ENV; unset means development under the `flask` command and
+    production anywhere else (a WSGI server)."""
+    name = (app_env or "").strip().lower() or ("development" if under_flask_cli() else "production")
+    if name not in CONFIGS:
+        raise RuntimeError(f"APP_ENV={app_env!r} is not one of {', '.join(CONFIGS)}.")
+    return CONFIGS[name]

@@ -5,6 +5,7 @@ from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 
+from app import web_headers, web_input
 from app.errors import DomainError
 from app.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
 
@@ -13,7 +14,11 @@ def create_app(config_class) -> Flask:
     app = Flask(__name__, template_folder="../templates", instance_relative_config=False)
     app.config.from_object(config_class)
     if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY must be set in the environment (production refuses to start without it).")
+        raise RuntimeError(
+            "SECRET_KEY must be set in the environment: only `flask run` / `make run` in development "
+            "may start without it (for gunicorn: APP_ENV=production SECRET_KEY=...).")
+    web_input.init_app(app)  # bounded <int:> converter, NUL refused: before any route exists
+    web_headers.init_app(app)  # CSP, HSTS, nosniff, framing, referrer, no-store
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -34,10 +39,20 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "warning"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
+    def load_user(session_id: str):
+        """`<user id>.<session version>` (User.get_id); an older version is a session that
+        was ended (sign-out, password change, deactivation), covering remember cookies."""
         from app.models import User
+        from app.params import parse_id, parse_int
 
-        return db.session.get(User, int(user_id))
+        user_id, _, version = (session_id or "").partition(".")
+        user_id, version = parse_id(user_id), parse_int(version, minimum=0, maximum=2**31 - 1)
+        if user_id is None or version is None:
+            return None
+        user = db.session.get(User, user_id)
+        if user is None or user.session_version != version:
+            return None
+        return user
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

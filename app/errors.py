@@ -30,3 +30,13 @@ class PermissionDenied(DomainError):
 
 class Throttled(DomainError):
     status_code = 429
+
+
+class NotInitialized(DomainError, RuntimeError):
+    """The database was migrated but its reference data (fund settings, programmes) was
+    never installed: every entry point answers with this one sentence (503 on the web)."""
+    status_code = 503
+
+    def __init__(self):
+        super().__init__("Hệ thống chưa được khởi tạo dữ liệu tham chiếu (cài đặt quỹ, chương trình): "
+                         "quản trị viên cần chạy `flask --app wsgi init-data`.")

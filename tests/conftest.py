@@ -123,7 +123,7 @@ def login_as(client):
         # in `g`: drop it so the next request loads the user signed in here.
         g.pop("_login_user", None)
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
             session["_fresh"] = True
         return user
 

@@ -4,6 +4,7 @@ Walks the URL map: a route added later is covered without editing this file, and
 forgets `@roles_required` fails `test_every_staff_route_declares_roles`.
 """
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from app.models import Role
 
@@ -17,8 +18,7 @@ def staff_rules(app):
 def build_url(rule) -> str:
     values = {}
     for name, converter in rule._converters.items():
-        kind = type(converter).__name__
-        values[name] = 999999 if kind in ("IntegerConverter",) else "khong-ton-tai"
+        values[name] = 999999 if isinstance(converter, IntegerConverter) else "khong-ton-tai"
     return rule.build(values, append_unknown=False)[1]
 
 

@@ -48,7 +48,7 @@ def test_progress_is_net_with_donor_count(client, login_as):
 def test_audit_log_is_for_director_and_admin_with_filters(app, client, login_as):
     worker = app.test_client()
     with worker.session_transaction() as session:
-        session["_user_id"] = str(factories.user(Role.ACCOUNTANT.value).id)
+        session["_user_id"] = factories.user(Role.ACCOUNTANT.value).get_id()
     assert worker.get("/staff/audit").status_code == 403
     g.pop("_login_user", None)  # the tests' app context outlives requests; forget the cached user
     login_as(Role.DIRECTOR)

@@ -88,7 +88,7 @@ def demo(app, client, tmp_path):
     case = db.session.scalar(sa.select(SupportCase).where(SupportCase.child_name == DEMO_CHILD_NAMES[1]))
     worker = db.session.scalar(sa.select(User).where(User.email == DEMO_LOGINS[Role.CASE_WORKER]))
     with client.session_transaction() as session:
-        session["_user_id"] = str(worker.id)
+        session["_user_id"] = worker.get_id()
     client.post(f"/staff/cases/{case.id}/documents", content_type="multipart/form-data",
                 data={"kind": "quote", "file": (io.BytesIO(b"%PDF-1.4 " + DEMO_CHILD_NAMES[1].encode()), "bao-gia.pdf")})
     g.pop("_login_user", None)
@@ -111,7 +111,7 @@ def test_crawl_each_role_and_the_public_site_for_childrens_names(app, client, de
         g.pop("_login_user", None)
         with client.session_transaction() as session:
             session.clear()
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
             session["_fresh"] = True
         start = ["/staff/"] + sorted(_seed_urls(app, lambda r: r.startswith("/staff")))
         staff_pages_by_role[role] = crawl(app, client, start, lambda p: p.startswith("/staff"))

@@ -20,7 +20,7 @@ def as_role(app, role):
     g.pop("_login_user", None)  # the tests' app context outlives requests; forget the cached user
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(factories.user(role.value).id)
+        session["_user_id"] = factories.user(role.value).get_id()
     return client
 
 

@@ -165,5 +165,5 @@ def test_case_workers_do_not_see_donors_and_viewers_do_not_edit(app, login_as):
         g.pop("_login_user", None)  # the tests' app context outlives requests; forget the cached user
         client = app.test_client()
         with client.session_transaction() as session:
-            session["_user_id"] = str(factories.user(role.value).id)
+            session["_user_id"] = factories.user(role.value).get_id()
         assert client.get(url).status_code == 403, (role, url)

@@ -30,6 +30,61 @@ class InvalidSignature(Exception):
     """A webhook body whose signature is missing, wrong, stale or unparseable."""
 
 
+class MalformedEvent(Exception):
+    """A correctly signed webhook body that is not an event we can read (a list, null, a
+    string where an object belongs, absurd nesting, NUL characters)."""
+
+
+MAX_EVENT_DEPTH = 32
+# Fields of a Checkout Session / Charge the handlers read: each must be a string when present.
+_STRING_FIELDS = ("id", "object", "client_reference_id", "currency", "payment_intent",
+                  "payment_status", "status")
+_INT_FIELDS = ("amount_total", "amount_refunded")
+
+
+def _walk_ok(value: Any, depth: int = 0) -> bool:
+    """No deeper than MAX_EVENT_DEPTH, and no text PostgreSQL cannot store (NUL, lone surrogates)."""
+    if depth > MAX_EVENT_DEPTH:
+        return False
+    if isinstance(value, str):
+        return "\x00" not in value and not any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return all(_walk_ok(k, depth + 1) and _walk_ok(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_walk_ok(v, depth + 1) for v in value)
+    return True
+
+
+def check_event_shape(event: Any) -> dict:
+    """Return the event if it has the shape every handler relies on; else MalformedEvent."""
+    if not isinstance(event, dict):
+        raise MalformedEvent("the body is not a JSON object")
+    if not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+        raise MalformedEvent("the event has no string id and type")
+    if not _walk_ok(event):
+        raise MalformedEvent("nesting too deep or text with NUL / invalid characters")
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(obj, dict):
+        raise MalformedEvent("data.object is not an object")
+    for key in _STRING_FIELDS:
+        if obj.get(key) is not None and not isinstance(obj[key], str):
+            raise MalformedEvent(f"data.object.{key} is not a string")
+    for key in _INT_FIELDS:
+        if obj.get(key) is not None and (not isinstance(obj[key], int) or isinstance(obj[key], bool)):
+            raise MalformedEvent(f"data.object.{key} is not a whole number")
+    metadata = obj.get("metadata")
+    if metadata is not None and not (isinstance(metadata, dict)
+                                     and all(isinstance(v, (str, type(None))) for v in metadata.values())):
+        raise MalformedEvent("data.object.metadata is not an object of strings")
+    refunds = obj.get("refunds")
+    if refunds is not None:
+        items = refunds.get("data") if isinstance(refunds, dict) else "not an object"
+        if not isinstance(items, (list, type(None))) or not all(isinstance(r, dict) for r in items or []):
+            raise MalformedEvent("data.object.refunds is not a list object")
+    return event
+
+
 @dataclass(frozen=True)
 class CheckoutRequest:
     donation_id: int
@@ -66,13 +121,15 @@ def verify_event(payload: bytes, signature_header: str | None, secret: str | Non
     if not signature_header:
         raise InvalidSignature("missing Stripe-Signature header")
     try:
-        stripe.Webhook.construct_event(payload, signature_header, secret)
-        event = json.loads(payload)
-    except (stripe.SignatureVerificationError, ValueError) as error:  # ValueError: bad JSON/UTF-8
+        stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature_header, secret,
+                                              stripe.Webhook.DEFAULT_TOLERANCE)
+    except (stripe.SignatureVerificationError, ValueError) as error:  # ValueError: bad UTF-8
         raise InvalidSignature(str(error)) from None
-    if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
-        raise InvalidSignature("not an event")
-    return event
+    try:
+        event = json.loads(payload)
+    except (ValueError, RecursionError) as error:  # signed, but not JSON we can read
+        raise MalformedEvent(f"not JSON: {type(error).__name__}") from None
+    return check_event_shape(event)
 
 
 def _session_params(request: CheckoutRequest) -> dict[str, Any]:

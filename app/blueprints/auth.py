@@ -11,7 +11,7 @@ from app.forms import attach_error
 from app.extensions import limiter
 from app.forms.auth import LoginForm, PasswordChangeForm
 from app.security import current_actor
-from app.services import audit, users
+from app.services import users
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -52,10 +52,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    audit.record(current_actor(), "auth.logout", current_user._get_current_object())
-    from app.extensions import db
-
-    db.session.commit()
+    users.sign_out(current_user._get_current_object(), current_actor())
     logout_user()
     flash("Bạn đã đăng xuất.", "info")
     return redirect(url_for("auth.login"))
@@ -68,8 +65,10 @@ def change_password():
     status = 200
     if form.validate_on_submit():
         try:
-            users.change_password(current_user._get_current_object(), form.current_password.data,
-                                  form.new_password.data, current_actor())
+            user = current_user._get_current_object()
+            users.change_password(user, form.current_password.data, form.new_password.data,
+                                  current_actor())
+            login_user(user)  # other sessions ended; this browser stays signed in
         except DomainError as error:
             attach_error(form, error, "new_password")
             status = error.status_code

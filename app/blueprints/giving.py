@@ -10,6 +10,7 @@ from app.extensions import db, limiter
 from app.forms import attach_error
 from app.forms.donate import DonationForm
 from app.models import DonationStatus
+from app.services.setup import get_settings
 from app.services import public_site
 from app.services.donations import online as online_giving
 from app.services.audit import Actor
@@ -55,6 +56,7 @@ def appeal(slug: str):
 @limiter.limit(lambda: current_app.config["DONATE_RATE_LIMIT"], methods=["POST"],
                exempt_when=_rate_limit_exempt)
 def donate():
+    get_settings()  # a database without reference data: one clear sentence (503), not a form that fails
     config = current_app.config
     slug = (request.values.get("appeal") or "").strip()
     try:

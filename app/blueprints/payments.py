@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from app.adapters.stripe_gateway import GatewayError, InvalidSignature
+from app.adapters.stripe_gateway import GatewayError, InvalidSignature, MalformedEvent
 from app.blueprints.giving import current_gateway
 from app.services.donations import online as online_giving
 
@@ -36,6 +36,9 @@ def stripe_webhook():
     except InvalidSignature as error:
         current_app.logger.warning("Rejected Stripe webhook: %s", error)
         return jsonify(error="Chữ ký webhook không hợp lệ.", status=400), 400
+    except MalformedEvent as error:
+        current_app.logger.warning("Rejected signed but malformed Stripe webhook: %s", error)
+        return jsonify(error="Nội dung webhook không hợp lệ.", status=400), 400
     except GatewayError as error:  # a lookup at the provider failed; Stripe will retry
         current_app.logger.warning("Stripe webhook deferred: %s", error)
         return jsonify(error="Cổng thanh toán tạm thời không phản hồi.", status=503), 503

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template
 
 from app.extensions import db
 from app.services import public_site
@@ -16,6 +16,12 @@ def home():
     return render_template("public/home.html", theme=public_site.CAMPAIGN_THEME,
                            slogans=public_site.CAMPAIGN_SLOGANS,
                            appeals=public_site.progress(public_site.public_appeals()))
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers that ignore <link rel="icon"> still ask for /favicon.ico: the same SVG."""
+    return current_app.send_static_file("favicon.svg")
 
 
 @bp.get("/healthz")

@@ -2,9 +2,10 @@
 no Vietnamese translation, so every validator gets its message here)."""
 from __future__ import annotations
 
-from wtforms import StringField
+from wtforms import DateField, IntegerField, StringField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
+from app.params import MAX_ID, check_date
 from app.vnd import AmountError, parse_vnd
 
 
@@ -12,8 +13,20 @@ def required(message: str = "Vui lòng nhập thông tin này.") -> InputRequire
     return InputRequired(message=message)
 
 
+class TextLength(Length):
+    """Length(max=…) measured on what was typed, so it also bounds fields whose `.data` is
+    not text (amounts, dates)."""
+
+    def __call__(self, form, field):
+        text = field.data if isinstance(field.data, str) else (field.raw_data or [""])[0]
+        if text is not None and self.max != -1 and len(text) > self.max:
+            raise ValidationError(self.message)
+        if isinstance(field.data, str):
+            super().__call__(form, field)
+
+
 def max_length(n: int) -> Length:
-    return Length(max=n, message=f"Tối đa {n} ký tự.")
+    return TextLength(max=n, message=f"Tối đa {n} ký tự.")
 
 
 def email_address() -> Email:
@@ -31,7 +44,7 @@ class AmountField(StringField):
     """
 
     def __init__(self, label=None, validators=None, minimum: int = 1, maximum: int | None = None, **kwargs):
-        super().__init__(label, validators, **kwargs)
+        super().__init__(label, [*(validators or []), max_length(40)], **kwargs)
         self.minimum = minimum
         self.maximum = maximum
 
@@ -54,7 +67,31 @@ class AmountField(StringField):
         return "" if self.data is None else f"{self.data:,}".replace(",", ".")
 
 
-__all__ = ["AmountField", "attach_error", "ValidationError", "email_address", "max_length", "optional", "required"]
+class BoundedDateField(DateField):
+    """A date between 1900 and 2199 (app.params): a year-1 date cannot be stored or
+    converted to UTC, so it is a form error, not a server error."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None:
+            try:
+                check_date(self.data)
+            except ValueError:
+                self.data = None
+                raise
+
+
+class IdField(IntegerField):
+    """A record id typed or passed in a form: 1..2^31-1."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not 1 <= self.data <= MAX_ID:
+            self.data = None
+            raise ValueError("Mã không hợp lệ.")
+
+
+__all__ = ["AmountField", "BoundedDateField", "IdField", "attach_error", "ValidationError", "email_address", "max_length", "optional", "required"]
 
 
 def attach_error(form, error, default_field: str) -> None:

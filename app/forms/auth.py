@@ -8,16 +8,16 @@ from app.models import Role
 
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[required("Vui lòng nhập email."), max_length(254)])
-    password = PasswordField("Mật khẩu", validators=[required("Vui lòng nhập mật khẩu.")])
+    password = PasswordField("Mật khẩu", validators=[required("Vui lòng nhập mật khẩu."), max_length(200)])
     remember = BooleanField("Ghi nhớ đăng nhập")
     submit = SubmitField("Đăng nhập")
 
 
 class PasswordChangeForm(FlaskForm):
-    current_password = PasswordField("Mật khẩu hiện tại", validators=[required()])
-    new_password = PasswordField("Mật khẩu mới", validators=[required()])
+    current_password = PasswordField("Mật khẩu hiện tại", validators=[required(), max_length(200)])
+    new_password = PasswordField("Mật khẩu mới", validators=[required(), max_length(200)])
     confirm = PasswordField("Nhập lại mật khẩu mới", validators=[
-        required(), EqualTo("new_password", message="Hai mật khẩu mới không khớp.")])
+        required(), max_length(200), EqualTo("new_password", message="Hai mật khẩu mới không khớp.")])
     submit = SubmitField("Đổi mật khẩu")
 
 
@@ -25,5 +25,5 @@ class UserCreateForm(FlaskForm):
     email = EmailField("Email", validators=[required(), email_address(), max_length(254)])
     name = StringField("Họ tên", validators=[required(), max_length(200)])
     role = SelectField("Vai trò", choices=[(r.value, r.label) for r in Role])
-    password = PasswordField("Mật khẩu ban đầu", validators=[required()])
+    password = PasswordField("Mật khẩu ban đầu", validators=[required(), max_length(200)])
     submit = SubmitField("Tạo tài khoản")

@@ -4,13 +4,13 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
-    BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, SubmitField,
+    BooleanField, HiddenField, SelectField, StringField, SubmitField,
     TextAreaField, TimeField,
 )
 from wtforms.validators import Optional, ValidationError
 
 from app.errors import ValidationFailed
-from app.forms import AmountField, max_length, required
+from app.forms import AmountField, BoundedDateField, IdField, max_length, required
 from app.models import CHANNEL_LABELS, Channel, DonorKind
 from app.services.donor_profiles import normalize_email, normalize_phone, normalize_tax_code
 
@@ -32,9 +32,9 @@ def _service_check(normalize):
 class DonorFields:
     kind = SelectField("Loại", choices=KIND_CHOICES)
     name = StringField("Tên nhà hảo tâm", validators=[required("Vui lòng nhập tên nhà hảo tâm."), max_length(255)])
-    tax_code = StringField("Mã số thuế", validators=[Optional(), _service_check(normalize_tax_code)])
+    tax_code = StringField("Mã số thuế", validators=[Optional(), max_length(20), _service_check(normalize_tax_code)])
     email = StringField("Email", validators=[Optional(), max_length(254), _service_check(normalize_email)])
-    phone = StringField("Điện thoại", validators=[Optional(), _service_check(normalize_phone)])
+    phone = StringField("Điện thoại", validators=[Optional(), max_length(20), _service_check(normalize_phone)])
     address = StringField("Địa chỉ", validators=[Optional(), max_length(500)])
 
 
@@ -53,7 +53,7 @@ class DonorForm(FlaskForm, DonorFields):
 
 
 class MergeForm(FlaskForm):
-    other_id = IntegerField("Mã hồ sơ trùng (sẽ được gộp vào hồ sơ này)",
+    other_id = IdField("Mã hồ sơ trùng (sẽ được gộp vào hồ sơ này)",
                             validators=[required("Vui lòng nhập mã hồ sơ cần gộp.")])
     confirm = BooleanField("Tôi xác nhận hai hồ sơ là cùng một nhà hảo tâm")
     submit = SubmitField("Gộp hồ sơ")
@@ -65,8 +65,8 @@ class AppealForm(FlaskForm):
     summary = StringField("Tóm tắt", validators=[Optional(), max_length(500)])
     story = TextAreaField("Câu chuyện", validators=[Optional(), max_length(20000)])
     goal_amount = AmountField("Mục tiêu (VNĐ)", validators=[Optional()])
-    starts_on = DateField("Ngày bắt đầu", validators=[Optional()], format="%Y-%m-%d")
-    ends_on = DateField("Ngày kết thúc", validators=[Optional()], format="%Y-%m-%d")
+    starts_on = BoundedDateField("Ngày bắt đầu", validators=[Optional()], format="%Y-%m-%d")
+    ends_on = BoundedDateField("Ngày kết thúc", validators=[Optional()], format="%Y-%m-%d")
     is_public = BooleanField("Hiển thị trên trang công khai")
     submit = SubmitField("Lưu chiến dịch")
 
@@ -76,13 +76,13 @@ class AppealForm(FlaskForm):
 
 
 class DonationForm(FlaskForm):
-    donor_id = HiddenField()
+    donor_id = HiddenField(validators=[max_length(12)])
     # Inline new donor (used when no existing donor is picked).
     new_kind = SelectField("Loại", choices=KIND_CHOICES, default=DonorKind.INDIVIDUAL.value)
     new_name = StringField("Tên nhà hảo tâm mới", validators=[Optional(), max_length(255)])
-    new_tax_code = StringField("Mã số thuế", validators=[Optional(), _service_check(normalize_tax_code)])
+    new_tax_code = StringField("Mã số thuế", validators=[Optional(), max_length(20), _service_check(normalize_tax_code)])
     new_email = StringField("Email", validators=[Optional(), max_length(254), _service_check(normalize_email)])
-    new_phone = StringField("Điện thoại", validators=[Optional(), _service_check(normalize_phone)])
+    new_phone = StringField("Điện thoại", validators=[Optional(), max_length(20), _service_check(normalize_phone)])
     new_address = StringField("Địa chỉ", validators=[Optional(), max_length(500)])
     confirm_new = BooleanField("Tôi đã xem các hồ sơ tương tự; vẫn tạo nhà hảo tâm mới")
 
@@ -90,7 +90,7 @@ class DonationForm(FlaskForm):
     amount = AmountField("Số tiền (VNĐ) — với hiện vật: giá trị quy đổi",
                          validators=[required("Vui lòng nhập số tiền.")])
     in_kind_description = TextAreaField("Mô tả hiện vật", validators=[Optional(), max_length(2000)])
-    received_on = DateField("Ngày nhận", validators=[required("Vui lòng nhập ngày nhận.")], format="%Y-%m-%d")
+    received_on = BoundedDateField("Ngày nhận", validators=[required("Vui lòng nhập ngày nhận.")], format="%Y-%m-%d")
     received_time = TimeField("Giờ nhận (giờ Việt Nam)", validators=[required("Vui lòng nhập giờ nhận.")], format="%H:%M")
     appeal_id = SelectField("Chiến dịch", coerce=str, validators=[Optional()])
     programme_id = SelectField("Chỉ định cho chương trình", coerce=str)
@@ -121,7 +121,7 @@ class ImportUploadForm(FlaskForm):
 
 
 class ImportConfirmForm(FlaskForm):
-    token = HiddenField()
+    token = HiddenField(validators=[max_length(200)])
     skip_invalid = BooleanField("Bỏ qua các dòng lỗi, chỉ nhập các dòng hợp lệ")
     no_receipts = BooleanField("Không cấp giấy chứng nhận (dữ liệu lịch sử)")
     submit = SubmitField("Xác nhận nhập dữ liệu")

@@ -6,17 +6,18 @@ from datetime import date, datetime
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
-    BooleanField, DateField, HiddenField, SelectField, SelectMultipleField, StringField,
+    BooleanField, HiddenField, SelectField, SelectMultipleField, StringField,
     SubmitField, TextAreaField,
 )
 from wtforms import widgets
 
-from app.forms import AmountField, ValidationError, max_length, optional, required
+from app.forms import AmountField, BoundedDateField, ValidationError, max_length, optional, required
 from app.models import CHANNEL_LABELS
+from app.params import check_date
 from app.models.case import DOCUMENT_KIND_LABELS, PAYEE_KINDS, PAYMENT_METHODS
 
 
-class VNDateField(DateField):
+class VNDateField(BoundedDateField):
     """A date typed as 2024-06-01 (the browser's date input) or 01/06/2024, with a
     Vietnamese message."""
 
@@ -31,9 +32,14 @@ class VNDateField(DateField):
         for fmt in self.format:
             try:
                 self.data = datetime.strptime(text, fmt).date()
-                return
             except ValueError:
                 continue
+            try:
+                check_date(self.data)
+            except ValueError:
+                self.data = None
+                raise
+            return
         self.data = None
         raise ValueError("Ngày không hợp lệ (ví dụ 01/06/2024).")
 
@@ -95,7 +101,7 @@ class ConsentForm(FlaskForm):
 
 
 class TransitionForm(FlaskForm):
-    target = HiddenField(validators=[required("Thiếu trạng thái đích.")])
+    target = HiddenField(validators=[required("Thiếu trạng thái đích."), max_length(20)])
     comment = TextAreaField("Ghi chú", validators=[optional(), max_length(2000)])
     approved_amount = AmountField("Số tiền phê duyệt (đ)", validators=[optional()])
 
@@ -141,3 +147,9 @@ class CaseDonationForm(FlaskForm):
 class CategoryForm(FlaskForm):
     name = StringField("Tên hoàn cảnh", validators=[required("Vui lòng nhập tên hoàn cảnh."), max_length(200)])
     submit = SubmitField("Thêm")
+
+
+class CategoryUpdateForm(FlaskForm):
+    """Rename a category or switch it on/off (either field may be absent)."""
+    name = StringField("Tên hoàn cảnh", validators=[optional(), max_length(200)])
+    active = StringField(validators=[optional(), max_length(1)])

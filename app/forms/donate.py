@@ -42,10 +42,10 @@ class DonationForm(FlaskForm):
     email = StringField("Email (để nhận giấy chứng nhận)", validators=[
         required("Vui lòng nhập email để nhận giấy chứng nhận."), email_address(), max_length(254)])
     phone = StringField("Số điện thoại", validators=[
-        optional(), Regexp(r"^\+?[0-9 .\-]{8,20}$",
+        optional(), max_length(20), Regexp(r"^\+?[0-9 .\-]{8,20}$",
                            message="Số điện thoại không hợp lệ (chỉ gồm chữ số, ví dụ 0912 345 678).")])
     tax_code = StringField("Mã số thuế (MST)", validators=[
-        optional(), Regexp(r"^\d{10}(-\d{3})?$",
+        optional(), max_length(20), Regexp(r"^\d{10}(-\d{3})?$",
                            message="Mã số thuế gồm 10 chữ số (chi nhánh: 10 chữ số, dấu gạch và 3 chữ số).")])
     representative = StringField("Người đại diện", validators=[optional(), max_length(200)])
     address = StringField("Địa chỉ (không bắt buộc)", validators=[optional(), max_length(500)])
@@ -57,8 +57,8 @@ class DonationForm(FlaskForm):
     anonymous = BooleanField("Ủng hộ ẩn danh (trên trang công khai chỉ hiện “Nhà hảo tâm”)")
     public_listing = BooleanField("Tôi đồng ý được ghi tên trong danh sách nhà hảo tâm trên trang của Quỹ")
     message = TextAreaField("Lời nhắn gửi Quỹ (không bắt buộc)", validators=[optional(), max_length(500)])
-    currency = HiddenField(default="VND")
-    appeal = HiddenField()
+    currency = HiddenField(default="VND", validators=[max_length(3)])
+    appeal = HiddenField(validators=[max_length(120)])
     submit = SubmitField("Tiếp tục thanh toán")
 
     def __init__(self, *args, designation_choices=(), minimum: int = 10_000, maximum: int = 50_000_000, **kwargs):

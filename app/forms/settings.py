@@ -2,6 +2,8 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
 from wtforms.validators import Regexp, ValidationError
 
+from app.errors import DomainError
+from app.services.setup import check_number_format
 from app.forms import AmountField, email_address, max_length, optional, required
 
 
@@ -14,9 +16,9 @@ class FundSettingsForm(FlaskForm):
     email = StringField("Email", validators=[optional(), email_address(), max_length(254)])
     bank_name = StringField("Ngân hàng", validators=[optional(), max_length(200)])
     bank_bin = StringField("Mã BIN ngân hàng (VietQR)", validators=[
-        optional(), Regexp(r"^\d{6}$", message="Mã BIN gồm 6 chữ số.")])
+        optional(), max_length(10), Regexp(r"^\d{6}$", message="Mã BIN gồm 6 chữ số.")])
     bank_account_number = StringField("Số tài khoản", validators=[
-        optional(), Regexp(r"^[0-9A-Za-z]{4,19}$", message="Số tài khoản không hợp lệ.")])
+        optional(), max_length(40), Regexp(r"^[0-9A-Za-z]{4,19}$", message="Số tài khoản không hợp lệ.")])
     bank_account_name = StringField("Tên chủ tài khoản", validators=[optional(), max_length(200)])
     signatory_name = StringField("Người ký", validators=[required(), max_length(200)])
     signatory_title = StringField("Chức danh người ký", validators=[required(), max_length(200)])
@@ -25,9 +27,7 @@ class FundSettingsForm(FlaskForm):
     submit = SubmitField("Lưu cài đặt")
 
     def validate_receipt_number_format(self, field):
-        if "{seq" not in field.data or "{year" not in field.data:
-            raise ValidationError("Mẫu số phải chứa {year} và {seq…}, ví dụ BTTE-{year}-{seq:06d}.")
         try:
-            field.data.format(year=2024, seq=1)
-        except (KeyError, ValueError, IndexError):
-            raise ValidationError("Mẫu số không hợp lệ.") from None
+            check_number_format(field.data)
+        except DomainError as error:
+            raise ValidationError(error.message) from None

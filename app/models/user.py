@@ -42,6 +42,9 @@ class User(UserMixin, Base):
     role: Mapped[str] = mapped_column(sa.String(20))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     is_active_account: Mapped[bool] = mapped_column(default=True)
+    # Part of the session id (get_id): raising it ends every session and remember cookie of
+    # this user (sign-out, password change, deactivation).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -52,6 +55,14 @@ class User(UserMixin, Base):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    def get_id(self) -> str:
+        """Flask-Login's alternative id: stored in the session and the remember cookie."""
+        return f"{self.id}.{self.session_version or 0}"
+
+    def end_sessions(self) -> None:
+        """Invalidate every session and remember cookie issued so far."""
+        self.session_version = (self.session_version or 0) + 1
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

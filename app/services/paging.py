@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.params import parse_page
 
 
 @dataclass
@@ -50,10 +51,7 @@ class Page:
 
 
 def page_number(raw: str | None) -> int:
-    try:
-        return max(1, int(raw or 1))
-    except ValueError:
-        return 1
+    return parse_page(raw)
 
 
 def paginate(stmt: sa.Select, page: int, per_page: int, *, scalars: bool = False) -> Page:

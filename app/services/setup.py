@@ -6,8 +6,12 @@ units change with reforms and must never be constants in code.
 """
 from __future__ import annotations
 
+import re
+import string
+
 import sqlalchemy as sa
 
+from app.errors import NotInitialized, ValidationFailed
 from app.extensions import db
 from app.models import AdminUnit, FundSettings, Programme
 
@@ -70,12 +74,15 @@ def ensure_reference_data() -> None:
 def get_settings() -> FundSettings:
     settings = db.session.get(FundSettings, 1)
     if settings is None:
-        raise RuntimeError("Fund settings missing: run `flask --app wsgi init-data`.")
+        raise NotInitialized()
     return settings
 
 
 def general_programme() -> Programme:
-    return db.session.scalars(sa.select(Programme).where(Programme.is_general)).one()
+    programme = db.session.scalars(sa.select(Programme).where(Programme.is_general)).first()
+    if programme is None:
+        raise NotInitialized()
+    return programme
 
 
 SETTINGS_FIELDS = (
@@ -85,9 +92,51 @@ SETTINGS_FIELDS = (
 )
 
 
+# Receipt-number pattern (fund setting "Mẫu số giấy chứng nhận").
+NUMBER_MAX_LENGTH = 60  # receipts.number
+_SAFE_LITERAL = re.compile(r"[A-Za-z0-9/_.\- ]*")
+_SAFE_SPEC = re.compile(r"(0?[1-9])?d?")  # "", "d", "6d", "06d"
+_SAMPLES = [(year, seq) for year in (2024, 2025, 2099) for seq in (1, 2, 9, 10, 99, 100, 12345, 999_999, 1_000_000)]
+FORMAT_HELP = "ví dụ BTTE-{year}-{seq:06d}"
+
+
+def check_number_format(pattern: str) -> None:
+    """Refuse a receipt-number pattern unless it renders distinct, bounded numbers: only
+    {year} and {seq} (each once, no attribute, index or conversion, spec like 06d),
+    literal text of letters, digits and - _ / . or spaces. Raises ValidationFailed."""
+    def refuse(reason: str):
+        raise ValidationFailed(f"Mẫu số không hợp lệ: {reason} ({FORMAT_HELP}).", field="receipt_number_format")
+
+    try:
+        parts = list(string.Formatter().parse(pattern or ""))
+    except ValueError:
+        refuse("dấu ngoặc {} không khớp")
+    names = []
+    for literal, name, spec, conversion in parts:
+        if not _SAFE_LITERAL.fullmatch(literal or ""):
+            refuse("chỉ dùng chữ, số, dấu - _ / . và khoảng trắng ngoài {year} và {seq}")
+        if name is None:
+            continue
+        if name not in ("year", "seq") or conversion is not None:
+            refuse("chỉ được dùng {year} và {seq}")
+        if not _SAFE_SPEC.fullmatch(spec or ""):
+            refuse(f"định dạng “{spec}” không được phép, chỉ dạng 06d")
+        names.append(name)
+    if sorted(names) != ["seq", "year"]:
+        refuse("phải có đúng một {year} và một {seq}")
+    rendered = {pattern.format(year=year, seq=seq) for year, seq in _SAMPLES}
+    if len(rendered) != len(_SAMPLES):
+        refuse("các số sinh ra bị trùng nhau")
+    if max(len(number) for number in rendered) > NUMBER_MAX_LENGTH:
+        refuse(f"số sinh ra dài quá {NUMBER_MAX_LENGTH} ký tự")
+
+
+
 def update_settings(values: dict, actor) -> FundSettings:
     from app.services import audit
 
+    if "receipt_number_format" in values:
+        check_number_format(values["receipt_number_format"])
     settings = get_settings()
     before = audit.snapshot(settings, SETTINGS_FIELDS)
     for name in SETTINGS_FIELDS:

@@ -68,6 +68,8 @@ def set_active(user_id: int, active: bool, actor: Actor) -> User:
         raise PermissionDenied("Không thể tự vô hiệu hóa tài khoản của chính mình.")
     before = user.is_active_account
     user.is_active_account = active
+    if not active:
+        user.end_sessions()
     audit.record(actor, "user.activate" if active else "user.deactivate", user,
                  before={"active": before}, after={"active": active})
     db.session.commit()
@@ -79,7 +81,15 @@ def change_password(user: User, current: str, new: str, actor: Actor) -> None:
         raise ValidationFailed("Mật khẩu hiện tại không đúng.", field="current_password")
     check_password_strength(new)
     user.set_password(new)
+    user.end_sessions()  # the caller signs the current browser in again
     audit.record(actor, "user.password_change", user)
+    db.session.commit()
+
+
+def sign_out(user: User, actor: Actor) -> None:
+    """End every session of the user (all browsers and remember cookies), audited."""
+    user.end_sessions()
+    audit.record(actor, "auth.logout", user)
     db.session.commit()
 
 

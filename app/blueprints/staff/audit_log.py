@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from flask import render_template, request
 
+from app.params import parse_date
 from app.blueprints.staff.base import bp
 from app.extensions import db
 from app.models import AuditEntry, Role
@@ -16,7 +17,7 @@ from app.timeutil import local_day_start_utc
 
 def _day(name: str) -> date | None:
     try:
-        return date.fromisoformat(request.args.get(name, ""))
+        return parse_date(request.args.get(name))
     except ValueError:
         return None
 

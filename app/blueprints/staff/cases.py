@@ -12,12 +12,13 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
+from app.params import parse_id
 from app.blueprints.staff.base import bp
 from app.errors import DomainError
 from app.extensions import db
 from app.forms import attach_error
 from app.forms.cases import (
-    CaseDonationForm, CaseForm, CategoryForm, ConsentForm, DisbursementForm, DocumentForm,
+    CaseDonationForm, CaseForm, CategoryForm, CategoryUpdateForm, ConsentForm, DisbursementForm, DocumentForm,
     ReasonForm, TransitionForm,
 )
 from app.models import (
@@ -68,7 +69,7 @@ def _case_helpers():
 @roles_required(*FINANCE)
 def case_list():
     state = request.args.get("state") or None
-    programme_id = request.args.get("programme", type=int)
+    programme_id = parse_id(request.args.get("programme"))
     code = request.args.get("q") or None
     rows = cases.list_cases(state=state, programme_id=programme_id, code=code)
     cases.record_list_view(current_actor(), _role(), len(rows))
@@ -389,6 +390,12 @@ def case_categories():
 @bp.post("/case-categories/<int:category_id>")
 @roles_required(Role.DIRECTOR)
 def case_category_update(category_id: int):
+    form = CategoryUpdateForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "danger")
+        return redirect(url_for("staff.case_categories"))
     name = request.form.get("name")
     active = request.form.get("active")
     category = cases.update_category(category_id, current_actor(), name=name if name is not None else None,

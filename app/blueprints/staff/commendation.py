@@ -8,6 +8,7 @@ from io import BytesIO
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 
+from app.params import parse_year
 from app.blueprints.staff.base import bp
 from app.errors import DomainError
 from app.forms import attach_error
@@ -29,7 +30,9 @@ def _send(exported: commendation.ExportFile):
 @bp.get("/commendation")
 @roles_required(*READERS)
 def commendation_index():
-    year = request.args.get("year", type=int) or local_today().year - 1
+    raw = request.args.get("year")
+    year = parse_year(raw, 0, minimum=1, maximum=9999) if raw else local_today().year - 1
+    # A year outside the lists' range (or not a year) is a 404 from build_list.
     return _render_index(year, FreezeForm(formdata=None))
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import Response, flash, redirect, render_template, request, url_for
 
+from app.params import parse_id, parse_year
 from app.blueprints.staff.base import bp
 from app.errors import DomainError
 from app.extensions import db
@@ -74,8 +75,7 @@ def donation_export_xlsx():
 @bp.get("/donations/summary")
 @roles_required(*ALL_STAFF)
 def donation_summary():
-    raw = request.args.get("year", "")
-    year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else local_today().year
+    year = parse_year(request.args.get("year"), local_today().year)
     years = queries.years_with_donations() or [year]
     if year not in years:
         years = sorted({*years, year}, reverse=True)
@@ -100,8 +100,8 @@ def donation_create():
         if request.args.get("appeal_id"):
             form.appeal_id.data = request.args["appeal_id"]
     donor = None
-    if (form.donor_id.data or "").isdigit():
-        donor = db.session.get(profiles.Donor, int(form.donor_id.data))
+    if parse_id(form.donor_id.data):
+        donor = db.session.get(profiles.Donor, parse_id(form.donor_id.data))
     suggestions = []
     status = 200
     if form.validate_on_submit():
@@ -128,7 +128,7 @@ def donation_create():
             status = 409
         except DomainError as error:
             db.session.rollback()
-            donor = None if not (form.donor_id.data or "").isdigit() else db.session.get(profiles.Donor, int(form.donor_id.data))
+            donor = None if not parse_id(form.donor_id.data) else db.session.get(profiles.Donor, parse_id(form.donor_id.data))
             field = {"tax_code": "new_tax_code", "email": "new_email", "phone": "new_phone", "name": "new_name",
                      "kind": "new_kind", "received_at": "received_on", "donor_id": "new_name"}.get(error.field, error.field)
             error.field = field

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 
+from app.params import parse_id, parse_year
 from app.blueprints.staff.base import bp
 from app.errors import DomainError
 from app.forms import attach_error
@@ -21,8 +22,7 @@ WRITERS = (Role.ACCOUNTANT, Role.DIRECTOR)
 
 
 def _year_arg() -> int:
-    raw = request.args.get("year", "")
-    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else local_today().year
+    return parse_year(request.args.get("year"), local_today().year)
 
 
 @bp.get("/donors")
@@ -132,10 +132,10 @@ def donor_merge(donor_id: int):
     if request.method == "GET" and not request.args.get("other_id"):
         form.other_id.errors = []
     other = None
-    raw_other = request.values.get("other_id", "")
-    if raw_other.isdigit():
+    other_id = parse_id(request.values.get("other_id"))
+    if other_id:
         try:
-            other = profiles.get_donor(int(raw_other))
+            other = profiles.get_donor(other_id)
         except DomainError as error:
             form.other_id.errors = [error.message]
     threshold = get_settings().commendation_threshold

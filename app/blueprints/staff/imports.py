@@ -69,8 +69,13 @@ def donation_import_confirm():
     if not plan.ok and not form.skip_invalid.data:
         flash(f"Tệp có {plan.error_count} lỗi: không ghi dữ liệu nào. Sửa tệp hoặc chọn bỏ qua các dòng lỗi.", "danger")
         return redirect(url_for("staff.donation_import"))
-    result = importer.execute_plan(plan, current_actor(), skip_invalid=form.skip_invalid.data,
-                                   issue_receipts=not form.no_receipts.data)
+    try:
+        result = importer.execute_plan(plan, current_actor(), skip_invalid=form.skip_invalid.data,
+                                       issue_receipts=not form.no_receipts.data)
+    except DomainError as error:  # 409: a simultaneous confirmation of the same file won
+        flash(error.message, "danger")
+        return render_template("staff/donations/import.html", form=ImportUploadForm(formdata=None),
+                               plan=None, columns=importer.COLUMNS), error.status_code
     report = {
         "file_name": plan.file_name, "rows": plan.total_rows, "imported": result.donations,
         "already_imported": plan.already_imported, "invalid": plan.invalid_rows if form.skip_invalid.data else 0,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 
+from app.params import parse_page
 from app.blueprints.staff.base import bp
 from app.errors import DomainError
 from app.extensions import db
@@ -35,7 +36,7 @@ def online_donations():
     state = request.args.get("state", "all")
     if state not in FILTERS:
         state = "all"
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = parse_page(request.args.get("page"))
     query = sa.select(Donation).join(Donor).where(online).order_by(Donation.created_at.desc(), Donation.id.desc())
     if FILTERS[state][1] is not None:
         query = query.where(FILTERS[state][1])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 
+from app.params import parse_page, parse_year
 from app.blueprints.receipts_public import pdf_response
 from app.blueprints.staff.base import bp
 from app.errors import DomainError
@@ -26,9 +27,7 @@ def _year_arg(name: str = "year") -> int | None:
     raw = (request.args.get(name) or "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or not receipt_documents.MIN_YEAR <= int(raw) <= receipt_documents.MAX_YEAR:
-        return -1
-    return int(raw)
+    return parse_year(raw, -1, minimum=receipt_documents.MIN_YEAR, maximum=receipt_documents.MAX_YEAR)
 
 
 def _receipt_or_404(receipt_id: int) -> Receipt:
@@ -47,7 +46,7 @@ def receipt_list():
     if year == -1:
         flash("Năm không hợp lệ.", "warning")
         year = None
-    page = request.args.get("page", 1, type=int) or 1
+    page = parse_page(request.args.get("page"))
     pagination = db.paginate(receipts.search_receipts(q, year, state), page=max(page, 1),
                              per_page=50, error_out=False)
     years = list(db.session.scalars(sa.select(Receipt.year).distinct().order_by(Receipt.year.desc())))

@@ -37,7 +37,8 @@ from typing import Any, Callable, Iterable
 
 import sqlalchemy as sa
 
-from app.errors import ValidationFailed
+from app.params import check_date
+from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.models import UTCDateTime
 from app.models import Appeal, Channel, Donation, DonationStatus, Donor, DonorKind, Programme, Receipt
@@ -170,11 +171,30 @@ def read_table(data: bytes, file_name: str) -> tuple[list[str], Iterable[tuple[i
         raise ImportFileError("Tệp CSV phải được lưu với mã hóa UTF-8.") from None
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    if "\x00" in text:
+        raise ImportFileError("Tệp CSV chứa ký tự NUL (không phải văn bản): hãy lưu lại tệp dạng CSV UTF-8.")
+    reader = _csv_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     header = next(reader, None)
     if not header:
         raise ImportFileError("Tệp không có dòng tiêu đề.")
-    return [h.strip().lower() for h in header], ((n, r) for n, r in enumerate(reader, start=2))
+    return [h.strip().lower() for h in header[1]], reader
+
+
+def _csv_rows(reader) -> Iterable[tuple[int, list[str]]]:
+    """(row number, cells), turning the csv module's errors (a cell over its 131,072-character
+    limit, a stray quote) into a message naming the row."""
+    number = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            reason = (f"có ô dài quá {csv.field_size_limit():,} ký tự".replace(",", ".")
+                      if "field larger" in str(error) else f"không đọc được ({error})")
+            raise ImportFileError(f"Dòng {reader.line_num}: {reason}. Không ghi dữ liệu nào.") from None
+        number += 1
+        yield number, row
 
 
 def _read_xlsx(data: bytes):
@@ -224,6 +244,7 @@ def _parse_when(value) -> datetime:
             local = datetime(day.year, day.month, day.day, hour, minute, second)
         except ValueError:
             raise ValueError("ngày giờ không tồn tại.") from None
+    check_date(local.date())  # ValueError with the accepted range
     return local_to_utc(local)
 
 
@@ -566,9 +587,14 @@ def execute_plan(plan: ImportPlan, actor: Actor, *, skip_invalid: bool = False,
         })
         db.session.flush()
         db.session.commit()
-    except Exception:
+    except Exception as error:
         db.session.rollback()
-        raise
+        # Another confirmation of the same rows committed first (their references are unique):
+        # SQLAlchemy's IntegrityError, or psycopg's UniqueViolation from the raw COPY.
+        if not (isinstance(error, sa.exc.IntegrityError) or getattr(error, "sqlstate", None) == "23505"):
+            raise
+        raise Conflict("Tệp này vừa được nhập trong một phiên khác; lần xác nhận này không ghi "
+                       "dữ liệu nào. Xem danh sách khoản ủng hộ hoặc tải tệp lên lại để kiểm tra.") from None
     if total >= CHUNK and db.session.get_bind().dialect.name == "postgresql":
         # Fresh planner statistics after a bulk load, or PostgreSQL keeps planning for the
         # tables' old size (a re-import's reference check went from 1.5 s per chunk to ms).

@@ -230,7 +230,8 @@ def donation_for_session(session_id: str | None) -> Donation | None:
 def handle_webhook(payload: bytes, signature_header: str | None, secret: str | None,
                    gateway: CheckoutGateway | None = None) -> str:
     """Verify a webhook delivery and apply it once. Returns our outcome (for the response
-    and the tests). Raises InvalidSignature for a body we cannot trust."""
+    and the tests). Raises InvalidSignature for a body we cannot trust and MalformedEvent
+    for a signed body that is not an event we can read."""
     event = verify_event(payload, signature_header, secret)
     return apply_event(event, gateway)
 

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, joinedload
 
+from app.params import parse_date, parse_id
 from app.errors import NotFound
 from app.extensions import db
 from app.models import (
@@ -74,14 +75,13 @@ class DonationFilter:
             if not raw:
                 return None
             try:
-                return date.fromisoformat(raw)
+                return parse_date(raw)
             except ValueError:
-                f.errors.append(f"{label}: ngày không hợp lệ (định dạng YYYY-MM-DD).")
+                f.errors.append(f"{label}: ngày không hợp lệ (định dạng YYYY-MM-DD, 1900–2199).")
                 return None
 
         def integer(name):
-            raw = (args.get(name) or "").strip()
-            return int(raw) if raw.isdigit() else None
+            return parse_id(args.get(name))
 
         def amount(name, label):
             raw = (args.get(name) or "").strip()

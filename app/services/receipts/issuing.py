@@ -24,6 +24,7 @@ from app.timeutil import local_year, utcnow
 
 
 def format_receipt_number(pattern: str, year: int, sequence: int) -> str:
+    """`pattern` was checked when it was saved (setup.check_number_format)."""
     return pattern.format(year=year, seq=sequence)
 
 
