@@ -183,7 +183,7 @@ def _year_net_query(year: int):
     return (
         sa.select(Donation.donor_id.label("donor_id"), Donation.net_sum().label("net"),
                   sa.func.count(sa.case((Donation.reverses_id.is_(None), 1))).label("gifts"))
-        .where(Donation.counted(), Donation.received_at >= start, Donation.received_at < end)
+        .where(Donation.credited(), Donation.received_at >= start, Donation.received_at < end)
         .group_by(Donation.donor_id)
     )
 
@@ -206,7 +206,7 @@ def _year_crossing_adjustments(year: int, donor_ids=None) -> dict[int, int]:
                   sa.cast(sa.func.sum(sa.case((reversal_in_year, Donation.amount), else_=-Donation.amount)),
                           sa.BigInteger))
         .join(gift, Donation.reverses_id == gift.id)
-        .where(Donation.reverses_id.is_not(None), Donation.counted(),
+        .where(Donation.reverses_id.is_not(None), Donation.credited(),
                sa.or_(sa.and_(reversal_in_year, sa.not_(gift_in_year)),
                       sa.and_(gift_in_year, sa.not_(reversal_in_year))))
         .group_by(Donation.donor_id)
@@ -345,7 +345,7 @@ def donations_behind(year: int, donor_id: int) -> tuple[Donor, list[Donation], i
     in_year = sa.and_(Donation.received_at >= start, Donation.received_at < end)
     rows = db.session.scalars(
         sa.select(Donation).outerjoin(original, Donation.reverses_id == original.id)
-        .where(Donation.donor_id == donor_id, Donation.counted(),
+        .where(Donation.donor_id == donor_id, Donation.credited(),
                sa.or_(sa.and_(Donation.reverses_id.is_(None), in_year),
                       sa.and_(original.received_at >= start, original.received_at < end)))
         .order_by(Donation.received_at, Donation.id)

@@ -70,7 +70,7 @@ def reverse_in_tx(original: Donation, actor: Actor, *, reason: str, amount: int 
         raise Conflict("Khoản ủng hộ này đã được đảo toàn bộ.")
     if amount <= 0 or amount > remaining:
         raise ValidationFailed("Số tiền đảo phải lớn hơn 0 và không vượt quá số còn lại "
-                               f"({remaining:,} đồng).".replace(",", "."), field="amount")
+                               f"({remaining:,} ₫).".replace(",", "."), field="amount")
     reversal = Donation(
         donor_id=original.donor_id,
         appeal_id=original.appeal_id,
@@ -86,6 +86,7 @@ def reverse_in_tx(original: Donation, actor: Actor, *, reason: str, amount: int 
         reverses=original,
         reason=reason,
         recorded_by_id=actor.user_id,
+        donor_check=original.donor_check,  # credited to the donor only with its original
     )
     db.session.add(reversal)
     if amount == remaining:
@@ -94,7 +95,8 @@ def reverse_in_tx(original: Donation, actor: Actor, *, reason: str, amount: int 
                  after={"reversal_amount": amount, "reason": reason, "fully": amount == remaining})
     current = receipts.valid_receipt_for(original.id)
     if current is not None:
-        receipts.void_receipt_in_tx(current, actor, f"Đảo bút toán: {reason}")
+        prefix = "Đảo bút toán: "
+        receipts.void_receipt_in_tx(current, actor, reason if reason.startswith(prefix) else prefix + reason)
         if amount < remaining:
             receipts.allocate_receipt(original, actor, replaces=current)
     return reversal
