@@ -43,6 +43,7 @@ from app.models import UTCDateTime
 from app.models import Appeal, Channel, Donation, DonationStatus, Donor, DonorKind, Programme, Receipt
 from app.services import audit
 from app.services.audit import Actor
+from app.services.donations.designation import programme_for_appeal
 from app.services.donor_profiles import (
     KIND_WORDS, normalize_email, normalize_phone, normalize_tax_code,
 )
@@ -253,10 +254,28 @@ _tax_code = lru_cache(maxsize=100_000)(normalize_tax_code)
 
 
 class _Lookups:
+    """Appeals by slug or (folded) title, programmes by code or (folded) name."""
+
     def __init__(self):
-        self.appeals = dict(db.session.execute(sa.select(Appeal.slug, Appeal.id)).all())
-        self.programmes = dict(db.session.execute(sa.select(Programme.code, Programme.id)).all())
+        self.appeals, self.appeal_rows = {}, {}
+        for appeal in db.session.scalars(sa.select(Appeal).order_by(Appeal.id)):
+            self.appeal_rows[appeal.id] = appeal
+            self.appeals.setdefault(fold(appeal.title), appeal.id)
+        for appeal in self.appeal_rows.values():
+            self.appeals[appeal.slug.lower()] = appeal.id
+        self.programmes, self.programme_names = {}, {}
+        for programme in db.session.scalars(sa.select(Programme).order_by(Programme.id)):
+            self.programme_names[programme.id] = programme.name
+            self.programmes.setdefault(fold(programme.name), programme.id)
+        for programme_id, code in db.session.execute(sa.select(Programme.id, Programme.code)):
+            self.programmes[code.lower()] = programme_id
         self.general = db.session.scalar(sa.select(Programme.id).where(Programme.is_general))
+
+    def appeal(self, text: str) -> int | None:
+        return self.appeals.get(text.strip().lower()) or self.appeals.get(fold(text))
+
+    def programme(self, text: str) -> int | None:
+        return self.programmes.get(text.strip().lower()) or self.programmes.get(fold(text))
 
 
 def _validate_row(number: int, values: dict[str, Any], lookups: _Lookups, now: datetime,
@@ -313,15 +332,24 @@ def _validate_row(number: int, values: dict[str, Any], lookups: _Lookups, now: d
     appeal_id = None
     slug = _cell_text(values.get("appeal"))
     if slug:
-        appeal_id = lookups.appeals.get(slug.lower())
+        appeal_id = lookups.appeal(slug)
         if appeal_id is None:
-            fail("appeal", f"không có chiến dịch với mã “{slug}”.")
-    programme_id = lookups.general
+            fail("appeal", f"không có chiến dịch với mã hoặc tên “{slug}”.")
+    programme_id = None
     code = _cell_text(values.get("programme"))
     if code:
-        programme_id = lookups.programmes.get(code.lower())
+        programme_id = lookups.programme(code)
         if programme_id is None:
-            fail("programme", f"không có chương trình với mã “{code}”.")
+            fail("programme", f"không có chương trình với mã hoặc tên “{code}”.")
+    if appeal_id is not None and (programme_id is not None or not code):
+        appeal = lookups.appeal_rows[appeal_id]
+        try:
+            programme_id = programme_for_appeal(
+                appeal.programme_id, programme_id, lookups.general, appeal_title=appeal.title,
+                programme_name=lookups.programme_names.get(appeal.programme_id, ""))
+        except ValidationFailed as error:
+            fail("programme", error.message)
+    programme_id = programme_id if programme_id is not None else lookups.general
     reference = text("reference", 120)
     if row_errors:
         errors.extend(row_errors)

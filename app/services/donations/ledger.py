@@ -15,6 +15,7 @@ from app.models import COUNTED_STATUSES, Donation, DonationStatus
 from app.services import audit
 from app.services.receipts import issuing as receipts
 from app.services.audit import Actor
+from app.services.donations.designation import programme_for_appeal
 from app.services.donations.queries import lock_donation, reversed_total
 from app.timeutil import utcnow
 
@@ -166,12 +167,15 @@ def record_donation(
             raise ValidationFailed("Khoản ủng hộ chỉ định cho hồ sơ thuộc chương trình của hồ sơ.",
                                    field="programme_id")
         programme_id = case.programme_id
-    if programme_id is None:
-        programme_id = general_programme().id
-    elif db.session.get(Programme, programme_id) is None:
+    if programme_id is not None and db.session.get(Programme, programme_id) is None:
         raise NotFound("Không tìm thấy chương trình.")
-    if appeal_id is not None and db.session.get(Appeal, appeal_id) is None:
+    appeal = db.session.get(Appeal, appeal_id) if appeal_id is not None else None
+    if appeal_id is not None and appeal is None:
         raise NotFound("Không tìm thấy chiến dịch.")
+    appeal_programme = appeal.programme_id if appeal is not None else None
+    programme_id = programme_for_appeal(
+        appeal_programme, programme_id, general_programme().id, appeal_title=appeal.title if appeal else "",
+        programme_name=db.session.get(Programme, appeal_programme).name if appeal_programme else "")
     reference = (reference or "").strip() or None
     if reference and db.session.scalar(sa.select(Donation.id).where(Donation.reference == reference)):
         raise Conflict(f"Mã tham chiếu {reference} đã được ghi nhận.", field="reference")

@@ -30,6 +30,7 @@ from app.models import (
 )
 from app.services import audit
 from app.services.audit import Actor
+from app.services.donations.designation import programme_for_appeal
 from app.services.donations.ledger import confirm_in_tx, reverse_in_tx
 from app.services.donations.queries import lock_donation, reversed_total
 from app.services.setup import general_programme
@@ -139,7 +140,9 @@ def designation_choices(appeal: Appeal | None) -> list[tuple[str, str]]:
     """(value, label) pairs for the form's designation select."""
     choices = []
     if appeal is not None:
-        choices.append(("appeal", f"Chiến dịch “{appeal.title}”"))
+        programme = db.session.get(Programme, appeal.programme_id) if appeal.programme_id else None
+        choices.append(("appeal", f"Chiến dịch “{appeal.title}”"
+                        + (f" — chương trình {programme.name}" if programme else "")))
     choices.append(("general", "Quỹ chung — Quỹ sử dụng cho nơi cần nhất"))
     for programme in db.session.scalars(
             sa.select(Programme).where(Programme.is_active, ~Programme.is_general)
@@ -165,7 +168,7 @@ def _designation(req: DonationRequest) -> tuple[int, int | None]:
     if req.designation == "appeal":
         if appeal is None:
             raise ValidationFailed("Vui lòng chọn nơi nhận hợp lệ.", field="designation")
-        return general_programme().id, appeal.id
+        return programme_for_appeal(appeal.programme_id, None, general_programme().id), appeal.id
     if req.designation == "general":
         return general_programme().id, None
     if req.designation.startswith("programme:"):
