@@ -90,6 +90,9 @@ class Config:
     DONATION_MIN_AMOUNT = int(os.environ.get("DONATION_MIN_AMOUNT", "10000"))
     DONATION_CARD_MAX_AMOUNT = int(os.environ.get("DONATION_CARD_MAX_AMOUNT", "50000000"))
     DONATE_RATE_LIMIT = os.environ.get("DONATE_RATE_LIMIT", "10 per minute;60 per hour")
+    # Staff forms that create money rows or receipts carry a one-time token (issue 12 #5);
+    # a POST without one is refused, like a missing CSRF token.
+    FORM_TOKENS_REQUIRED = True
 
 
 class DevelopmentConfig(Config):
@@ -103,6 +106,7 @@ class TestingConfig(Config):
     # tests/conftest.py replaces this with a database of its own for each run.
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL"), "sqlite://")
     WTF_CSRF_ENABLED = False
+    FORM_TOKENS_REQUIRED = False  # like CSRF: tests that check one-time tokens turn it on
     RATELIMIT_ENABLED = False
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing for tests only
     PUBLIC_BASE_URL = "http://localhost"

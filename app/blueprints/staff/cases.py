@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
+from app.blueprints.staff import once
 from app.blueprints.staff.base import bp
 from app.errors import DomainError
 from app.extensions import db
@@ -30,6 +31,7 @@ from app.services.cases import workflow as cases
 from app.services.cases import disbursements
 from app.services.setup import general_programme
 from app.timeutil import local_to_utc, local_today, utcnow
+from app.vnd import format_vnd
 
 WORKERS = (Role.CASE_WORKER, Role.DIRECTOR)
 FINANCE = (Role.CASE_WORKER, Role.DIRECTOR, Role.ACCOUNTANT)
@@ -247,6 +249,9 @@ def disbursement_new(case_id: int):
         form.paid_on.data = local_today()
     status = 200
     if form.validate_on_submit():
+        repeat = once.claim("disbursement.create", url_for("staff.case_detail", case_id=case.id))
+        if repeat is not None:
+            return repeat
         try:
             row = disbursements.record_disbursement(
                 case.id, current_actor(), _role(), amount=form.amount.data, paid_on=form.paid_on.data,
@@ -254,12 +259,14 @@ def disbursement_new(case_id: int):
                 voucher_number=form.voucher_number.data, programme_id=form.programme_id.data,
                 proof=form.proof.data, note=form.note.data)
         except DomainError as error:
+            once.release()
             db.session.rollback()
             attach_error(form, error, "amount")
             status = error.status_code
         else:
-            flash(f"Đã ghi khoản chi {row.amount:,} đ cho hồ sơ {case.code}, chờ lãnh đạo duyệt."
-                  .replace(",", "."), "success")
+            flash(f"Đã ghi khoản chi {format_vnd(row.amount)} cho hồ sơ {case.code}, chờ lãnh đạo duyệt.",
+                  "success")
+            once.finish(url_for("staff.case_detail", case_id=case.id))
             return redirect(url_for("staff.case_detail", case_id=case.id))
     elif request.method == "POST":
         status = 400
@@ -335,6 +342,9 @@ def case_donation_new(case_id: int):
     if form.validate_on_submit():
         # A date without a time: noon Vietnam time, or now when that is still to come today.
         received_at = min(local_to_utc(datetime.combine(form.received_on.data, time(12, 0))), utcnow())
+        repeat = once.claim("case.donation", url_for("staff.case_detail", case_id=case.id))
+        if repeat is not None:
+            return repeat
         try:
             disbursements.designate_donation(
                 case.id, current_actor(), _role(), donor_id=form.donor_id.data, amount=form.amount.data,
@@ -342,10 +352,12 @@ def case_donation_new(case_id: int):
                 reference=form.reference.data, note=form.note.data,
                 in_kind_description=form.in_kind_description.data)
         except DomainError as error:
+            once.release()
             db.session.rollback()
             attach_error(form, error, "amount")
             status = error.status_code
         else:
+            once.finish(url_for("staff.case_detail", case_id=case.id))
             flash(f"Đã ghi nhận khoản ủng hộ chỉ định cho hồ sơ {case.code}.", "success")
             return redirect(url_for("staff.case_detail", case_id=case.id))
     elif request.method == "POST":
