@@ -178,6 +178,29 @@ def case_transition(case_id: int):
     return redirect(url_for("staff.case_detail", case_id=case_id))
 
 
+@bp.post("/cases/<int:case_id>/approved-amount")
+@roles_required(Role.DIRECTOR)
+def case_correct_approved(case_id: int):
+    """Correct the approved amount downward (audited, with a reason)."""
+    from app.vnd import AmountError, parse_vnd
+
+    cases.get_case(case_id)
+    try:
+        amount = parse_vnd(request.form.get("amount", ""))
+    except AmountError as error:
+        flash(error.message, "danger")
+        return _render_case(case_id, 422)
+    try:
+        disbursements.correct_approved_amount(case_id, current_actor(), _role(), amount=amount,
+                                              reason=request.form.get("reason"))
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return _render_case(case_id, error.status_code)
+    flash(f"Đã điều chỉnh số tiền phê duyệt xuống {format_vnd(amount)}.", "success")
+    return redirect(url_for("staff.case_detail", case_id=case_id))
+
+
 @bp.route("/cases/<int:case_id>/consent", methods=["GET", "POST"])
 @roles_required(*WORKERS)
 def case_consent(case_id: int):

@@ -28,6 +28,7 @@ from app.services import audit, sequences
 from app.services.audit import Actor
 from app.text import fold
 from app.timeutil import local_today, utcnow
+from app.vnd import format_vnd
 
 IDENTITY_ROLES = frozenset({Role.CASE_WORKER.value, Role.DIRECTOR.value, Role.ADMIN.value})
 FINANCE_ROLES = IDENTITY_ROLES | {Role.ACCOUNTANT.value}
@@ -136,6 +137,11 @@ def apply_transition(case: SupportCase, target: str, actor: Actor, role: str, *,
         amount = approved_amount if approved_amount is not None else case.support_requested
         if not amount or amount <= 0:
             raise ValidationFailed("Vui lòng nhập số tiền phê duyệt.", field="approved_amount")
+        if amount > case.support_requested:
+            raise ValidationFailed(
+                f"Số tiền phê duyệt {format_vnd(amount)} vượt số tiền đề xuất "
+                f"{format_vnd(case.support_requested)}. Muốn duyệt cao hơn, hãy trả hồ sơ về thẩm định "
+                "để lập đề xuất mới.", field="approved_amount")
         case.support_approved = amount
     if transition.target is S.CLOSED and _pending_disbursements(case.id):
         raise Conflict("Còn khoản chi chờ duyệt: hãy duyệt hoặc không duyệt trước khi đóng hồ sơ.")
