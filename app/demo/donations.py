@@ -108,8 +108,29 @@ def _random_moment(rng: random.Random, start: date, end: date) -> datetime:
     return local_to_utc(local)
 
 
+DEMO_SETTINGS = dict(
+    signatory_name="Nguyễn Thị Thu Hương (chữ ký minh họa)", signatory_title="Giám đốc",
+    address="Số 1 Đinh Tiên Hoàng, phường Hồng Bàng, thành phố Hải Phòng (địa chỉ minh họa)")
+
+
+def _demo_settings() -> None:
+    """The demo prints receipts, so it fills the required settings that still hold the
+    shipped placeholders (never ones an admin has set)."""
+    from app.services.setup import get_settings, missing_settings
+
+    if not missing_settings():
+        return
+    settings = get_settings()
+    for name, value in DEMO_SETTINGS.items():
+        current = (getattr(settings, name) or "").strip()
+        if not current or "cập nhật" in current.casefold():
+            setattr(settings, name, value)
+    db.session.commit()
+
+
 def seed_demo() -> bool:
     ensure_reference_data()
+    _demo_settings()
     if db.session.scalar(sa.select(Donation.id).where(Donation.reference.like("DEMO-%")).limit(1)):
         _ensure_users()
         return False

@@ -112,6 +112,9 @@ class Donation(Base):
     # not fully agree). Such gifts count for the fund but are not credited to the donor
     # (commendation, statements) until staff accept or reassign them.
     donor_check: Mapped[str | None] = mapped_column(sa.Text)
+    # Confirmed while the fund settings a receipt prints were incomplete: its receipt is
+    # issued when an admin completes them (app/services/receipts/issuing.py).
+    receipt_deferred: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     donor: Mapped[Donor] = relationship()
     appeal: Mapped[Appeal | None] = relationship()

@@ -57,7 +57,7 @@ from app.renderers.commendation import (
 )
 from app.services import audit
 from app.services.audit import Actor
-from app.services.setup import get_settings
+from app.services.setup import get_settings, require_settings
 from app.text import vietnamese_person_sort_key, vietnamese_sort_key
 from app.timeutil import local_today, to_local, utcnow, year_bounds_utc
 
@@ -537,6 +537,7 @@ def freeze(year: int, actor: Actor) -> CommendationSubmission:
     check_year(year)
     if year >= local_today().year:
         raise Conflict(f"Năm {year} chưa kết thúc; chỉ chốt danh sách của năm đã qua.")
+    require_settings("chốt danh sách khen thưởng")  # a frozen list prints them forever
     # Serialise concurrent freezes: a row lock on PostgreSQL (SQLite already holds the
     # database write lock for the whole transaction). The unique (year, sequence) is the
     # last line of defence.

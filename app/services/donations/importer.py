@@ -48,7 +48,7 @@ from app.services.donor_profiles import (
     KIND_WORDS, normalize_email, normalize_phone, normalize_tax_code,
 )
 from app.services.receipts.issuing import format_receipt_number
-from app.services.setup import get_settings
+from app.services.setup import get_settings, missing_settings
 from app.text import fold as _fold_uncached
 from app.text import normalize_org_name as _normalize_org_name_uncached
 from app.timeutil import local_to_utc, local_year, utcnow
@@ -559,6 +559,10 @@ def execute_plan(plan: ImportPlan, actor: Actor, *, skip_invalid: bool = False,
         # 2. Donations (confirmed), and 3. their receipts, chunk by chunk.
         settings = get_settings()
         receipt_year = local_year(now)
+        # Receipts print the signatory and address: while those are placeholders the gifts
+        # are confirmed and their receipts deferred (issued when an admin completes them).
+        defer_receipts = issue_receipts and bool(missing_settings(settings))
+        issue_receipts = issue_receipts and not defer_receipts
         total = len(plan.rows)
         first_id = last_id = None
         receipt_count = 0
@@ -571,7 +575,8 @@ def execute_plan(plan: ImportPlan, actor: Actor, *, skip_invalid: bool = False,
                 in_kind_description=r.note if r.channel == Channel.IN_KIND.value else None,
                 status=DonationStatus.CONFIRMED.value, received_at=r.received_at, confirmed_at=now,
                 reference=r.reference, note=r.note if r.channel != Channel.IN_KIND.value else None,
-                recorded_by_id=actor.user_id, created_at=now) for r in chunk]
+                recorded_by_id=actor.user_id, created_at=now, receipt_deferred=defer_receipts)
+                for r in chunk]
             ids = _reserve_ids(donations, len(chunk))
             for param, new_id in zip(params, ids):
                 param["id"] = new_id

@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import COUNTED_STATUSES, Donation, DonationStatus
 from app.services import audit
 from app.services.receipts import issuing as receipts
+from app.services.setup import missing_settings
 from app.services.audit import Actor
 from app.services.donations.designation import programme_for_appeal
 from app.services.donations.queries import lock_donation, reversed_total
@@ -35,7 +36,7 @@ def confirm_in_tx(donation: Donation, actor: Actor, *, issue_receipt: bool = Tru
                  before={"status": DonationStatus.PENDING.value},
                  after={"status": donation.status, "amount": donation.amount})
     if issue_receipt:
-        receipts.allocate_receipt(donation, actor, issued_at=confirmed_at)
+        receipts.issue_or_defer(donation, actor, issued_at=confirmed_at)
     return True
 
 
@@ -98,7 +99,9 @@ def reverse_in_tx(original: Donation, actor: Actor, *, reason: str, amount: int 
     if current is not None:
         prefix = "Đảo bút toán: "
         receipts.void_receipt_in_tx(current, actor, reason if reason.startswith(prefix) else prefix + reason)
-        if amount < remaining:
+        if amount < remaining and missing_settings():
+            original.receipt_deferred = True  # the replacement waits for complete settings
+        elif amount < remaining:
             receipts.allocate_receipt(original, actor, replaces=current)
     return reversal
 
