@@ -75,7 +75,7 @@ def real_settings(**fields) -> None:
 
     settings = db.session.get(FundSettings, 1)
     values = dict(signatory_name="Trần Thị Minh Hạnh", signatory_title="Giám đốc",
-                  address="Số 10 Đường Lạch Tray, phường Ngô Quyền, thành phố Hải Phòng")
+                  address="Số 5 Đường Trần Phú, phường Ngô Quyền, thành phố Hải Phòng")
     values.update(fields)
     for name, value in values.items():
         setattr(settings, name, value)

@@ -217,6 +217,17 @@ def download_token(receipt: Receipt) -> str:
         [receipt.id, receipt.verification_token[:8]])
 
 
+def current_replacement(receipt: Receipt) -> Receipt | None:
+    """The valid receipt that (through any chain of re-issues) replaces a void one."""
+    seen = set()
+    while receipt.replaced_by is not None and receipt.id not in seen:
+        seen.add(receipt.id)
+        receipt = receipt.replaced_by
+        if not receipt.is_void:
+            return receipt
+    return None
+
+
 def receipt_by_download_token(token: str) -> Receipt | None:
     from flask import current_app
     from itsdangerous import BadSignature, URLSafeSerializer
