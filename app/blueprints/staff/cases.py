@@ -52,10 +52,7 @@ def _safe_back(default: str) -> str:
 
 
 def payee_label(row: Disbursement) -> str:
-    """A family payee is the child's guardian: masked for roles that may not see the child."""
-    if row.payee_kind == "family" and not cases.may_see_identity(_role()):
-        return "Gia đình trẻ (thông tin được bảo vệ)"
-    return row.payee_name
+    return disbursements.payee_shown(row, _role())
 
 
 @bp.app_context_processor

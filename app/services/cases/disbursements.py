@@ -371,3 +371,21 @@ def correct_approved_amount(case_id: int, actor: Actor, role: str, *, amount: in
                  after={"support_approved": amount, "reason": reason[:1000]})
     db.session.commit()
     return case
+
+
+# A payee that points at the child: the guardian (family), the child's hospital or school
+# (the README counts them as identity), or any payee named like the case's facility.
+IDENTIFYING_PAYEES = ("family", "hospital", "school")
+
+
+def payee_shown(row: Disbursement, role: str) -> str:
+    """The payee as `role` may see it: masked unless the role may see the child."""
+    from app.services.cases.workflow import may_see_identity
+    from app.text import fold
+
+    if may_see_identity(role):
+        return row.payee_name
+    facility = row.case.facility if row.case is not None else None
+    if row.payee_kind in IDENTIFYING_PAYEES or (facility and fold(facility) == fold(row.payee_name)):
+        return "thông tin được bảo vệ"
+    return row.payee_name
