@@ -248,7 +248,7 @@ def case_document_upload(case_id: int):
 def case_document_download(case_id: int, document_id: int):
     document, path = case_documents.open_document(case_id, document_id, current_actor(), _role())
     response = send_file(path, mimetype=document.content_type, as_attachment=True,
-                         download_name=document.original_name, max_age=0)
+                         download_name=case_documents.download_name(document), max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
     return response
