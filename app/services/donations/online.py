@@ -13,6 +13,7 @@ the unique index makes the later inserts wait for the first transaction and then
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,7 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from app.adapters.stripe_gateway import (
-    CURRENCY, CheckoutGateway, CheckoutRequest, DemoGateway, GatewayError, verify_event,
+    CURRENCY, CheckoutGateway, CheckoutRequest, DemoGateway, GatewayError, ProviderNotFound,
+    verify_event,
 )
 from app.errors import Conflict, DomainError, NotFound, ValidationFailed
 from app.extensions import db
@@ -37,6 +39,7 @@ from app.services.setup import general_programme
 from app.text import fold, normalize_org_name
 from app.timeutil import utcnow
 
+LOG = logging.getLogger(__name__)
 STRIPE = Actor.system("stripe")
 ACCEPTED_CURRENCIES = ("VND",)
 
@@ -221,6 +224,7 @@ def start_checkout(req: DonationRequest, gateway: CheckoutGateway, *, success_ur
             customer_email=donation.donor_email, success_url=success_url,
             cancel_url=cancel_url_for(donation), expires_in_minutes=expires_in_minutes))
     except GatewayError as error:
+        LOG.error("Checkout Session creation failed for donation %s: %s", donation.id, error)
         donation = lock_donation(donation.id)
         donation.status = DonationStatus.FAILED.value
         donation.reason = REASON_CHECKOUT_UNAVAILABLE
@@ -415,7 +419,13 @@ def _apply_refund(charge: dict, gateway: CheckoutGateway | None) -> tuple[str, i
     donation_id = db.session.scalar(sa.select(Donation.id).where(Donation.stripe_payment_intent_id == pi))
     if donation_id is None and gateway is not None:
         # The refund overtook checkout.session.completed: ask the provider for the session.
-        session = gateway.session_for_payment_intent(pi)
+        try:
+            session = gateway.session_for_payment_intent(pi)
+        except ProviderNotFound as error:
+            # Not an outage: the provider has no such payment. Record it (the event is not
+            # retried forever) and let staff look; 200 to the provider.
+            LOG.warning("Refund for %s: not found at the provider: %s", pi, error)
+            return "not_found", None, f"payment_intent {pi} not found at the provider: {error}"[:500]
         if session is not None:
             apply_session(session)
             donation_id = db.session.scalar(
@@ -456,6 +466,7 @@ class SyncResult:
     confirmed: int = 0
     flagged: int = 0
     unchanged: int = 0
+    not_found: str | None = None  # the provider said 404: nothing to retry
 
 
 def sync_completed_sessions(gateway: CheckoutGateway, since: datetime,
@@ -463,20 +474,28 @@ def sync_completed_sessions(gateway: CheckoutGateway, since: datetime,
     """Confirm donations whose completed, paid session's webhook never arrived. Each session
     is applied in its own transaction; running it again changes nothing."""
     result = SyncResult()
-    for session in gateway.completed_sessions(int(since.timestamp())):
-        result.seen += 1
-        if _donation_id_of(session) is None:
-            result.unchanged += 1
-            continue
-        outcome, _, _ = apply_session(session, actor)
-        db.session.commit()
-        if outcome == "confirmed":
-            result.confirmed += 1
-        elif outcome == "flagged":
-            result.flagged += 1
-        else:
-            result.unchanged += 1
+    try:
+        for session in gateway.completed_sessions(int(since.timestamp())):
+            _sync_one(session, actor, result)
+    except ProviderNotFound as error:
+        LOG.warning("Stripe sync: not found at the provider (not retried): %s", error)
+        result.not_found = str(error)
     return result
+
+
+def _sync_one(session: dict, actor: Actor, result: SyncResult) -> None:
+    result.seen += 1
+    if _donation_id_of(session) is None:
+        result.unchanged += 1
+        return
+    outcome, _, _ = apply_session(session, actor)
+    db.session.commit()
+    if outcome == "confirmed":
+        result.confirmed += 1
+    elif outcome == "flagged":
+        result.flagged += 1
+    else:
+        result.unchanged += 1
 
 
 def demo_pay(gateway: DemoGateway, donation: Donation) -> str:
