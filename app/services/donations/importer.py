@@ -57,6 +57,45 @@ from app.vnd import AmountError, parse_vnd
 COLUMNS = ("received_at", "donor_kind", "donor_name", "tax_code", "email", "phone", "address",
            "amount_vnd", "channel", "appeal", "programme", "reference", "note")
 REQUIRED_COLUMNS = ("received_at", "donor_kind", "donor_name", "amount_vnd", "channel")
+# The Vietnamese headings of the downloadable template; either these or the English column
+# names are accepted (case, accents and a trailing "(…)" note do not matter).
+VIETNAMESE_HEADINGS = {
+    "received_at": "Thời điểm nhận", "donor_kind": "Loại nhà hảo tâm", "donor_name": "Tên nhà hảo tâm",
+    "tax_code": "Mã số thuế", "email": "Email", "phone": "Số điện thoại", "address": "Địa chỉ",
+    "amount_vnd": "Số tiền (đồng)", "channel": "Hình thức", "appeal": "Chiến dịch",
+    "programme": "Chương trình", "reference": "Mã tham chiếu", "note": "Ghi chú",
+}
+TEMPLATE_EXAMPLES = [
+    ["2026-06-01 09:30", "tập thể", "Công ty TNHH Ví Dụ", "0200000000", "ketoan@vidu.vn", "", "Hải Phòng",
+     "50.000.000", "chuyển khoản", "", "Phẫu thuật tim bẩm sinh", "UNC-0001", ""],
+    ["2026-06-02", "cá nhân", "Nguyễn Văn Ví Dụ", "", "", "0912 345 678", "", "500.000", "tiền mặt",
+     "", "", "", "Phiếu thu PT-01"],
+]
+TEMPLATE_NOTES = [
+    "Mỗi dòng là một khoản ủng hộ. Dòng tiêu đề có thể bằng tiếng Việt (như mẫu) hoặc tiếng Anh: "
+    + ", ".join(COLUMNS) + ".",
+    "Thời điểm nhận: YYYY-MM-DD hoặc YYYY-MM-DD HH:MM, giờ Việt Nam.",
+    "Loại nhà hảo tâm: cá nhân / tập thể. Hình thức: tiền mặt, chuyển khoản, thẻ, hiện vật (mô tả ở Ghi chú).",
+    "Số tiền: 5000000, 5.000.000 hoặc 5.000.000 đ.",
+    "Chiến dịch và Chương trình: ghi mã hoặc tên; để trống Chương trình là quỹ chung "
+    "(khoản qua chiến dịch gắn chương trình thuộc chương trình đó).",
+    "Dòng có Mã tham chiếu chỉ được nhập một lần.",
+]
+
+
+def _heading_key(text: str) -> str:
+    return re.sub(r"\s*\(.*\)\s*$", "", _fold_uncached(text)).strip()
+
+
+_HEADING_ALIASES = {**{c: c for c in COLUMNS},
+                    **{_heading_key(v): k for k, v in VIETNAMESE_HEADINGS.items()}}
+
+
+def canonical_heading(text: str) -> str:
+    """The column a header cell names ("Số tiền (đồng)" and "amount_vnd" both give
+    amount_vnd); unknown headers come back folded, to be reported."""
+    key = _heading_key(text or "")
+    return _HEADING_ALIASES.get(key, _HEADING_ALIASES.get(key.replace(" ", "_"), key))
 CHUNK = 1000
 
 # Imports repeat the same donors, kinds and channels thousands of times: cache the folds.
@@ -175,7 +214,7 @@ def read_table(data: bytes, file_name: str) -> tuple[list[str], Iterable[tuple[i
     header = next(reader, None)
     if not header:
         raise ImportFileError("Tệp không có dòng tiêu đề.")
-    return [h.strip().lower() for h in header], ((n, r) for n, r in enumerate(reader, start=2))
+    return [canonical_heading(h) for h in header], ((n, r) for n, r in enumerate(reader, start=2))
 
 
 def _read_xlsx(data: bytes):
@@ -190,7 +229,7 @@ def _read_xlsx(data: bytes):
     header = next(rows, None)
     if not header:
         raise ImportFileError("Tệp không có dòng tiêu đề.")
-    return ([str(h or "").strip().lower() for h in header],
+    return ([canonical_heading(str(h or "")) for h in header],
             ((n, list(r)) for n, r in enumerate(rows, start=2)))
 
 
