@@ -257,3 +257,18 @@ def test_a_childs_hospital_or_school_as_payee_is_masked_without_identity_access(
         assert name not in listing and "thông tin được bảo vệ" in listing, role
     login_as(Role.DIRECTOR)
     assert name in client.get("/staff/disbursements").get_data(as_text=True)
+
+
+def test_approving_a_payout_has_a_confirmation_step(client, login_as):
+    """Issue 12, item 33."""
+    fund("heart", 50_000_000)
+    case = make_case("approved", approved=30_000_000)
+    row = pay(case, 1_000_000, approve=False)
+    login_as(Role.DIRECTOR)
+    step = client.post(f"/staff/disbursements/{row.id}/approve")
+    assert step.status_code == 200 and "Duyệt khoản chi 1.000.000 ₫?" in step.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Disbursement, row.id).status == "recorded"
+    assert client.post(f"/staff/disbursements/{row.id}/approve", data={"confirmed": "1"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Disbursement, row.id).status == "approved"

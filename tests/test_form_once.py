@@ -95,3 +95,19 @@ def test_double_post_of_a_disbursement_and_a_case_gift(client, login_as):
     client.post(f"/staff/cases/{case.id}/donations/new", data=data)
     client.post(f"/staff/cases/{case.id}/donations/new", data=data)
     assert count(Donation) == before + 1
+
+
+def test_flash_amounts_use_the_dong_sign_and_void_reasons_are_not_doubled(client, login_as, app):
+    """Issue 12, item 33."""
+    app.config["FORM_TOKENS_REQUIRED"] = False
+    login_as(Role.ACCOUNTANT)
+    donor = factories.donor()
+    page = client.post("/staff/donations/new", data=donation_form(donor_id=donor.id),
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Đã ghi nhận khoản ủng hộ 5.000.000 ₫" in page
+    gift = db.session.scalars(sa.select(Donation)).one()
+    client.post(f"/staff/donations/{gift.id}/reverse",
+                data={"kind": "correction", "reason": "Ghi nhầm", "amount": "100.000"})
+    db.session.expire_all()
+    voided = db.session.scalars(sa.select(Receipt).where(Receipt.voided_at.is_not(None))).one()
+    assert voided.void_reason == "Đảo bút toán: Ghi nhầm"

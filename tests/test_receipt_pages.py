@@ -199,7 +199,10 @@ def test_accountant_voids_with_a_reason_and_reissues(client, login_as):
     empty = client.post(f"/staff/receipts/{receipt.id}/void", data={"reason": ""})
     assert empty.status_code == 422
     assert "Vui lòng nhập lý do hủy" in empty.get_data(as_text=True)
-    response = client.post(f"/staff/receipts/{receipt.id}/void", data={"reason": "Sai tên đơn vị"},
+    step = client.post(f"/staff/receipts/{receipt.id}/void", data={"reason": "Sai tên đơn vị"})
+    assert step.status_code == 200 and 'data-testid="confirm-step"' in step.get_data(as_text=True)
+    assert receipts.valid_receipt_for(receipt.donation_id) is not None  # not yet
+    response = client.post(f"/staff/receipts/{receipt.id}/void", data={"reason": "Sai tên đơn vị", "confirmed": "1"},
                            follow_redirects=True)
     assert response.status_code == 200 and "ĐÃ HỦY" in response.get_data(as_text=True)
     again = client.post(f"/staff/receipts/{receipt.id}/void", data={"reason": "lần hai"})

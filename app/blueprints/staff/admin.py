@@ -47,6 +47,15 @@ def user_set_active(user_id: int):
     return redirect(url_for("staff.user_list"))
 
 
+@bp.post("/users/<int:user_id>/password-reset")
+@roles_required(Role.ADMIN)
+def user_password_reset(user_id: int):
+    """Set a temporary password and show it on this page only (not in a flash: the session
+    cookie is signed, not encrypted)."""
+    user, temporary = users.reset_password(user_id, current_actor())
+    return render_template("staff/password_reset.html", user=user, temporary=temporary)
+
+
 @bp.route("/settings", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def settings_edit():

@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from app.blueprints.staff import once
 from app.blueprints.staff.base import bp
+from app.blueprints.staff.confirm import confirmation_page
 from app.errors import DomainError
 from app.extensions import db
 from app.forms import attach_error
@@ -324,6 +325,18 @@ def _decide(disbursement_id: int, action):
 @bp.post("/disbursements/<int:disbursement_id>/approve")
 @roles_required(Role.DIRECTOR)
 def disbursement_approve(disbursement_id: int):
+    row = db.session.get(Disbursement, disbursement_id)
+    if row is None:
+        abort(404)
+    if row.status == DisbursementStatus.RECORDED.value:
+        step = confirmation_page(
+            f"Duyệt khoản chi {format_vnd(row.amount)}?",
+            [f"Khoản chi {format_vnd(row.amount)} cho hồ sơ {row.case.code} "
+             f"({row.payee_kind_label}: {payee_label(row)}) sẽ được duyệt và trừ vào số dư chương trình."],
+            button="Duyệt khoản chi", style="success", cancel_url=_safe_back(url_for("staff.disbursement_list")))
+        if step is not None:
+            return step
+
     def approve(row):
         disbursements.approve_disbursement(row.id, current_actor(), _role())
         return "Đã duyệt khoản chi."
