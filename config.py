@@ -105,6 +105,9 @@ class Config:
     DONATE_RATE_LIMIT = os.environ.get("DONATE_RATE_LIMIT", "10 per minute;60 per hour")
     # Strict-Transport-Security max-age in seconds (app/web_headers.py); 0 = not sent.
     HSTS_SECONDS = 0
+    # Staff forms that create money rows or receipts carry a one-time token (issue 12 #5);
+    # a POST without one is refused, like a missing CSRF token.
+    FORM_TOKENS_REQUIRED = True
 
 
 DEMO_WEBHOOK_SECRET = "whsec_demo_only_not_a_secret"
@@ -128,6 +131,7 @@ class TestingConfig(Config):
     # tests/conftest.py replaces this with a database of its own for each run.
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL"), "sqlite://")
     WTF_CSRF_ENABLED = False
+    FORM_TOKENS_REQUIRED = False  # like CSRF: tests that check one-time tokens turn it on
     RATELIMIT_ENABLED = False
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing for tests only
     PUBLIC_BASE_URL = "http://localhost"

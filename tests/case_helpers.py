@@ -51,11 +51,11 @@ def fund(programme_code: str, amount: int, *, case: SupportCase | None = None):
 
 
 def pay(case: SupportCase, amount: int, *, approve: bool = True, programme_id: int | None = None,
-        payee_kind: str = "hospital"):
+        payee_kind: str = "hospital", payee_name: str | None = None):
     accountant, accountant_role = staff(Role.ACCOUNTANT)
     row = disbursements.record_disbursement(
         case.id, accountant, accountant_role, amount=amount, paid_on=date.today() - timedelta(days=1),
-        payee_kind=payee_kind, payee_name=None if payee_kind == "family" else "Bệnh viện Trẻ em Hải Phòng",
+        payee_kind=payee_kind, payee_name=None if payee_kind == "family" else (payee_name or "Bệnh viện Trẻ em Hải Phòng"),
         method="bank_transfer", voucher_number="PC-01", programme_id=programme_id)
     if approve:
         director, director_role = staff(Role.DIRECTOR)

@@ -86,6 +86,7 @@ def _app_context(request):
     with app.app_context():
         _empty_tables()
         ensure_reference_data()
+        factories.real_settings()
         yield
         db.session.remove()
 

@@ -66,3 +66,17 @@ def donation(donor_record: Donor | None = None, amount: int = 1_000_000, *,
     if confirm:
         donations.confirm_donation(record.id, SYSTEM, issue_receipt=issue_receipt)
     return record
+
+
+def real_settings(**fields) -> None:
+    """Replace the shipped placeholder settings (receipts refuse to print them) with real
+    values, as an admin does on day one."""
+    from app.models import FundSettings
+
+    settings = db.session.get(FundSettings, 1)
+    values = dict(signatory_name="Trần Thị Minh Hạnh", signatory_title="Giám đốc",
+                  address="Số 5 Đường Trần Phú, phường Ngô Quyền, thành phố Hải Phòng")
+    values.update(fields)
+    for name, value in values.items():
+        setattr(settings, name, value)
+    db.session.commit()

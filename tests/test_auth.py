@@ -118,3 +118,20 @@ def test_login_is_rate_limited_per_client(database_uri):
     codes = [client.post("/auth/login", data={"email": f"u{i}@example.org", "password": "x"}).status_code
              for i in range(4)]
     assert codes[:3] == [401, 401, 401] and codes[3] == 429
+
+
+def test_an_admin_resets_a_forgotten_password(client, login_as):
+    """Issue 12, item 33: a path for a staff member who forgot their password."""
+    import re
+
+    from app.models import AuditEntry
+
+    staffer = factories.user("accountant", email="ke-toan@example.org")
+    login_as(Role.ADMIN)
+    assert "Đặt lại mật khẩu" in client.get("/staff/users").get_data(as_text=True)
+    page = client.post(f"/staff/users/{staffer.id}/password-reset").get_data(as_text=True)
+    temporary = re.search(r'data-testid="temporary-password">([^<]+)<', page).group(1)
+    assert db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "user.password_reset")).one()
+    client.post("/auth/logout")
+    signed_in = client.post("/auth/login", data={"email": "ke-toan@example.org", "password": temporary})
+    assert signed_in.status_code == 302 and "/staff" in signed_in.headers["Location"]

@@ -86,3 +86,27 @@ def test_download_only_for_roles_that_see_the_child(client, login_as, role, allo
         assert response.status_code == 403
     other = make_case()
     assert client.get(f"/staff/cases/{other.id}/documents/{document.id}").status_code in (403, 404)
+
+
+@pytest.mark.parametrize("name, data, downloaded", [("x.html", PDF, "x.pdf"), ("scan", PNG, "scan.png"),
+                                                     ("anh.JPEG", JPG, "anh.JPEG"), ("a.pdf.exe", PDF, "a.pdf.pdf")])
+def test_the_download_name_follows_the_detected_type(client, login_as, name, data, downloaded):
+    """Issue 12, item 12."""
+    case = make_case()
+    login_as(Role.CASE_WORKER)
+    assert upload(client, case, data, name).status_code == 302
+    document = db.session.scalars(sa.select(CaseDocument)).one()
+    response = client.get(f"/staff/cases/{case.id}/documents/{document.id}")
+    assert response.status_code == 200
+    assert f'filename={downloaded}' in response.headers["Content-Disposition"].replace('"', "")
+
+
+def test_an_old_row_with_a_wrong_extension_downloads_under_the_right_one(client, login_as):
+    case = make_case()
+    login_as(Role.CASE_WORKER)
+    upload(client, case, PDF, "bao-gia.pdf")
+    document = db.session.scalars(sa.select(CaseDocument)).one()
+    document.original_name = "bao-gia.html"  # as stored before the fix
+    db.session.commit()
+    response = client.get(f"/staff/cases/{case.id}/documents/{document.id}")
+    assert "bao-gia.pdf" in response.headers["Content-Disposition"]

@@ -239,3 +239,36 @@ def test_programme_is_locked_once_money_is_designated():
     approved = make_case("approved")
     with pytest.raises(Conflict, match="chỉ sửa được khi"):
         cases.update_case(approved.id, {"child_name": "Tên khác"}, worker, role)
+
+
+@pytest.mark.parametrize("kind, name", [("hospital", "Bệnh viện Trẻ em Hải Phòng"),
+                                        ("school", "Trường Tiểu học Lê Lợi"),
+                                        ("other", "Bệnh viện Trẻ em Hải Phòng")])
+def test_a_childs_hospital_or_school_as_payee_is_masked_without_identity_access(client, login_as, kind, name):
+    """Issue 12, item 11."""
+    fund("heart", 50_000_000)
+    case = make_case("approved", approved=30_000_000)
+    case.facility = "Bệnh viện Trẻ em Hải Phòng"
+    db.session.commit()
+    pay(case, 1_000_000, payee_kind=kind, payee_name=name)
+    for role in (Role.ACCOUNTANT,):  # viewers have no disbursement pages
+        login_as(role)
+        listing = client.get("/staff/disbursements").get_data(as_text=True)
+        assert name not in listing and "thông tin được bảo vệ" in listing, role
+    login_as(Role.DIRECTOR)
+    assert name in client.get("/staff/disbursements").get_data(as_text=True)
+
+
+def test_approving_a_payout_has_a_confirmation_step(client, login_as):
+    """Issue 12, item 33."""
+    fund("heart", 50_000_000)
+    case = make_case("approved", approved=30_000_000)
+    row = pay(case, 1_000_000, approve=False)
+    login_as(Role.DIRECTOR)
+    step = client.post(f"/staff/disbursements/{row.id}/approve")
+    assert step.status_code == 200 and "Duyệt khoản chi 1.000.000 ₫?" in step.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Disbursement, row.id).status == "recorded"
+    assert client.post(f"/staff/disbursements/{row.id}/approve", data={"confirmed": "1"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Disbursement, row.id).status == "approved"

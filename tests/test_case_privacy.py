@@ -208,3 +208,38 @@ def test_public_page_shows_stories_only_with_consent(client):
     page = client.get("/ket-qua-ho-tro").get_data(as_text=True)
     assert "Trái tim bé đã lành." in page and "L.T.H.N. · Phẫu thuật tim bẩm sinh" in page
     assert "không được phép đăng" not in page and CHILD not in page and "<img" not in page
+
+
+@pytest.mark.parametrize("story, named", [
+    ("Bé NHUNG đã khỏe.", "tên của trẻ"),                       # upper case
+    ("Be nhung da khoe.", "tên của trẻ"),                       # accents folded
+    ("Bé Hồng Nhung đã khỏe.", "tên của trẻ"),
+    ("Anh Kiên, bố bé, rất vui.", "tên người giám hộ"),         # the guardian's given name
+    ("Liên hệ +84 912 000 111.", "số điện thoại người giám hộ"),
+    ("Liên hệ 0912.000.111.", "số điện thoại người giám hộ"),
+    ("Em sinh ngày 1/5/2021.", "ngày sinh của trẻ"),
+    ("Em sinh ngày 01-05-2021.", "ngày sinh của trẻ"),
+    ("Nhà em ở số 12 ngõ 34 Lạch Tray.", "địa chỉ"),
+    ("Em điều trị tại Bệnh viện Trẻ em Hải Phòng.", "cơ sở"),
+])
+def test_the_story_filter_folds_and_covers_every_identity_field(story, named):
+    """Issue 12, item 9."""
+    worker, role = staff(Role.CASE_WORKER)
+    case = make_case()
+    case.address = "Số 12 ngõ 34 Lạch Tray, phường Ngô Quyền"
+    case.facility = "Bệnh viện Trẻ em Hải Phòng"
+    db.session.commit()
+    with pytest.raises(ValidationFailed, match=named):
+        cases.update_consent(case.id, worker, role, guardian_consent_on=date(2022, 1, 1), child_consent_on=None,
+                             story_publishable=True, story_initials="L.T.H.N.", story_text=story)
+    db.session.rollback()
+
+
+def test_a_clean_story_passes_the_filter():
+    worker, role = staff(Role.CASE_WORKER)
+    case = make_case()
+    case.facility = "Bệnh viện Trẻ em Hải Phòng"
+    db.session.commit()
+    cases.update_consent(case.id, worker, role, guardian_consent_on=date(2022, 1, 1), child_consent_on=None,
+                         story_publishable=True, story_initials="L.T.H.N.",
+                         story_text="Sau ca phẫu thuật, em bé đã khỏe và đi học trở lại vào năm 2024.")

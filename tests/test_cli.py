@@ -77,3 +77,22 @@ def test_seed_demo_refused_in_production(database_uri):
     with app.app_context():
         result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code != 0 and "disabled in production" in result.output
+
+
+def test_seed_demo_follows_todays_date(runner, client, login_as):
+    """Issue 12, item 32: gifts last year and this year, so the pages a newcomer opens
+    (commendation and annual statements open on last year) show something."""
+    from app.models import Role
+    from app.timeutil import local_today
+
+    runner.invoke(args=["seed-demo"])
+    this_year = local_today().year
+    for year in (this_year - 1, this_year):
+        start, end = year_bounds_utc(year)
+        assert db.session.scalar(sa.select(sa.func.count(Donation.id)).where(
+            Donation.counted(), Donation.received_at >= start, Donation.received_at < end)) > 10, year
+    login_as(Role.DIRECTOR)
+    commendation = client.get("/staff/commendation").get_data(as_text=True)
+    assert str(this_year - 1) in commendation and "Công ty TNHH Thép Đình Vũ Xanh" in commendation
+    statements = client.get("/staff/receipts/statements").get_data(as_text=True)
+    assert "Công ty TNHH Thép Đình Vũ Xanh" in statements

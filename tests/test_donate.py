@@ -138,8 +138,8 @@ def test_a_returning_donor_is_matched_by_email_and_name_only(client):
     client.post("/donate", data={**FORM, "email": "khac@example.com"})  # same name, other email
     assert last_donation().donor_id != known.id
     db.session.expire_all()
-    # The form did not tick "list me": the matched record's privacy only gets stricter.
-    assert db.session.get(Donor, known.id).public_listing_consent is False
+    # The form did not tick "list me": that choice stays on the gift; the record is unchanged.
+    assert db.session.get(Donor, known.id).public_listing_consent is True
 
 
 def test_an_organization_is_matched_by_mst(client):
@@ -148,10 +148,11 @@ def test_an_organization_is_matched_by_mst(client):
                                  "tax_code": "0201234567", "email": "ketoan@thep.vn", "representative": "Ông Nam"})
     donation = last_donation()
     assert donation.donor_id == company.id
-    assert "Thép Đông Á" in donation.note  # the differing name is noted for staff
+    # A differing name or e-mail only suggests the match: staff must check it.
+    assert donation.donor_name == "Thép Đông Á" and "tên và email" in donation.donor_check
     client.post("/donate", data={**FORM, "kind": "organization", "name": "CTY TNHH THÉP HẢI PHÒNG",
-                                 "tax_code": "0201234567", "email": "ketoan@thep.vn"})
-    assert last_donation().donor_id == company.id and last_donation().note is None
+                                 "tax_code": "0201234567", "email": "A@thep.vn"})
+    assert last_donation().donor_id == company.id and last_donation().donor_check is None
     client.post("/donate", data={**FORM, "kind": "organization", "name": "Công ty Mới",
                                  "tax_code": "0209999999", "email": "moi@example.com"})
     new = last_donation().donor

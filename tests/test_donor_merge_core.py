@@ -61,3 +61,33 @@ def test_survivor_takes_over_the_duplicates_mst():
     merge_donors(survivor.id, duplicate.id, factories.SYSTEM)
     db.session.expire_all()
     assert db.session.get(Donor, survivor.id).tax_code == "0201234567"
+
+
+def test_merge_keeps_the_duplicates_phone_and_email_and_staff_choose_what_survives():
+    """Issue 12, item 30."""
+    survivor = factories.donor("Nguyễn Văn An", phone="0912345678", email="an.cu@example.com")
+    duplicate = factories.donor("Nguyen Van An", phone="0987654321", email="an.moi@example.com",
+                                address="Số 3 Lê Lợi")
+    merge_donors(survivor.id, duplicate.id, factories.SYSTEM, keep={"email": "merged"})
+    db.session.expire_all()
+    kept = db.session.get(Donor, survivor.id)
+    assert kept.email == "an.moi@example.com" and kept.phone == "0912345678" and kept.address == "Số 3 Lê Lợi"
+    # What did not survive is still there, in the notes.
+    assert "0987654321" in kept.notes and "an.cu@example.com" in kept.notes
+
+
+def test_search_by_international_or_partial_phone_and_by_words():
+    from app.services.donor_profiles import search_condition
+
+    an = factories.donor("Nguyễn Văn An", phone="0918123456")
+    factories.donor("Trần Thị Bình", phone="0901000000")
+
+    def found(q):
+        return {d.id for d in db.session.scalars(sa.select(Donor).where(search_condition(q)))}
+
+    assert found("+84 918 123 456") == {an.id}
+    assert found("+84 918") == {an.id}  # typed in part
+    assert found("0918 123") == {an.id}
+    assert found("nguyen an") == {an.id}
+    assert found("AN nguyễn") == {an.id}
+    assert found("nguyen binh") == set()

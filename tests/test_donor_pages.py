@@ -167,3 +167,15 @@ def test_case_workers_do_not_see_donors_and_viewers_do_not_edit(app, login_as):
         with client.session_transaction() as session:
             session["_user_id"] = factories.user(role.value).get_id()
         assert client.get(url).status_code == 403, (role, url)
+
+
+def test_merge_page_offers_a_choice_for_differing_values(client, login_as):
+    login_as(Role.ACCOUNTANT)
+    survivor = factories.donor("Nguyễn Văn An", phone="0912345678")
+    other = factories.donor("Nguyen Van An", phone="0987654321")
+    page = client.get(f"/staff/donors/{survivor.id}/merge?other_id={other.id}").get_data(as_text=True)
+    assert 'name="keep_phone" value="merged"' in page
+    client.post(f"/staff/donors/{survivor.id}/merge",
+                data={"other_id": other.id, "confirm": "y", "keep_phone": "merged"})
+    db.session.expire_all()
+    assert db.session.get(Donor, survivor.id).phone == "0987654321"

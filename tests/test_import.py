@@ -198,3 +198,24 @@ def test_upload_preview_then_confirm(client, login_as, tmp_path, app):
         assert "Dòng 2, cột donor_kind" in broken and "Dòng 2, cột amount_vnd" in broken
     finally:
         app.config.pop("IMPORT_FOLDER")
+
+
+def test_templates_have_vietnamese_headings_and_import_as_they_are(client, login_as):
+    """Issue 12, item 31: the downloadable templates import unchanged (Vietnamese
+    headings, names for programmes), and English headings still work."""
+    login_as(Role.ACCOUNTANT)
+    page = client.get("/staff/donations/import").get_data(as_text=True)
+    assert "/staff/donations/import/template.xlsx" in page and "/staff/donations/import/template.csv" in page
+    csv_file = client.get("/staff/donations/import/template.csv")
+    assert csv_file.status_code == 200 and "attachment" in csv_file.headers["Content-Disposition"]
+    assert csv_file.data.decode("utf-8-sig").startswith("Thời điểm nhận,Loại nhà hảo tâm,Tên nhà hảo tâm")
+    xlsx_file = client.get("/staff/donations/import/template.xlsx")
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(xlsx_file.data)).worksheets[0]
+    assert sheet["H1"].value == "Số tiền (đồng)" and sheet["D2"].value == "0200000000"
+    for data, name in ((csv_file.data, "mau.csv"), (xlsx_file.data, "mau.xlsx")):
+        plan = importer.plan_import(data, name)
+        assert plan.ok and len(plan.rows) == 2, [str(e) for e in plan.errors]
+        assert plan.rows[0].programme_id == factories.programme("heart").id
+    assert client.get("/staff/donations/import/template.pdf").status_code == 404

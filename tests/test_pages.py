@@ -89,3 +89,13 @@ def test_admin_creates_and_deactivates_a_user(client, login_as):
     assert duplicate.status_code == 409 and "đã được dùng" in duplicate.get_data(as_text=True)
     selfie = client.post(f"/staff/users/{admin.id}/active", data={"active": "0"})
     assert selfie.status_code == 403
+
+
+def test_error_pages_carry_the_site_header(client, login_as):
+    """Issue 12, item 33: 404 and 403 pages keep the site's navigation."""
+    missing = client.get("/khong-co-trang-nay")
+    assert missing.status_code == 404 and 'href="/donate"' in missing.get_data(as_text=True)
+    login_as(Role.VIEWER)
+    forbidden = client.get("/staff/users")
+    page = forbidden.get_data(as_text=True)
+    assert forbidden.status_code == 403 and "Quản trị quỹ" in page and "Đăng xuất" in page

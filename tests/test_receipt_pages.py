@@ -10,6 +10,9 @@ from flask import render_template
 
 from app.extensions import db
 from app.models import Receipt, Role
+from app.services.audit import Actor
+
+SYSTEM_ACTOR = Actor.system("test")
 from app.services import setup
 from app.services.donations import ledger as donations
 from app.services.receipts import documents as receipt_documents
@@ -196,7 +199,10 @@ def test_accountant_voids_with_a_reason_and_reissues(client, login_as):
     empty = client.post(f"/staff/receipts/{receipt.id}/void", data={"reason": ""})
     assert empty.status_code == 422
     assert "Vui lòng nhập lý do hủy" in empty.get_data(as_text=True)
-    response = client.post(f"/staff/receipts/{receipt.id}/void", data={"reason": "Sai tên đơn vị"},
+    step = client.post(f"/staff/receipts/{receipt.id}/void", data={"reason": "Sai tên đơn vị"})
+    assert step.status_code == 200 and 'data-testid="confirm-step"' in step.get_data(as_text=True)
+    assert receipts.valid_receipt_for(receipt.donation_id) is not None  # not yet
+    response = client.post(f"/staff/receipts/{receipt.id}/void", data={"reason": "Sai tên đơn vị", "confirmed": "1"},
                            follow_redirects=True)
     assert response.status_code == 200 and "ĐÃ HỦY" in response.get_data(as_text=True)
     again = client.post(f"/staff/receipts/{receipt.id}/void", data={"reason": "lần hai"})
@@ -246,3 +252,29 @@ def test_donor_download_partial_follows_a_reissue(app):
         html = render_template("receipts/_donor_download.html", receipt=db.session.get(Receipt, old.id))
     assert f"<strong>{new.number}</strong>" in html and f"Thay thế giấy chứng nhận số {old.number}" in html
     assert receipts.receipt_by_download_token(html.split('href="/receipts/download/')[1].split('"')[0]).id == new.id
+
+
+def test_a_void_receipts_download_link_says_so_and_leads_to_the_replacement(client, app):
+    """Issue 12, item 13: the old link never serves the void PDF."""
+    donation = factories.donation(factories.donor("Lê Minh Tuấn"), 1_500_000)
+    old = receipts.valid_receipt_for(donation.id)
+    with app.test_request_context():
+        old_url = receipts_public_url(old)
+    replacement = receipts.reissue_receipt(old.id, SYSTEM_ACTOR, "Sai tên")
+    response = client.get(old_url)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 410 and response.mimetype == "text/html"
+    assert "ĐÃ HỦY" in page and old.number in page and "Sai tên" in page
+    assert f"số <strong>{replacement.number}</strong>" in page
+    new_url = page.split('data-testid="replacement"')[1].split('href="')[1].split('"')[0]
+    assert client.get(new_url).data.startswith(b"%PDF")
+    # Voided with no replacement: still the notice, not the PDF.
+    receipts.void_receipt(replacement.id, SYSTEM_ACTOR, "Hoàn tiền")
+    again = client.get(new_url)
+    assert again.status_code == 410 and b"%PDF" not in again.data
+
+
+def receipts_public_url(receipt):
+    from app.blueprints.receipts_public import receipt_download_url
+
+    return receipt_download_url(receipt)

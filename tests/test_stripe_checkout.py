@@ -345,3 +345,45 @@ def test_staff_see_online_donations_by_state(client, login_as, stripe_on):
     assert "checkout.session.completed" in detail and receipts_of(ok.id)[0].number in detail
     sign_in(login_as, Role.CASE_WORKER)
     assert client.get("/staff/online-donations").status_code == 403
+
+
+# ---------------------------------------------------------------- issue 12, item 34
+
+def test_refund_for_a_payment_the_provider_does_not_know_is_acknowledged_with_a_note(client, stripe_on, caplog):
+    donation, _ = give(client)
+    refunded = stripe_on.refund(stripe_on.complete_session(donation.stripe_checkout_session_id)
+                                ["data"]["object"]["id"])
+    stripe_on.fail_next(404, "No such payment_intent: 'pi_x'", error_type="invalid_request_error",
+                        code="resource_missing")
+    response = deliver(client, refunded)
+    assert response.status_code == 200 and response.get_json()["outcome"] == "not_found"
+    assert "Không tìm thấy giao dịch" in response.get_json()["note"]
+    event = db.session.scalars(sa.select(PaymentEvent).where(PaymentEvent.event_id == refunded["id"])).one()
+    assert event.outcome == "not_found" and "not found at the provider" in event.detail
+    assert "not found at the provider" in caplog.text
+    # A repeat of the same event is a duplicate, not another lookup.
+    assert deliver(client, refunded).get_json()["outcome"] == "duplicate"
+
+
+def test_refund_lookup_during_an_outage_is_retried(client, stripe_on):
+    donation, _ = give(client)
+    refunded = stripe_on.refund(stripe_on.complete_session(donation.stripe_checkout_session_id)
+                                ["data"]["object"]["id"])
+    stripe_on.fail_next(500)
+    assert deliver(client, refunded).status_code == 503
+
+
+def test_sync_tells_not_found_from_unreachable(runner, stripe_on, caplog):
+    since = date.today().isoformat()
+    stripe_on.fail_next(404, "No such resource", error_type="invalid_request_error", code="resource_missing")
+    not_found = runner.invoke(args=["stripe", "sync", "--since", since])
+    assert not_found.exit_code == 0 and "404" in not_found.output
+    stripe_on.fail_next(500)
+    down = runner.invoke(args=["stripe", "sync", "--since", since])
+    assert down.exit_code == 1 and "unreachable" in down.output
+
+
+def test_a_failed_checkout_creation_is_in_the_server_log(client, stripe_on, caplog):
+    stripe_on.fail_next(500)
+    client.post("/donate", data=FORM)
+    assert "Checkout Session creation failed for donation" in caplog.text

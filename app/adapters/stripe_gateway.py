@@ -26,6 +26,19 @@ class GatewayError(Exception):
     """The payment provider could not be reached or refused the request."""
 
 
+class ProviderNotFound(GatewayError):
+    """The provider answered, and what we asked for does not exist there (HTTP 404,
+    `resource_missing`): asking again will not help, unlike an outage."""
+
+
+def _gateway_error(error: Exception) -> GatewayError:
+    status = getattr(error, "http_status", None)
+    code = getattr(error, "code", None)
+    if status == 404 or code == "resource_missing":
+        return ProviderNotFound(str(error))
+    return GatewayError(str(error))
+
+
 class InvalidSignature(Exception):
     """A webhook body whose signature is missing, wrong, stale or unparseable."""
 
@@ -173,7 +186,7 @@ class StripeGateway:
                 # A retry of the same donation never opens a second session.
                 options={"idempotency_key": f"donation-{request.donation_id}-checkout"})
         except stripe.StripeError as error:
-            raise GatewayError(str(error)) from error
+            raise _gateway_error(error) from error
         return CheckoutSession(id=session.id, url=session.url)
 
     def completed_sessions(self, created_gte: int) -> Iterator[dict]:
@@ -183,14 +196,14 @@ class StripeGateway:
             for session in page.auto_paging_iter():
                 yield _plain(session)
         except stripe.StripeError as error:
-            raise GatewayError(str(error)) from error
+            raise _gateway_error(error) from error
 
     def session_for_payment_intent(self, payment_intent_id: str) -> dict | None:
         try:
             page = self.client.v1.checkout.sessions.list(
                 params={"payment_intent": payment_intent_id, "limit": 1})
         except stripe.StripeError as error:
-            raise GatewayError(str(error)) from error
+            raise _gateway_error(error) from error
         return _plain(page.data[0]) if page.data else None
 
 

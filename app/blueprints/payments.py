@@ -39,7 +39,10 @@ def stripe_webhook():
     except MalformedEvent as error:
         current_app.logger.warning("Rejected signed but malformed Stripe webhook: %s", error)
         return jsonify(error="Nội dung webhook không hợp lệ.", status=400), 400
-    except GatewayError as error:  # a lookup at the provider failed; Stripe will retry
-        current_app.logger.warning("Stripe webhook deferred: %s", error)
+    except GatewayError as error:  # the provider is unreachable; Stripe will retry
+        current_app.logger.error("Stripe webhook deferred (provider unreachable): %s", error)
         return jsonify(error="Cổng thanh toán tạm thời không phản hồi.", status=503), 503
+    if outcome == "not_found":
+        return jsonify(received=True, outcome=outcome,
+                       note="Không tìm thấy giao dịch ở cổng thanh toán; đã ghi lại để cán bộ kiểm tra.")
     return jsonify(received=True, outcome=outcome)

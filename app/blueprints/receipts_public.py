@@ -39,7 +39,7 @@ def receipt_verify(token: str):
     amount = donation.amount if receipt.is_void else receipt_documents.net_amount(donation)
     response = Response(render_template(
         "receipts/verify.html", receipt=receipt, amount=amount,
-        donor_name=donation.donor.public_name))
+        donor_name="Nhà hảo tâm" if donation.is_anonymous else donation.shown_name))
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -51,6 +51,15 @@ def receipt_download(token: str):
     receipt = receipts.receipt_by_download_token(token)
     if receipt is None:
         return _not_found()
+    if receipt.is_void:
+        # A void receipt's old link says so and leads to the one that replaces it (the
+        # holder of this link is the donor), never to the void PDF.
+        replacement = receipts.current_replacement(receipt)
+        response = Response(render_template("receipts/voided.html", receipt=receipt,
+                                            replacement=replacement), status=410)
+        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
+        return response
     return pdf_response(receipt_documents.receipt_pdf(receipt),
                         receipt_documents.receipt_filename(receipt))
 

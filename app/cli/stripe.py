@@ -35,7 +35,10 @@ def sync(since: str):
         return
     try:
         result = sync_completed_sessions(gateway, local_to_utc(day))
-    except GatewayError as error:
-        raise click.ClickException(f"Stripe request failed: {error}") from None
+    except GatewayError as error:  # unreachable or failing: try again later (exit 1)
+        current_app.logger.error("stripe sync: Stripe unreachable: %s", error)
+        raise click.ClickException(f"Stripe unreachable, nothing lost; run again later: {error}") from None
+    if result.not_found:
+        click.echo(f"Stripe answered 404 (not found), not retried: {result.not_found}", err=True)
     click.echo(f"Completed sessions seen: {result.seen}; confirmed now: {result.confirmed}; "
                f"flagged for staff: {result.flagged}; unchanged: {result.unchanged}.")

@@ -22,7 +22,7 @@ from app.services.audit import Actor
 from app.demo.cases import seed_demo_cases
 from app.services.receipts.issuing import allocate_receipt
 from app.services.setup import ensure_reference_data
-from app.timeutil import local_to_utc
+from app.timeutil import local_to_utc, local_today
 
 DEMO_PASSWORD = "demo-quy-2024"
 DEMO_USERS = [
@@ -108,8 +108,29 @@ def _random_moment(rng: random.Random, start: date, end: date) -> datetime:
     return local_to_utc(local)
 
 
+DEMO_SETTINGS = dict(
+    signatory_name="Nguyễn Thị Thu Hương (chữ ký minh họa)", signatory_title="Giám đốc",
+    address="Số 1 Đinh Tiên Hoàng, phường Hồng Bàng, thành phố Hải Phòng (địa chỉ minh họa)")
+
+
+def _demo_settings() -> None:
+    """The demo prints receipts, so it fills the required settings that still hold the
+    shipped placeholders (never ones an admin has set)."""
+    from app.services.setup import get_settings, missing_settings
+
+    if not missing_settings():
+        return
+    settings = get_settings()
+    for name, value in DEMO_SETTINGS.items():
+        current = (getattr(settings, name) or "").strip()
+        if not current or "cập nhật" in current.casefold():
+            setattr(settings, name, value)
+    db.session.commit()
+
+
 def seed_demo() -> bool:
     ensure_reference_data()
+    _demo_settings()
     if db.session.scalar(sa.select(Donation.id).where(Donation.reference.like("DEMO-%")).limit(1)):
         _ensure_users()
         return False
@@ -190,19 +211,41 @@ def seed_demo() -> bool:
                 amount *= rng.choice([1, 2, 5])
             add(donor, amount, when, appeal=action_month if in_june else None,
                 programme=rng.choice([general, *specific]))
-    # 2026: the open appeals, so the public site shows progress; a few unfinished payments.
+    # This year, up to yesterday: the open appeals, so the public site shows progress; a few
+    # unfinished payments in the last days. Dates follow today's, so a newcomer opening the
+    # demo in any year sees this year's and last year's gifts.
+    today = local_today()
+    yesterday = today - timedelta(days=1)
+    year_start = min(date(today.year, 1, 10), yesterday)
+    recent = max(year_start, today - timedelta(days=23))
     for donor, _ in donors[::2]:
         add(donor, rng.choice([200_000, 500_000, 1_000_000, 3_000_000]),
-            _random_moment(rng, date(2026, 1, 10), date(2026, 11, 20)), appeal=heart_2026,
+            _random_moment(rng, year_start, yesterday), appeal=heart_2026,
             programme=programmes["heart"])
     for donor, _ in donors[1::4]:
         add(donor, rng.choice([300_000, 500_000, 2_000_000]),
-            _random_moment(rng, date(2026, 11, 2), date(2026, 11, 25)), appeal=tet_2027,
+            _random_moment(rng, recent, yesterday), appeal=tet_2027,
             programme=programmes["gifts"])
     for donor, _ in donors[3:6]:
-        add(donor, 500_000, _random_moment(rng, date(2026, 11, 20), date(2026, 11, 25)),
+        add(donor, 500_000, _random_moment(rng, max(recent, today - timedelta(days=6)), yesterday),
             appeal=heart_2026, programme=programmes["heart"], channel=Channel.CARD.value,
             status=rng.choice(["pending", "failed"]))
+    # Last year — the year the commendation and annual-statement pages open on — gets the
+    # same shape as 2023 (targets around the threshold), from its own random stream so the
+    # 2023 and 2024 figures above never change.
+    previous = today.year - 1
+    if previous not in (2023, 2024):
+        last = random.Random(previous)
+        for donor, target in donors:
+            if target:
+                for amount in _split(target, last.randint(2, 6), last):
+                    add(donor, amount, _random_moment(last, date(previous, 1, 5), date(previous, 12, 20)),
+                        programme=last.choice([general, *specific]))
+            else:
+                for _ in range(last.randint(1, 3)):
+                    add(donor, last.choice([200_000, 500_000, 1_000_000, 2_000_000]),
+                        _random_moment(last, date(previous, 1, 5), date(previous, 12, 20)),
+                        programme=last.choice([general, *specific]))
 
     # Record in time order, so receipt numbers run with the dates as they would have.
     plan.sort(key=lambda spec: spec["when"])

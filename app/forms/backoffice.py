@@ -68,11 +68,16 @@ class AppealForm(FlaskForm):
     starts_on = BoundedDateField("Ngày bắt đầu", validators=[Optional()], format="%Y-%m-%d")
     ends_on = BoundedDateField("Ngày kết thúc", validators=[Optional()], format="%Y-%m-%d")
     is_public = BooleanField("Hiển thị trên trang công khai")
+    # Choices are set by the view: "" (gifts go where the donor chooses) or a programme id.
+    programme_id = SelectField("Vận động cho chương trình", coerce=str, validate_choice=False)
     submit = SubmitField("Lưu chiến dịch")
 
     def values(self) -> dict:
-        return {name: getattr(self, name).data for name in (
+        out = {name: getattr(self, name).data for name in (
             "title", "slug", "summary", "story", "goal_amount", "starts_on", "ends_on", "is_public")}
+        raw = (self.programme_id.data or "").strip()
+        out["programme_id"] = int(raw) if raw.isdigit() and len(raw) < 10 else None
+        return out
 
 
 class DonationForm(FlaskForm):

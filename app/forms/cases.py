@@ -103,7 +103,7 @@ class ConsentForm(FlaskForm):
 class TransitionForm(FlaskForm):
     target = HiddenField(validators=[required("Thiếu trạng thái đích."), max_length(20)])
     comment = TextAreaField("Ghi chú", validators=[optional(), max_length(2000)])
-    approved_amount = AmountField("Số tiền phê duyệt (đ)", validators=[optional()])
+    approved_amount = AmountField("Số tiền phê duyệt (₫)", validators=[optional()])
 
 
 class DocumentForm(FlaskForm):

@@ -45,3 +45,6 @@ __all__ += [
     "CommendationExclusion", "CommendationOverride", "CommendationSubmission",
     "CommendationSubmissionRow", "EXCLUSION_REASON_LABELS", "ExclusionReason",
 ]
+from app.models.submission import FormSubmission  # noqa: E402  (issue 12: one-time form tokens)
+
+__all__ += ["FormSubmission"]

@@ -96,6 +96,25 @@ class Donation(Base):
     note: Mapped[str | None] = mapped_column(sa.Text)
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What the donor typed on a public form, kept on the gift itself: the receipt prints it
+    # and its mail goes to the typed address, whatever the matched donor record says. None
+    # on rows staff recorded (those print the donor record).
+    donor_name: Mapped[str | None] = mapped_column(sa.String(255))
+    donor_email: Mapped[str | None] = mapped_column(sa.String(254))
+    donor_phone: Mapped[str | None] = mapped_column(sa.String(20))
+    donor_address: Mapped[str | None] = mapped_column(sa.String(500))
+    donor_tax_code: Mapped[str | None] = mapped_column(sa.String(20))
+    # The donor's privacy choices for this gift (None: follow the donor record). A public
+    # form never changes the record; the stricter of the two applies.
+    anonymous: Mapped[bool | None]
+    public_listing: Mapped[bool | None]
+    # Why staff must check which donor this gift belongs to (a public-form match that did
+    # not fully agree). Such gifts count for the fund but are not credited to the donor
+    # (commendation, statements) until staff accept or reassign them.
+    donor_check: Mapped[str | None] = mapped_column(sa.Text)
+    # Confirmed while the fund settings a receipt prints were incomplete: its receipt is
+    # issued when an admin completes them (app/services/receipts/issuing.py).
+    receipt_deferred: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     donor: Mapped[Donor] = relationship()
     appeal: Mapped[Appeal | None] = relationship()
@@ -127,6 +146,37 @@ class Donation(Base):
     def counted(cls):
         """Filter for rows whose signed amounts make up the fund's net totals."""
         return cls.status.in_(COUNTED_STATUSES)
+
+    @classmethod
+    def credited(cls):
+        """Filter for rows credited to their donor: counted and not awaiting a donor check."""
+        return sa.and_(cls.counted(), cls.donor_check.is_(None))
+
+    @property
+    def shown_name(self) -> str:
+        return self.donor_name or self.donor.name
+
+    @property
+    def shown_address(self) -> str | None:
+        return self.donor_address if self.donor_name is not None else self.donor.address
+
+    @property
+    def shown_tax_code(self) -> str | None:
+        return self.donor_tax_code if self.donor_name is not None else self.donor.tax_code
+
+    @property
+    def mail_address(self) -> str | None:
+        """Where this gift's receipt may be mailed: the typed address for a public-form gift
+        (never one the donor did not type), else the donor record's."""
+        return self.donor_email if self.donor_name is not None else self.donor.email
+
+    @property
+    def is_anonymous(self) -> bool:
+        return bool(self.donor.anonymous or self.anonymous)
+
+    @property
+    def may_be_listed(self) -> bool:
+        return bool(self.donor.public_listing_consent and self.public_listing is not False)
 
     @property
     def channel_label(self) -> str:

@@ -38,6 +38,9 @@ class Appeal(Base):
     ends_on: Mapped[date | None]
     status: Mapped[str] = mapped_column(sa.String(20), default=AppealStatus.DRAFT.value)
     is_public: Mapped[bool] = mapped_column(default=False)
+    # An appeal for one programme designates every gift made through it to that programme
+    # (a donor's stated purpose binds the fund). None: gifts go where the donor chooses.
+    programme_id: Mapped[int | None] = mapped_column(sa.ForeignKey("programmes.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -15,7 +15,7 @@ from app.services.audit import Actor
 from app.text import fold
 
 APPEAL_FIELDS = ("slug", "title", "summary", "story", "goal_amount", "starts_on", "ends_on",
-                 "status", "is_public")
+                 "status", "is_public", "programme_id")
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
@@ -46,6 +46,18 @@ def _clean(values: dict, current: Appeal | None = None) -> dict:
         if name in out:
             out[name] = (out[name] or "").strip() or None
     out["is_public"] = bool(out.get("is_public"))
+    if out.get("programme_id") is not None:
+        from app.models import Programme
+
+        programme = db.session.get(Programme, out["programme_id"])
+        if programme is None:
+            raise ValidationFailed("Không tìm thấy chương trình.", field="programme_id")
+        if programme.is_general:
+            out["programme_id"] = None
+    if current is not None and "programme_id" in out and out["programme_id"] != current.programme_id \
+            and db.session.scalar(sa.select(Donation.id).where(Donation.appeal_id == current.id).limit(1)):
+        raise Conflict("Chiến dịch đã có khoản ủng hộ: không đổi chương trình được (các khoản đã ghi "
+                       "thuộc chương trình cũ). Hãy tạo chiến dịch mới.", field="programme_id")
     return {k: v for k, v in out.items() if k in APPEAL_FIELDS}
 
 

@@ -57,7 +57,7 @@ from app.renderers.commendation import (
 )
 from app.services import audit
 from app.services.audit import Actor
-from app.services.setup import get_settings
+from app.services.setup import get_settings, require_settings
 from app.text import vietnamese_person_sort_key, vietnamese_sort_key
 from app.timeutil import local_today, to_local, utcnow, year_bounds_utc
 
@@ -183,7 +183,7 @@ def _year_net_query(year: int):
     return (
         sa.select(Donation.donor_id.label("donor_id"), Donation.net_sum().label("net"),
                   sa.func.count(sa.case((Donation.reverses_id.is_(None), 1))).label("gifts"))
-        .where(Donation.counted(), Donation.received_at >= start, Donation.received_at < end)
+        .where(Donation.credited(), Donation.received_at >= start, Donation.received_at < end)
         .group_by(Donation.donor_id)
     )
 
@@ -206,7 +206,7 @@ def _year_crossing_adjustments(year: int, donor_ids=None) -> dict[int, int]:
                   sa.cast(sa.func.sum(sa.case((reversal_in_year, Donation.amount), else_=-Donation.amount)),
                           sa.BigInteger))
         .join(gift, Donation.reverses_id == gift.id)
-        .where(Donation.reverses_id.is_not(None), Donation.counted(),
+        .where(Donation.reverses_id.is_not(None), Donation.credited(),
                sa.or_(sa.and_(reversal_in_year, sa.not_(gift_in_year)),
                       sa.and_(gift_in_year, sa.not_(reversal_in_year))))
         .group_by(Donation.donor_id)
@@ -345,7 +345,7 @@ def donations_behind(year: int, donor_id: int) -> tuple[Donor, list[Donation], i
     in_year = sa.and_(Donation.received_at >= start, Donation.received_at < end)
     rows = db.session.scalars(
         sa.select(Donation).outerjoin(original, Donation.reverses_id == original.id)
-        .where(Donation.donor_id == donor_id, Donation.counted(),
+        .where(Donation.donor_id == donor_id, Donation.credited(),
                sa.or_(sa.and_(Donation.reverses_id.is_(None), in_year),
                       sa.and_(original.received_at >= start, original.received_at < end)))
         .order_by(Donation.received_at, Donation.id)
@@ -537,6 +537,7 @@ def freeze(year: int, actor: Actor) -> CommendationSubmission:
     check_year(year)
     if year >= local_today().year:
         raise Conflict(f"Năm {year} chưa kết thúc; chỉ chốt danh sách của năm đã qua.")
+    require_settings("chốt danh sách khen thưởng")  # a frozen list prints them forever
     # Serialise concurrent freezes: a row lock on PostgreSQL (SQLite already holds the
     # database write lock for the whole transaction). The unique (year, sequence) is the
     # last line of defence.

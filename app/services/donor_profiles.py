@@ -258,18 +258,22 @@ def escape_like(text: str) -> str:
 
 def search_condition(query: str | None):
     """A WHERE clause matching donors by name, MST, phone or email, without diacritics or
-    case ("nguyen van an" finds "Nguyễn Văn An"); None when the query is blank."""
+    case, word by word ("nguyen an" finds "Nguyễn Văn An"); a number typed with +84 or
+    spaces ("+84 918 12") matches the phone as stored (0918…), also in part. None when the
+    query is blank."""
     folded = fold(query)
     if not folded:
         return None
-    digits = re.sub(r"[\s.\-()]", "", folded)
-    clauses = [Donor.search_text.like(f"%{escape_like(folded)}%", escape="\\")]
-    if digits.lstrip("+").isdigit() and len(digits) >= 4:
-        try:  # "+84 912 345 678" finds 0912345678
-            clauses.append(Donor.phone == normalize_phone(digits))
-        except ValidationFailed:
-            clauses.append(Donor.search_text.like(f"%{escape_like(digits)}%", escape="\\"))
-    return sa.or_(*clauses)
+    compact = re.sub(r"[\s.\-()]", "", folded)
+    if compact.lstrip("+").isdigit() and len(compact.lstrip("+")) >= 3:
+        digits = compact.lstrip("+")
+        forms = {digits}
+        if compact.startswith("+84") or compact.startswith("0084"):
+            forms = {"0" + digits[2:] if compact.startswith("+") else "0" + digits[4:]}
+        elif digits.startswith("84") and len(digits) >= 11:
+            forms.add("0" + digits[2:])
+        return sa.or_(*[Donor.search_text.contains(f, autoescape=True) for f in forms])
+    return sa.and_(*[Donor.search_text.contains(word, autoescape=True) for word in folded.split()])
 
 
 def year_total_subquery(year: int, label: str):

@@ -10,10 +10,21 @@ from app.services import audit
 from app.services.audit import Actor
 
 
-def merge_donors(survivor_id: int, merged_id: int, actor: Actor) -> Donor:
+CHOOSABLE = {"name": "Tên", "email": "Email", "phone": "Điện thoại", "address": "Địa chỉ",
+             "representative": "Người đại diện"}
+
+
+def merge_donors(survivor_id: int, merged_id: int, actor: Actor,
+                 keep: dict[str, str] | None = None) -> Donor:
     """Merge a duplicate into a survivor: its donations (and so receipts and totals,
     including the commendation list) move to the survivor, the merged record points at
-    it and stays for history. Never automatic: a person confirms each merge."""
+    it and stays for history. Never automatic: a person confirms each merge.
+
+    `keep` says, per field of CHOOSABLE, whose value survives ("survivor" or "merged");
+    by default the survivor's, or the duplicate's where the survivor has none. A differing
+    value that does not survive is written into the survivor's notes, so no phone or
+    e-mail is lost."""
+    keep = keep or {}
     if survivor_id == merged_id:
         raise ValidationFailed("Không thể gộp một nhà hảo tâm với chính mình.")
     survivor, merged = db.session.get(Donor, survivor_id), db.session.get(Donor, merged_id)
@@ -30,11 +41,24 @@ def merge_donors(survivor_id: int, merged_id: int, actor: Actor) -> Donor:
                        .values(donor_id=survivor.id))
     merged.merged_into_id = survivor.id
     db.session.flush()  # merged rows leave the MST unique index (it covers live records only)
-    # Keep what only the duplicate knew.
-    for field in ("tax_code", "email", "phone", "address", "representative", "admin_unit_id"):
+    before = {f: getattr(survivor, f) for f in CHOOSABLE}
+    kept_aside = []
+    for field, label in CHOOSABLE.items():
+        mine, theirs = getattr(survivor, field), getattr(merged, field)
+        take_theirs = theirs is not None and (keep.get(field) == "merged" or mine is None)
+        if take_theirs:
+            setattr(survivor, field, theirs)
+        loser = mine if take_theirs else theirs
+        if loser and loser != getattr(survivor, field):
+            kept_aside.append(f"{label}: {loser}")
+    for field in ("tax_code", "admin_unit_id"):
         if getattr(survivor, field) is None and getattr(merged, field) is not None:
             setattr(survivor, field, getattr(merged, field))
-    audit.record(actor, "donor.merge", survivor,
-                 after={"merged_donor_id": merged.id, "merged_name": merged.name, "donations_moved": moved})
+    if kept_aside:
+        line = f"Từ hồ sơ #{merged.id} đã gộp — " + "; ".join(kept_aside)
+        survivor.notes = f"{survivor.notes}\n{line}" if survivor.notes else line
+    audit.record(actor, "donor.merge", survivor, before=before,
+                 after={"merged_donor_id": merged.id, "merged_name": merged.name, "donations_moved": moved,
+                        **{f: getattr(survivor, f) for f in CHOOSABLE}, "kept_in_notes": kept_aside})
     db.session.commit()
     return survivor

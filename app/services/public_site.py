@@ -81,10 +81,11 @@ def progress(appeals: list[Appeal]) -> list[AppealProgress]:
 def listed_gifts(appeal_id: int, limit: int = 20) -> list[ListedGift]:
     """Recent gifts to an appeal whose donors agreed to be listed; anonymous donors appear
     as "Nhà hảo tâm". Fully reversed (refunded) gifts are left out."""
-    rows = db.session.execute(
-        sa.select(Donor, Donation.amount, Donation.received_at, Donation.id)
-        .join(Donor, Donor.id == Donation.donor_id)
+    rows = db.session.scalars(
+        sa.select(Donation).join(Donor, Donor.id == Donation.donor_id)
         .where(Donation.appeal_id == appeal_id, Donation.status == "confirmed",
-               Donation.reverses_id.is_(None), Donor.public_listing_consent)
+               Donation.reverses_id.is_(None), Donor.public_listing_consent,
+               Donation.public_listing.is_not(False), Donation.donor_check.is_(None))
         .order_by(Donation.received_at.desc(), Donation.id.desc()).limit(limit)).all()
-    return [ListedGift(donor.public_name, amount, received_at) for donor, amount, received_at, _id in rows]
+    return [ListedGift("Nhà hảo tâm" if d.is_anonymous else d.donor.name, d.amount, d.received_at)
+            for d in rows]

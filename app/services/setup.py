@@ -11,7 +11,7 @@ import string
 
 import sqlalchemy as sa
 
-from app.errors import NotInitialized, ValidationFailed
+from app.errors import Conflict, NotInitialized, ValidationFailed
 from app.extensions import db
 from app.models import AdminUnit, FundSettings, Programme
 
@@ -69,6 +69,43 @@ def ensure_reference_data() -> None:
 
     ensure_default_categories()
     db.session.commit()
+
+
+# Settings printed on receipts and frozen commendation lists: they must hold real values,
+# not the shipped placeholders, before either is issued.
+REQUIRED_SETTINGS = {
+    "signatory_name": "họ tên người ký",
+    "signatory_title": "chức vụ người ký",
+    "address": "địa chỉ của Quỹ",
+}
+PLACEHOLDER_MARK = "cập nhật"  # every shipped placeholder says "(cập nhật … trong phần Cài đặt)"
+
+
+class SettingsIncomplete(Conflict):
+    """A document would print placeholder settings; the view links to the settings page."""
+
+
+def missing_settings(settings: FundSettings | None = None) -> list[str]:
+    """Labels of the required settings that are unset or still the shipped placeholders."""
+    if settings is None:
+        settings = db.session.get(FundSettings, 1)
+    if settings is None:
+        return list(REQUIRED_SETTINGS.values())
+    missing = []
+    for name, label in REQUIRED_SETTINGS.items():
+        value = (getattr(settings, name) or "").strip()
+        if not value or PLACEHOLDER_MARK in value.casefold():
+            missing.append(label)
+    return missing
+
+
+def require_settings(what: str) -> None:
+    """Raise SettingsIncomplete when a required setting is missing; `what` is the refused
+    action ("cấp giấy chứng nhận")."""
+    missing = missing_settings()
+    if missing:
+        raise SettingsIncomplete(f"Chưa thể {what}: quản trị viên cần cập nhật {', '.join(missing)} "
+                                 "trong phần Cài đặt (hiện còn trống hoặc là nội dung mẫu).")
 
 
 def get_settings() -> FundSettings:

@@ -76,6 +76,22 @@ def set_active(user_id: int, active: bool, actor: Actor) -> User:
     return user
 
 
+def reset_password(user_id: int, actor: Actor) -> tuple[User, str]:
+    """An admin's reset for a staff member who forgot their password: a random temporary
+    password (shown once to the admin, never stored in clear or mailed), audited. The user
+    changes it after signing in."""
+    import secrets
+
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("Không tìm thấy tài khoản.")
+    temporary = secrets.token_urlsafe(12)
+    user.set_password(temporary)
+    audit.record(actor, "user.password_reset", user, after={"email": user.email})
+    db.session.commit()
+    return user, temporary
+
+
 def change_password(user: User, current: str, new: str, actor: Actor) -> None:
     if not user.check_password(current or ""):
         raise ValidationFailed("Mật khẩu hiện tại không đúng.", field="current_password")

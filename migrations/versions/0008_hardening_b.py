@@ -2,14 +2,14 @@
 change and deactivation).
 
 Revision ID: 0008_hardening_b
-Revises: 0006_commendation
+Revises: 0007_hardening_a
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = "0008_hardening_b"
-down_revision = "0006_commendation"
+down_revision = "0007_hardening_a"
 branch_labels = None
 depends_on = None
 

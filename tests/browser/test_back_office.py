@@ -28,7 +28,7 @@ def test_create_donor_record_cash_reverse_and_search(page, live_server):
     page.get_by_label("Số tiền (VNĐ)").fill("2.500.000")
     page.get_by_label("Mã tham chiếu").fill("PT-2024-001")
     page.get_by_role("button", name="Ghi nhận khoản ủng hộ").click()
-    page.get_by_text("Đã ghi nhận khoản ủng hộ 2.500.000 đ").wait_for()
+    page.get_by_text("Đã ghi nhận khoản ủng hộ 2.500.000 ₫").wait_for()
     assert page.get_by_test_id("amount").inner_text() == "2.500.000 ₫"
 
     # 3. Reverse it, with a reason.

@@ -63,7 +63,7 @@ def test_heart_case_from_intake_to_closure(page, live_server, tmp_path):
     sign_in(page, url, "giamdoc@example.org")
     page.goto(case_url)
     assert page.get_by_test_id("child-name").inner_text() == "Đoàn Thị Bích Hạnh"
-    page.get_by_label("Số tiền phê duyệt (đ)").fill("35.000.000")
+    page.get_by_label("Số tiền phê duyệt").fill("35.000.000")
     page.get_by_role("button", name="Phê duyệt").click()
     assert page.get_by_text("đã chuyển sang «Đã phê duyệt»").is_visible()
     sign_out(page)
@@ -87,6 +87,8 @@ def test_heart_case_from_intake_to_closure(page, live_server, tmp_path):
     page.get_by_role("button", name="Hỗ trợ trẻ em").click()
     page.get_by_role("link", name="Khoản chi").click()
     page.get_by_role("button", name="Duyệt chi").click()
+    assert page.get_by_test_id("confirm-step").is_visible()  # a confirmation step first
+    page.get_by_role("button", name="Duyệt khoản chi").click()
     assert page.get_by_text("Đã duyệt khoản chi.").is_visible()
     page.goto(url + "/staff/programme-balances")
     assert page.get_by_test_id("balance-heart").inner_text() == "65.000.000 ₫"

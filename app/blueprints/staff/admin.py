@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from app.blueprints.staff.base import bp
 from app.errors import DomainError
@@ -13,6 +14,7 @@ from app.forms.settings import FundSettingsForm
 from app.models import Role, User
 from app.security import current_actor, roles_required
 from app.services import setup, users
+from app.services.receipts.issuing import issue_deferred_receipts
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -45,6 +47,15 @@ def user_set_active(user_id: int):
     return redirect(url_for("staff.user_list"))
 
 
+@bp.post("/users/<int:user_id>/password-reset")
+@roles_required(Role.ADMIN)
+def user_password_reset(user_id: int):
+    """Set a temporary password and show it on this page only (not in a flash: the session
+    cookie is signed, not encrypted)."""
+    user, temporary = users.reset_password(user_id, current_actor())
+    return render_template("staff/password_reset.html", user=user, temporary=temporary)
+
+
 @bp.route("/settings", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def settings_edit():
@@ -54,6 +65,26 @@ def settings_edit():
         setup.update_settings({name: getattr(form, name).data for name in setup.SETTINGS_FIELDS},
                               current_actor())
         flash("Đã lưu cài đặt của quỹ.", "success")
+        issued = issue_deferred_receipts(current_actor())
+        if issued:
+            flash(f"Đã cấp {issued} giấy chứng nhận đang chờ cài đặt.", "success")
         return redirect(url_for("staff.settings_edit"))
     status = 400 if request.method == "POST" else 200
     return render_template("staff/settings.html", form=form), status
+
+
+@bp.context_processor
+def _settings_banner():
+    """Admins see which required settings still hold placeholders, on every staff page."""
+    if not (current_user.is_authenticated and current_user.role == Role.ADMIN.value):
+        return {}
+    return {"missing_fund_settings": setup.missing_settings()}
+
+
+@bp.app_errorhandler(setup.SettingsIncomplete)
+def _settings_incomplete(error: setup.SettingsIncomplete):
+    db.session.rollback()
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(error=error.message, status=409), 409
+    return render_template("errors/error.html", code=409, message=error.message,
+                           settings_link=url_for("staff.settings_edit")), 409

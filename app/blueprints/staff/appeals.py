@@ -16,6 +16,15 @@ from app.services import appeals as appeal_service
 EDITORS = (Role.DIRECTOR, Role.ACCOUNTANT)
 
 
+def _programme_choices(form: AppealForm) -> AppealForm:
+    from app.models import Programme
+
+    form.programme_id.choices = [("", "— Không gắn chương trình (nhà hảo tâm tự chọn) —")] + [
+        (str(p.id), p.name) for p in db.session.scalars(
+            sa.select(Programme).where(~Programme.is_general).order_by(Programme.sort_order, Programme.name))]
+    return form
+
+
 @bp.get("/appeals")
 @roles_required(*ALL_STAFF)
 def appeal_list():
@@ -39,7 +48,7 @@ def appeal_detail(appeal_id: int):
 @bp.route("/appeals/new", methods=["GET", "POST"])
 @roles_required(*EDITORS)
 def appeal_create():
-    form = AppealForm()
+    form = _programme_choices(AppealForm())
     status = 200
     if form.validate_on_submit():
         try:
@@ -59,7 +68,9 @@ def appeal_create():
 @roles_required(*EDITORS)
 def appeal_edit(appeal_id: int):
     appeal = appeal_service.get_appeal(appeal_id)
-    form = AppealForm(obj=appeal)
+    form = _programme_choices(AppealForm(obj=appeal))
+    if request.method == "GET":
+        form.programme_id.data = str(appeal.programme_id) if appeal.programme_id else ""
     status = 200
     if form.validate_on_submit():
         try:

@@ -13,7 +13,9 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_login import current_user
 
 from app.params import parse_id
+from app.blueprints.staff import once
 from app.blueprints.staff.base import bp
+from app.blueprints.staff.confirm import confirmation_page
 from app.errors import DomainError
 from app.extensions import db
 from app.forms import attach_error
@@ -31,6 +33,7 @@ from app.services.cases import workflow as cases
 from app.services.cases import disbursements
 from app.services.setup import general_programme
 from app.timeutil import local_to_utc, local_today, utcnow
+from app.vnd import format_vnd
 
 WORKERS = (Role.CASE_WORKER, Role.DIRECTOR)
 FINANCE = (Role.CASE_WORKER, Role.DIRECTOR, Role.ACCOUNTANT)
@@ -51,10 +54,7 @@ def _safe_back(default: str) -> str:
 
 
 def payee_label(row: Disbursement) -> str:
-    """A family payee is the child's guardian: masked for roles that may not see the child."""
-    if row.payee_kind == "family" and not cases.may_see_identity(_role()):
-        return "Gia đình trẻ (thông tin được bảo vệ)"
-    return row.payee_name
+    return disbursements.payee_shown(row, _role())
 
 
 @bp.app_context_processor
@@ -177,6 +177,29 @@ def case_transition(case_id: int):
     return redirect(url_for("staff.case_detail", case_id=case_id))
 
 
+@bp.post("/cases/<int:case_id>/approved-amount")
+@roles_required(Role.DIRECTOR)
+def case_correct_approved(case_id: int):
+    """Correct the approved amount downward (audited, with a reason)."""
+    from app.vnd import AmountError, parse_vnd
+
+    cases.get_case(case_id)
+    try:
+        amount = parse_vnd(request.form.get("amount", ""))
+    except AmountError as error:
+        flash(error.message, "danger")
+        return _render_case(case_id, 422)
+    try:
+        disbursements.correct_approved_amount(case_id, current_actor(), _role(), amount=amount,
+                                              reason=request.form.get("reason"))
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return _render_case(case_id, error.status_code)
+    flash(f"Đã điều chỉnh số tiền phê duyệt xuống {format_vnd(amount)}.", "success")
+    return redirect(url_for("staff.case_detail", case_id=case_id))
+
+
 @bp.route("/cases/<int:case_id>/consent", methods=["GET", "POST"])
 @roles_required(*WORKERS)
 def case_consent(case_id: int):
@@ -227,7 +250,7 @@ def case_document_upload(case_id: int):
 def case_document_download(case_id: int, document_id: int):
     document, path = case_documents.open_document(case_id, document_id, current_actor(), _role())
     response = send_file(path, mimetype=document.content_type, as_attachment=True,
-                         download_name=document.original_name, max_age=0)
+                         download_name=case_documents.download_name(document), max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -248,6 +271,9 @@ def disbursement_new(case_id: int):
         form.paid_on.data = local_today()
     status = 200
     if form.validate_on_submit():
+        repeat = once.claim("disbursement.create", url_for("staff.case_detail", case_id=case.id))
+        if repeat is not None:
+            return repeat
         try:
             row = disbursements.record_disbursement(
                 case.id, current_actor(), _role(), amount=form.amount.data, paid_on=form.paid_on.data,
@@ -255,12 +281,14 @@ def disbursement_new(case_id: int):
                 voucher_number=form.voucher_number.data, programme_id=form.programme_id.data,
                 proof=form.proof.data, note=form.note.data)
         except DomainError as error:
+            once.release()
             db.session.rollback()
             attach_error(form, error, "amount")
             status = error.status_code
         else:
-            flash(f"Đã ghi khoản chi {row.amount:,} đ cho hồ sơ {case.code}, chờ lãnh đạo duyệt."
-                  .replace(",", "."), "success")
+            flash(f"Đã ghi khoản chi {format_vnd(row.amount)} cho hồ sơ {case.code}, chờ lãnh đạo duyệt.",
+                  "success")
+            once.finish(url_for("staff.case_detail", case_id=case.id))
             return redirect(url_for("staff.case_detail", case_id=case.id))
     elif request.method == "POST":
         status = 400
@@ -298,6 +326,18 @@ def _decide(disbursement_id: int, action):
 @bp.post("/disbursements/<int:disbursement_id>/approve")
 @roles_required(Role.DIRECTOR)
 def disbursement_approve(disbursement_id: int):
+    row = db.session.get(Disbursement, disbursement_id)
+    if row is None:
+        abort(404)
+    if row.status == DisbursementStatus.RECORDED.value:
+        step = confirmation_page(
+            f"Duyệt khoản chi {format_vnd(row.amount)}?",
+            [f"Khoản chi {format_vnd(row.amount)} cho hồ sơ {row.case.code} "
+             f"({row.payee_kind_label}: {payee_label(row)}) sẽ được duyệt và trừ vào số dư chương trình."],
+            button="Duyệt khoản chi", style="success", cancel_url=_safe_back(url_for("staff.disbursement_list")))
+        if step is not None:
+            return step
+
     def approve(row):
         disbursements.approve_disbursement(row.id, current_actor(), _role())
         return "Đã duyệt khoản chi."
@@ -336,6 +376,9 @@ def case_donation_new(case_id: int):
     if form.validate_on_submit():
         # A date without a time: noon Vietnam time, or now when that is still to come today.
         received_at = min(local_to_utc(datetime.combine(form.received_on.data, time(12, 0))), utcnow())
+        repeat = once.claim("case.donation", url_for("staff.case_detail", case_id=case.id))
+        if repeat is not None:
+            return repeat
         try:
             disbursements.designate_donation(
                 case.id, current_actor(), _role(), donor_id=form.donor_id.data, amount=form.amount.data,
@@ -343,10 +386,12 @@ def case_donation_new(case_id: int):
                 reference=form.reference.data, note=form.note.data,
                 in_kind_description=form.in_kind_description.data)
         except DomainError as error:
+            once.release()
             db.session.rollback()
             attach_error(form, error, "amount")
             status = error.status_code
         else:
+            once.finish(url_for("staff.case_detail", case_id=case.id))
             flash(f"Đã ghi nhận khoản ủng hộ chỉ định cho hồ sơ {case.code}.", "success")
             return redirect(url_for("staff.case_detail", case_id=case.id))
     elif request.method == "POST":

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import Response, flash, redirect, render_template, request, url_for
 
 from app.params import parse_id, parse_year
+from app.blueprints.staff import once
 from app.blueprints.staff.base import bp
 from app.errors import DomainError
 from app.extensions import db
@@ -21,6 +22,7 @@ from app.services.donations import ledger as donation_service
 from app.services import donor_profiles as profiles
 from app.services.paging import page_number
 from app.timeutil import local_to_utc, local_today, to_local, utcnow
+from app.vnd import format_vnd
 
 READERS = (Role.ACCOUNTANT, Role.DIRECTOR, Role.VIEWER)
 RECORDERS = (Role.ACCOUNTANT, Role.DIRECTOR)
@@ -105,6 +107,9 @@ def donation_create():
     suggestions = []
     status = 200
     if form.validate_on_submit():
+        repeat = once.claim("donation.create", url_for("staff.donation_list_view"))
+        if repeat is not None:
+            return repeat
         actor = current_actor()
         try:
             if donor is None:
@@ -125,8 +130,10 @@ def donation_create():
                 reference=form.reference.data, note=form.note.data,
                 in_kind_description=form.in_kind_description.data if form.channel.data == Channel.IN_KIND.value else None)
         except _Stop:
+            once.release()
             status = 409
         except DomainError as error:
+            once.release()
             db.session.rollback()
             donor = None if not parse_id(form.donor_id.data) else db.session.get(profiles.Donor, parse_id(form.donor_id.data))
             field = {"tax_code": "new_tax_code", "email": "new_email", "phone": "new_phone", "name": "new_name",
@@ -135,8 +142,10 @@ def donation_create():
             attach_error(form, error, "amount")
             status = error.status_code
         else:
-            flash(f"Đã ghi nhận khoản ủng hộ {donation.amount:,} đ của {donor.name}.".replace(",", "."), "success")
-            return redirect(url_for("staff.donation_detail", donation_id=donation.id))
+            flash(f"Đã ghi nhận khoản ủng hộ {format_vnd(donation.amount)} của {donor.name}.", "success")
+            url = url_for("staff.donation_detail", donation_id=donation.id)
+            once.finish(url)
+            return redirect(url)
     elif request.method == "POST":
         status = 422
     return render_template("staff/donations/form.html", form=form, donor=donor, suggestions=suggestions), status
@@ -170,16 +179,22 @@ def donation_reverse(donation_id: int):
     form = ReverseForm()
     if form.validate_on_submit():
         label = "Hoàn tiền" if form.kind.data == "refund" else "Đảo bút toán"
+        url = url_for("staff.donation_detail", donation_id=donation.id)
+        repeat = once.claim("donation.reverse", url)
+        if repeat is not None:
+            return repeat
         try:
             donation_service.reverse_donation(donation.id, current_actor(),
                                               reason=f"{label}: {form.reason.data.strip()}",
                                               amount=form.amount.data)
         except DomainError as error:
+            once.release()
             db.session.rollback()
             attach_error(form, error, "reason")
         else:
             flash(f"Đã ghi {label.lower()} cho khoản #{donation.id}.", "success")
-            return redirect(url_for("staff.donation_detail", donation_id=donation.id))
+            once.finish(url)
+            return redirect(url)
     donation = db.session.get(Donation, donation_id)
     receipts = db.session.scalars(sa.select(Receipt).where(Receipt.donation_id == donation.id)).all()
     remaining = None if donation.is_reversal else donation.amount - queries.reversed_total(donation.id)

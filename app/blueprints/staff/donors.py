@@ -12,7 +12,7 @@ from app.forms.backoffice import DonorForm, MergeForm
 from app.models import Role
 from app.security import current_actor, roles_required
 from app.services import donor_profiles as profiles
-from app.services.donors import merge_donors
+from app.services.donors import CHOOSABLE, merge_donors
 from app.services.paging import page_number
 from app.services.setup import get_settings
 from app.timeutil import local_today
@@ -147,7 +147,8 @@ def donor_merge(donor_id: int):
                 status = 422
             else:
                 try:
-                    merge_donors(survivor.id, other.id, current_actor())
+                    keep = {f: request.form.get(f"keep_{f}", "survivor") for f in CHOOSABLE}
+                    merge_donors(survivor.id, other.id, current_actor(), keep=keep)
                 except DomainError as error:
                     form.other_id.errors = [error.message]
                     status = error.status_code
@@ -161,7 +162,7 @@ def donor_merge(donor_id: int):
         compare = [(d, sum(y.net for y in profiles.totals_by_year(d.id, threshold)))
                    for d in (survivor, other)]
     return render_template("staff/donors/merge.html", survivor=survivor, other=other, form=form,
-                           compare=compare), status
+                           compare=compare, choosable=CHOOSABLE), status
 
 
 

@@ -57,6 +57,27 @@ def donation_import():
                            file_name=form.file.data.filename)
 
 
+@bp.get("/donations/import/template.<fmt>")
+@roles_required(*IMPORTERS)
+def donation_import_template(fmt: str):
+    """The import template with Vietnamese headings and two example rows."""
+    from flask import Response
+
+    from app.renderers.import_template import template_csv, template_xlsx
+
+    headings = [importer.VIETNAMESE_HEADINGS[c] for c in importer.COLUMNS]
+    if fmt == "csv":
+        body, mimetype = template_csv(headings, importer.TEMPLATE_EXAMPLES), "text/csv"
+    elif fmt == "xlsx":
+        body = template_xlsx(headings, importer.TEMPLATE_EXAMPLES, importer.TEMPLATE_NOTES)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        abort(404)
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="mau-nhap-khoan-ung-ho.{fmt}"'
+    return response
+
+
 @bp.post("/donations/import/confirm")
 @roles_required(*IMPORTERS)
 def donation_import_confirm():

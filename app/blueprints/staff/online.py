@@ -15,8 +15,9 @@ from app.services.donations import online as online_giving
 
 FILTERS = {
     "all": ("Tất cả", None),
-    "flagged": ("Cần kiểm tra", sa.and_(Donation.flagged_reason.is_not(None),
-                                        Donation.status == DonationStatus.PENDING.value)),
+    "flagged": ("Cần kiểm tra", sa.or_(sa.and_(Donation.flagged_reason.is_not(None),
+                                               Donation.status == DonationStatus.PENDING.value),
+                                       Donation.donor_check.is_not(None))),
     "pending": ("Chờ thanh toán", sa.and_(Donation.flagged_reason.is_(None),
                                           Donation.status == DonationStatus.PENDING.value)),
     "confirmed": ("Đã xác nhận", Donation.status == DonationStatus.CONFIRMED.value),
@@ -81,4 +82,24 @@ def online_donation_resolve(donation_id: int):
         return redirect(url_for("staff.online_donation", donation_id=donation_id))
     flash("Đã xác nhận khoản ủng hộ và cấp giấy chứng nhận." if action == "confirm"
           else "Đã đánh dấu khoản ủng hộ là không thành công.", "success")
+    return redirect(url_for("staff.online_donation", donation_id=donation_id))
+
+
+@bp.post("/online-donations/<int:donation_id>/donor-check")
+@roles_required(*RESOLVERS)
+def online_donation_donor_check(donation_id: int):
+    """Accept the suggested donor of a public-form gift, or move it to the right one."""
+    action = request.form.get("action", "")
+    donor_id = request.form.get("donor_id", type=int)
+    try:
+        online_giving.settle_donor_check(donation_id, action, current_actor(), donor_id=donor_id,
+                                         apply_preferences=request.form.get("apply_preferences") == "1")
+    except DomainError as error:
+        if error.status_code == 404:
+            abort(404)
+        flash(error.message, "danger")
+        return redirect(url_for("staff.online_donation", donation_id=donation_id))
+    flash({"accept": "Đã chấp nhận nhà hảo tâm của khoản ủng hộ.",
+           "reassign": "Đã chuyển khoản ủng hộ sang nhà hảo tâm đã chọn.",
+           "new": "Đã tạo hồ sơ nhà hảo tâm mới theo thông tin đã nhập."}[action], "success")
     return redirect(url_for("staff.online_donation", donation_id=donation_id))

@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from app.params import parse_page, parse_year
 from app.blueprints.receipts_public import pdf_response
 from app.blueprints.staff.base import bp
+from app.blueprints.staff.confirm import confirmation_page
 from app.errors import DomainError
 from app.extensions import db
 from app.forms import attach_error
@@ -104,6 +105,15 @@ def _action(receipt_id: int, form_name: str, form, run, success: str, field: str
 @roles_required(*MANAGERS)
 def receipt_void(receipt_id: int):
     form = VoidReceiptForm()
+    receipt = _receipt_or_404(receipt_id)
+    if form.validate_on_submit() and receipt.voided_at is None:
+        step = confirmation_page(
+            f"Hủy giấy chứng nhận số {receipt.number}?",
+            [f"Giấy chứng nhận số {receipt.number} của {receipt.donation.shown_name} sẽ bị hủy "
+             "(giữ số, in “ĐÃ HỦY”); việc này không hoàn tác được.", f"Lý do: {form.reason.data.strip()}"],
+            button="Hủy giấy chứng nhận", cancel_url=url_for("staff.receipt_detail", receipt_id=receipt.id))
+        if step is not None:
+            return step
     return _action(receipt_id, "void_form", form,
                    lambda r: receipts.void_receipt(r.id, current_actor(), form.reason.data),
                    "Đã hủy giấy chứng nhận {result.number}.", "reason")

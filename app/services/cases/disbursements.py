@@ -341,3 +341,51 @@ def designate_donation(case_id: int, actor: Actor, role: str, **fields) -> Donat
 def case_donations(case_id: int) -> list[Donation]:
     return list(db.session.scalars(sa.select(Donation).where(Donation.case_id == case_id)
                                    .order_by(Donation.received_at.desc())))
+
+
+def correct_approved_amount(case_id: int, actor: Actor, role: str, *, amount: int | None,
+                            reason: str | None) -> SupportCase:
+    """Lower a case's approved amount (a director's correction, e.g. a typing slip), never
+    below what is already spent or waiting for approval. Raising it needs a new proposal.
+    Audited with the reason; committed."""
+    if role not in (Role.DIRECTOR.value, Role.ADMIN.value):
+        raise PermissionDenied("Chỉ lãnh đạo Quỹ được điều chỉnh số tiền phê duyệt.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("Vui lòng ghi lý do điều chỉnh.", field="reason")
+    case = lock_case(case_id)
+    if case.state not in DISBURSABLE_STATES or not case.support_approved:
+        raise Conflict("Chỉ điều chỉnh được hồ sơ đã phê duyệt, chưa đóng.")
+    if not isinstance(amount, int) or amount <= 0:
+        raise ValidationFailed("Vui lòng nhập số tiền phê duyệt mới.", field="amount")
+    if amount >= case.support_approved:
+        raise ValidationFailed(
+            f"Chỉ điều chỉnh giảm (đang duyệt {format_vnd(case.support_approved)}). Muốn duyệt cao hơn, "
+            "hãy lập đề xuất mới.", field="amount")
+    used = case_spent(case.id) + case_pending(case.id)
+    if amount < used:
+        raise Conflict(f"Không thể thấp hơn số đã chi và chờ duyệt ({format_vnd(used)}).", field="amount")
+    before = case.support_approved
+    case.support_approved = amount
+    audit.record(actor, "case.approved_amount_correct", case, before={"support_approved": before},
+                 after={"support_approved": amount, "reason": reason[:1000]})
+    db.session.commit()
+    return case
+
+
+# A payee that points at the child: the guardian (family), the child's hospital or school
+# (the README counts them as identity), or any payee named like the case's facility.
+IDENTIFYING_PAYEES = ("family", "hospital", "school")
+
+
+def payee_shown(row: Disbursement, role: str) -> str:
+    """The payee as `role` may see it: masked unless the role may see the child."""
+    from app.services.cases.workflow import may_see_identity
+    from app.text import fold
+
+    if may_see_identity(role):
+        return row.payee_name
+    facility = row.case.facility if row.case is not None else None
+    if row.payee_kind in IDENTIFYING_PAYEES or (facility and fold(facility) == fold(row.payee_name)):
+        return "thông tin được bảo vệ"
+    return row.payee_name

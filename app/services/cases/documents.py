@@ -57,7 +57,28 @@ def read_upload(file_storage) -> tuple[bytes, str, str, str]:
     if kind is None:
         raise ValidationFailed("Chỉ nhận tệp PDF, JPG hoặc PNG (kiểm tra theo nội dung tệp).", field="file")
     name = os.path.basename(file_storage.filename.replace("\\", "/"))[:200] or f"tai-lieu.{kind[1]}"
-    return data, kind[0], kind[1], name
+    return data, kind[0], kind[1], with_extension(name, kind[1])
+
+
+_SAME_EXTENSIONS = {"jpg": ("jpg", "jpeg"), "pdf": ("pdf",), "png": ("png",)}
+
+
+def with_extension(name: str, extension: str) -> str:
+    """`name` ending in the extension of its detected type: "x.html" holding a PDF is
+    "x.pdf", "scan" is "scan.pdf"; "anh.JPEG" stays as it is."""
+    stem, dot, current = name.rpartition(".")
+    if dot and current.lower() in _SAME_EXTENSIONS.get(extension, (extension,)):
+        return name
+    base = stem if dot and stem else name
+    return f"{base[:195]}.{extension}"
+
+
+def download_name(document: CaseDocument) -> str:
+    """The name a document downloads under; its extension follows the detected type (also
+    for files uploaded before names were corrected on upload)."""
+    extension = next((ext for _magic, content_type, ext in SIGNATURES
+                      if content_type == document.content_type), None)
+    return with_extension(document.original_name, extension) if extension else document.original_name
 
 
 def store_document(case: SupportCase, kind: str, file_storage, actor: Actor) -> CaseDocument:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import CaseState, Disbursement, Donation, Programme, SupportCase
-from app.services.cases.workflow import CHILD_CONSENT_AGE, age_on
+from app.services.cases.workflow import CHILD_CONSENT_AGE, age_on, identity_in_story
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,8 @@ def public_stories(limit: int = 20) -> list[PublicStory]:
     for case in rows:
         if age_on(case.child_birth_date, case.guardian_consent_on) >= CHILD_CONSENT_AGE \
                 and case.child_consent_on is None:
+            continue
+        if identity_in_story(case, case.story_text):  # identity edited since: never publish
             continue
         stories.append(PublicStory(case.story_initials, case.programme.name, case.story_text))
     return stories[:limit]

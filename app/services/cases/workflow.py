@@ -28,6 +28,7 @@ from app.services import audit, sequences
 from app.services.audit import Actor
 from app.text import fold
 from app.timeutil import local_today, utcnow
+from app.vnd import format_vnd
 
 IDENTITY_ROLES = frozenset({Role.CASE_WORKER.value, Role.DIRECTOR.value, Role.ADMIN.value})
 FINANCE_ROLES = IDENTITY_ROLES | {Role.ACCOUNTANT.value}
@@ -136,6 +137,11 @@ def apply_transition(case: SupportCase, target: str, actor: Actor, role: str, *,
         amount = approved_amount if approved_amount is not None else case.support_requested
         if not amount or amount <= 0:
             raise ValidationFailed("Vui lòng nhập số tiền phê duyệt.", field="approved_amount")
+        if amount > case.support_requested:
+            raise ValidationFailed(
+                f"Số tiền phê duyệt {format_vnd(amount)} vượt số tiền đề xuất "
+                f"{format_vnd(case.support_requested)}. Muốn duyệt cao hơn, hãy trả hồ sơ về thẩm định "
+                "để lập đề xuất mới.", field="approved_amount")
         case.support_approved = amount
     if transition.target is S.CLOSED and _pending_disbursements(case.id):
         raise Conflict("Còn khoản chi chờ duyệt: hãy duyệt hoặc không duyệt trước khi đóng hồ sơ.")
@@ -349,16 +355,70 @@ def consent_missing(case: SupportCase) -> str | None:
 _INITIALS = re.compile(r"^[A-ZĐ](?:\.?\s?[A-ZĐ]){0,4}\.?$")
 
 
-def _story_reveals_identity(case: SupportCase, story: str) -> bool:
-    folded = fold(story)
-    for name in (case.child_name, case.guardian_name):
-        if name and fold(name) in folded:
-            return True
-    given = case.child_name.split()[-1] if case.child_name else ""
-    if len(given) >= 2 and re.search(rf"(?<!\w){re.escape(given)}(?!\w)", story):
-        return True
-    digits = re.sub(r"\D", "", case.guardian_phone or "")
-    return bool(digits) and len(digits) >= 8 and digits in re.sub(r"\D", "", story)
+def _words(text: str) -> str:
+    """Folded text with every non-alphanumeric run turned into one space, padded, so a
+    word or phrase is found with `f" {phrase} " in ...`."""
+    return " " + " ".join(re.sub(r"[^0-9a-z]+", " ", fold(text)).split()) + " "
+
+
+def _phones_in(text: str) -> set[str]:
+    from app.services.donor_profiles import normalize_phone
+
+    found = set()
+    for raw in re.findall(r"\+?\d[\d .\-()]{6,}\d", text):
+        try:
+            phone = normalize_phone(raw)
+        except ValidationFailed:
+            phone = None
+        found.add(phone or re.sub(r"\D", "", raw))
+    return found
+
+
+def _date_forms(day: date) -> set[str]:
+    d, m, y = day.day, day.month, day.year
+    forms = {f"{d} {m} {y}", f"{d:02d} {m:02d} {y}", f"{y} {m:02d} {d:02d}", f"{y} {m} {d}",
+             f"ngay {d} thang {m} nam {y}", f"ngay {d:02d} thang {m:02d} nam {y}"}
+    return {f" {f} " for f in forms}
+
+
+def identity_in_story(case: SupportCase, story: str) -> list[str]:
+    """What in `story` identifies the child or guardian: full or given names (case and
+    accents folded), the guardian's phone in any writing (+84 / 0, spaces, dots), the
+    birth date, the address and the facility. Returns Vietnamese labels, empty when clean."""
+    words = _words(story)
+    found: list[str] = []
+
+    def has(phrase: str | None, minimum: int = 2) -> bool:
+        key = _words(phrase or "").strip()
+        return len(key) >= minimum and f" {key} " in words
+
+    for label, name in (("tên của trẻ", case.child_name), ("tên người giám hộ", case.guardian_name)):
+        parts = (name or "").split()
+        given = parts[-1] if parts else ""
+        if has(name):
+            found.append(f"{label} “{name}”")
+        elif len(parts) >= 2 and has(" ".join(parts[-2:])):
+            found.append(f"{label} “{' '.join(parts[-2:])}”")
+        elif has(given):
+            found.append(f"{label} “{given}”")
+    if case.guardian_phone:
+        from app.services.donor_profiles import normalize_phone
+
+        try:
+            phone = normalize_phone(case.guardian_phone)
+        except ValidationFailed:
+            phone = re.sub(r"\D", "", case.guardian_phone)
+        if phone and phone in _phones_in(story):
+            found.append("số điện thoại người giám hộ")
+    if case.child_birth_date and any(form in words for form in _date_forms(case.child_birth_date)):
+        found.append("ngày sinh của trẻ")
+    if case.address:
+        first = case.address.split(",")[0]
+        if has(case.address, 6) or has(first, 6):
+            found.append("địa chỉ")
+    if case.facility and has(case.facility, 6):
+        found.append(f"cơ sở “{case.facility}”")
+    return found
 
 
 def update_consent(case_id: int, actor: Actor, role: str, *, guardian_consent_on: date | None,
@@ -390,9 +450,10 @@ def update_consent(case_id: int, actor: Actor, role: str, *, guardian_consent_on
             raise ValidationFailed("Tên viết tắt gồm 1–5 chữ cái in hoa, ví dụ N.V.A.", field="story_initials")
         if not story:
             raise ValidationFailed("Vui lòng nhập câu chuyện ẩn danh.", field="story_text")
-        if _story_reveals_identity(case, story):
-            raise ValidationFailed("Câu chuyện có tên hoặc số điện thoại của trẻ/người giám hộ: "
-                                   "chỉ dùng tên viết tắt.", field="story_text")
+        found = identity_in_story(case, story)
+        if found:
+            raise ValidationFailed("Câu chuyện có thông tin nhận diện: " + ", ".join(found) +
+                                   ". Chỉ dùng tên viết tắt và bỏ các thông tin này.", field="story_text")
     if story and len(story) > 2000:
         raise ValidationFailed("Câu chuyện tối đa 2000 ký tự.", field="story_text")
     before = audit.snapshot(case, ("guardian_consent_on", "child_consent_on", "story_publishable"))

@@ -44,11 +44,12 @@ from app.models import UTCDateTime
 from app.models import Appeal, Channel, Donation, DonationStatus, Donor, DonorKind, Programme, Receipt
 from app.services import audit
 from app.services.audit import Actor
+from app.services.donations.designation import programme_for_appeal
 from app.services.donor_profiles import (
     KIND_WORDS, normalize_email, normalize_phone, normalize_tax_code,
 )
 from app.services.receipts.issuing import format_receipt_number
-from app.services.setup import get_settings
+from app.services.setup import get_settings, missing_settings
 from app.text import fold as _fold_uncached
 from app.text import normalize_org_name as _normalize_org_name_uncached
 from app.timeutil import local_to_utc, local_year, utcnow
@@ -57,6 +58,45 @@ from app.vnd import AmountError, parse_vnd
 COLUMNS = ("received_at", "donor_kind", "donor_name", "tax_code", "email", "phone", "address",
            "amount_vnd", "channel", "appeal", "programme", "reference", "note")
 REQUIRED_COLUMNS = ("received_at", "donor_kind", "donor_name", "amount_vnd", "channel")
+# The Vietnamese headings of the downloadable template; either these or the English column
+# names are accepted (case, accents and a trailing "(…)" note do not matter).
+VIETNAMESE_HEADINGS = {
+    "received_at": "Thời điểm nhận", "donor_kind": "Loại nhà hảo tâm", "donor_name": "Tên nhà hảo tâm",
+    "tax_code": "Mã số thuế", "email": "Email", "phone": "Số điện thoại", "address": "Địa chỉ",
+    "amount_vnd": "Số tiền (đồng)", "channel": "Hình thức", "appeal": "Chiến dịch",
+    "programme": "Chương trình", "reference": "Mã tham chiếu", "note": "Ghi chú",
+}
+TEMPLATE_EXAMPLES = [
+    ["2026-06-01 09:30", "tập thể", "Công ty TNHH Ví Dụ", "0200000000", "ketoan@vidu.vn", "", "Hải Phòng",
+     "50.000.000", "chuyển khoản", "", "Phẫu thuật tim bẩm sinh", "UNC-0001", ""],
+    ["2026-06-02", "cá nhân", "Nguyễn Văn Ví Dụ", "", "", "0912 345 678", "", "500.000", "tiền mặt",
+     "", "", "", "Phiếu thu PT-01"],
+]
+TEMPLATE_NOTES = [
+    "Mỗi dòng là một khoản ủng hộ. Dòng tiêu đề có thể bằng tiếng Việt (như mẫu) hoặc tiếng Anh: "
+    + ", ".join(COLUMNS) + ".",
+    "Thời điểm nhận: YYYY-MM-DD hoặc YYYY-MM-DD HH:MM, giờ Việt Nam.",
+    "Loại nhà hảo tâm: cá nhân / tập thể. Hình thức: tiền mặt, chuyển khoản, thẻ, hiện vật (mô tả ở Ghi chú).",
+    "Số tiền: 5000000, 5.000.000 hoặc 5.000.000 đ.",
+    "Chiến dịch và Chương trình: ghi mã hoặc tên; để trống Chương trình là quỹ chung "
+    "(khoản qua chiến dịch gắn chương trình thuộc chương trình đó).",
+    "Dòng có Mã tham chiếu chỉ được nhập một lần.",
+]
+
+
+def _heading_key(text: str) -> str:
+    return re.sub(r"\s*\(.*\)\s*$", "", _fold_uncached(text)).strip()
+
+
+_HEADING_ALIASES = {**{c: c for c in COLUMNS},
+                    **{_heading_key(v): k for k, v in VIETNAMESE_HEADINGS.items()}}
+
+
+def canonical_heading(text: str) -> str:
+    """The column a header cell names ("Số tiền (đồng)" and "amount_vnd" both give
+    amount_vnd); unknown headers come back folded, to be reported."""
+    key = _heading_key(text or "")
+    return _HEADING_ALIASES.get(key, _HEADING_ALIASES.get(key.replace(" ", "_"), key))
 CHUNK = 1000
 
 # Imports repeat the same donors, kinds and channels thousands of times: cache the folds.
@@ -177,7 +217,7 @@ def read_table(data: bytes, file_name: str) -> tuple[list[str], Iterable[tuple[i
     header = next(reader, None)
     if not header:
         raise ImportFileError("Tệp không có dòng tiêu đề.")
-    return [h.strip().lower() for h in header[1]], reader
+    return [canonical_heading(h) for h in header[1]], reader
 
 
 def _csv_rows(reader) -> Iterable[tuple[int, list[str]]]:
@@ -209,7 +249,7 @@ def _read_xlsx(data: bytes):
     header = next(rows, None)
     if not header:
         raise ImportFileError("Tệp không có dòng tiêu đề.")
-    return ([str(h or "").strip().lower() for h in header],
+    return ([canonical_heading(str(h or "")) for h in header],
             ((n, list(r)) for n, r in enumerate(rows, start=2)))
 
 
@@ -274,10 +314,28 @@ _tax_code = lru_cache(maxsize=100_000)(normalize_tax_code)
 
 
 class _Lookups:
+    """Appeals by slug or (folded) title, programmes by code or (folded) name."""
+
     def __init__(self):
-        self.appeals = dict(db.session.execute(sa.select(Appeal.slug, Appeal.id)).all())
-        self.programmes = dict(db.session.execute(sa.select(Programme.code, Programme.id)).all())
+        self.appeals, self.appeal_rows = {}, {}
+        for appeal in db.session.scalars(sa.select(Appeal).order_by(Appeal.id)):
+            self.appeal_rows[appeal.id] = appeal
+            self.appeals.setdefault(fold(appeal.title), appeal.id)
+        for appeal in self.appeal_rows.values():
+            self.appeals[appeal.slug.lower()] = appeal.id
+        self.programmes, self.programme_names = {}, {}
+        for programme in db.session.scalars(sa.select(Programme).order_by(Programme.id)):
+            self.programme_names[programme.id] = programme.name
+            self.programmes.setdefault(fold(programme.name), programme.id)
+        for programme_id, code in db.session.execute(sa.select(Programme.id, Programme.code)):
+            self.programmes[code.lower()] = programme_id
         self.general = db.session.scalar(sa.select(Programme.id).where(Programme.is_general))
+
+    def appeal(self, text: str) -> int | None:
+        return self.appeals.get(text.strip().lower()) or self.appeals.get(fold(text))
+
+    def programme(self, text: str) -> int | None:
+        return self.programmes.get(text.strip().lower()) or self.programmes.get(fold(text))
 
 
 def _validate_row(number: int, values: dict[str, Any], lookups: _Lookups, now: datetime,
@@ -334,15 +392,24 @@ def _validate_row(number: int, values: dict[str, Any], lookups: _Lookups, now: d
     appeal_id = None
     slug = _cell_text(values.get("appeal"))
     if slug:
-        appeal_id = lookups.appeals.get(slug.lower())
+        appeal_id = lookups.appeal(slug)
         if appeal_id is None:
-            fail("appeal", f"không có chiến dịch với mã “{slug}”.")
-    programme_id = lookups.general
+            fail("appeal", f"không có chiến dịch với mã hoặc tên “{slug}”.")
+    programme_id = None
     code = _cell_text(values.get("programme"))
     if code:
-        programme_id = lookups.programmes.get(code.lower())
+        programme_id = lookups.programme(code)
         if programme_id is None:
-            fail("programme", f"không có chương trình với mã “{code}”.")
+            fail("programme", f"không có chương trình với mã hoặc tên “{code}”.")
+    if appeal_id is not None and (programme_id is not None or not code):
+        appeal = lookups.appeal_rows[appeal_id]
+        try:
+            programme_id = programme_for_appeal(
+                appeal.programme_id, programme_id, lookups.general, appeal_title=appeal.title,
+                programme_name=lookups.programme_names.get(appeal.programme_id, ""))
+        except ValidationFailed as error:
+            fail("programme", error.message)
+    programme_id = programme_id if programme_id is not None else lookups.general
     reference = text("reference", 120)
     if row_errors:
         errors.extend(row_errors)
@@ -552,6 +619,10 @@ def execute_plan(plan: ImportPlan, actor: Actor, *, skip_invalid: bool = False,
         # 2. Donations (confirmed), and 3. their receipts, chunk by chunk.
         settings = get_settings()
         receipt_year = local_year(now)
+        # Receipts print the signatory and address: while those are placeholders the gifts
+        # are confirmed and their receipts deferred (issued when an admin completes them).
+        defer_receipts = issue_receipts and bool(missing_settings(settings))
+        issue_receipts = issue_receipts and not defer_receipts
         total = len(plan.rows)
         first_id = last_id = None
         receipt_count = 0
@@ -564,7 +635,8 @@ def execute_plan(plan: ImportPlan, actor: Actor, *, skip_invalid: bool = False,
                 in_kind_description=r.note if r.channel == Channel.IN_KIND.value else None,
                 status=DonationStatus.CONFIRMED.value, received_at=r.received_at, confirmed_at=now,
                 reference=r.reference, note=r.note if r.channel != Channel.IN_KIND.value else None,
-                recorded_by_id=actor.user_id, created_at=now) for r in chunk]
+                recorded_by_id=actor.user_id, created_at=now, receipt_deferred=defer_receipts)
+                for r in chunk]
             ids = _reserve_ids(donations, len(chunk))
             for param, new_id in zip(params, ids):
                 param["id"] = new_id

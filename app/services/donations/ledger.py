@@ -14,7 +14,9 @@ from app.extensions import db
 from app.models import COUNTED_STATUSES, Donation, DonationStatus
 from app.services import audit
 from app.services.receipts import issuing as receipts
+from app.services.setup import missing_settings
 from app.services.audit import Actor
+from app.services.donations.designation import programme_for_appeal
 from app.services.donations.queries import lock_donation, reversed_total
 from app.timeutil import utcnow
 
@@ -34,7 +36,7 @@ def confirm_in_tx(donation: Donation, actor: Actor, *, issue_receipt: bool = Tru
                  before={"status": DonationStatus.PENDING.value},
                  after={"status": donation.status, "amount": donation.amount})
     if issue_receipt:
-        receipts.allocate_receipt(donation, actor, issued_at=confirmed_at)
+        receipts.issue_or_defer(donation, actor, issued_at=confirmed_at)
     return True
 
 
@@ -70,7 +72,7 @@ def reverse_in_tx(original: Donation, actor: Actor, *, reason: str, amount: int 
         raise Conflict("Khoản ủng hộ này đã được đảo toàn bộ.")
     if amount <= 0 or amount > remaining:
         raise ValidationFailed("Số tiền đảo phải lớn hơn 0 và không vượt quá số còn lại "
-                               f"({remaining:,} đồng).".replace(",", "."), field="amount")
+                               f"({remaining:,} ₫).".replace(",", "."), field="amount")
     reversal = Donation(
         donor_id=original.donor_id,
         appeal_id=original.appeal_id,
@@ -86,6 +88,7 @@ def reverse_in_tx(original: Donation, actor: Actor, *, reason: str, amount: int 
         reverses=original,
         reason=reason,
         recorded_by_id=actor.user_id,
+        donor_check=original.donor_check,  # credited to the donor only with its original
     )
     db.session.add(reversal)
     if amount == remaining:
@@ -94,8 +97,11 @@ def reverse_in_tx(original: Donation, actor: Actor, *, reason: str, amount: int 
                  after={"reversal_amount": amount, "reason": reason, "fully": amount == remaining})
     current = receipts.valid_receipt_for(original.id)
     if current is not None:
-        receipts.void_receipt_in_tx(current, actor, f"Đảo bút toán: {reason}")
-        if amount < remaining:
+        prefix = "Đảo bút toán: "
+        receipts.void_receipt_in_tx(current, actor, reason if reason.startswith(prefix) else prefix + reason)
+        if amount < remaining and missing_settings():
+            original.receipt_deferred = True  # the replacement waits for complete settings
+        elif amount < remaining:
             receipts.allocate_receipt(original, actor, replaces=current)
     return reversal
 
@@ -164,12 +170,15 @@ def record_donation(
             raise ValidationFailed("Khoản ủng hộ chỉ định cho hồ sơ thuộc chương trình của hồ sơ.",
                                    field="programme_id")
         programme_id = case.programme_id
-    if programme_id is None:
-        programme_id = general_programme().id
-    elif db.session.get(Programme, programme_id) is None:
+    if programme_id is not None and db.session.get(Programme, programme_id) is None:
         raise NotFound("Không tìm thấy chương trình.")
-    if appeal_id is not None and db.session.get(Appeal, appeal_id) is None:
+    appeal = db.session.get(Appeal, appeal_id) if appeal_id is not None else None
+    if appeal_id is not None and appeal is None:
         raise NotFound("Không tìm thấy chiến dịch.")
+    appeal_programme = appeal.programme_id if appeal is not None else None
+    programme_id = programme_for_appeal(
+        appeal_programme, programme_id, general_programme().id, appeal_title=appeal.title if appeal else "",
+        programme_name=db.session.get(Programme, appeal_programme).name if appeal_programme else "")
     reference = (reference or "").strip() or None
     if reference and db.session.scalar(sa.select(Donation.id).where(Donation.reference == reference)):
         raise Conflict(f"Mã tham chiếu {reference} đã được ghi nhận.", field="reference")

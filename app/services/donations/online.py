@@ -13,6 +13,7 @@ the unique index makes the later inserts wait for the first transaction and then
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,9 +21,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from app.adapters.stripe_gateway import (
-    CURRENCY, CheckoutGateway, CheckoutRequest, DemoGateway, GatewayError, verify_event,
+    CURRENCY, CheckoutGateway, CheckoutRequest, DemoGateway, GatewayError, ProviderNotFound,
+    verify_event,
 )
-from app.errors import DomainError, NotFound, ValidationFailed
+from app.errors import Conflict, DomainError, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import (
     Appeal, AppealStatus, Channel, Donation, DonationStatus, Donor, DonorKind, PaymentEvent,
@@ -30,12 +32,14 @@ from app.models import (
 )
 from app.services import audit
 from app.services.audit import Actor
+from app.services.donations.designation import programme_for_appeal
 from app.services.donations.ledger import confirm_in_tx, reverse_in_tx
 from app.services.donations.queries import lock_donation, reversed_total
 from app.services.setup import general_programme
 from app.text import fold, normalize_org_name
 from app.timeutil import utcnow
 
+LOG = logging.getLogger(__name__)
 STRIPE = Actor.system("stripe")
 ACCEPTED_CURRENCIES = ("VND",)
 
@@ -71,36 +75,40 @@ class DonationRequest:
 # --------------------------------------------------------------------------- donors
 
 def match_or_create_donor(req: DonationRequest, actor: Actor) -> tuple[Donor, str | None]:
-    """The donor record for a form submission, and a note for staff if something differs.
+    """The donor record for a form submission, and why staff must check it (or None).
 
-    Conservative on purpose, because the form is unauthenticated: an organization is
-    matched by its MST (unique among organizations); otherwise a donor is reused only when
-    the same kind, email and (folded) name all agree on exactly one live record. Never by
-    name alone. A matched record is not rewritten from the form, except that its privacy
-    may only become stricter (anonymous on, public listing off).
+    The form is unauthenticated, so a match only *suggests*, and never changes the matched
+    record: what was typed (name, e-mail, address, privacy choices) is kept on the donation
+    by `start_checkout`. An individual is reused only when the same e-mail and (folded) name
+    agree on exactly one live record, never by name alone. An organization whose MST is on
+    file is attached to that record, but unless the name and the e-mail both agree with it
+    the gift needs a donor check: it counts for the fund, is not credited to the company
+    (commendation, statements) until staff accept it, and its receipt shows and is mailed
+    to what was typed.
     """
     email = req.email.strip().lower()
     live = sa.and_(Donor.merged_into_id.is_(None), Donor.kind == req.kind)
-    donor, note = None, None
     if req.kind == DonorKind.ORGANIZATION.value and req.tax_code:
         donor = db.session.scalars(sa.select(Donor).where(live, Donor.tax_code == req.tax_code)).first()
-        if donor is not None and normalize_org_name(donor.name) != normalize_org_name(req.name):
-            note = f"Tên trên biểu mẫu trực tuyến: “{req.name}” (khớp theo MST {req.tax_code})."
+        if donor is not None:
+            differs = []
+            if normalize_org_name(donor.name) != normalize_org_name(req.name):
+                differs.append("tên")
+            if (donor.email or "").strip().lower() != email:
+                differs.append("email")
+            if not differs:
+                return donor, None
+            return donor, (f"MST {req.tax_code} trùng với hồ sơ #{donor.id} “{donor.name}” nhưng "
+                           f"{' và '.join(differs)} trên biểu mẫu trực tuyến khác hồ sơ. Kiểm tra "
+                           "rồi chấp nhận hoặc chuyển khoản ủng hộ sang nhà hảo tâm đúng.")
     else:
         same_name = normalize_org_name if req.kind == DonorKind.ORGANIZATION.value else fold
         candidates = [d for d in db.session.scalars(
             sa.select(Donor).where(live, sa.func.lower(Donor.email) == email)
             .where(Donor.tax_code.is_(None) if req.kind == DonorKind.ORGANIZATION.value else sa.true()))
             if same_name(d.name) == same_name(req.name)]
-        donor = candidates[0] if len(candidates) == 1 else None
-    if donor is not None:
-        before = {"anonymous": donor.anonymous, "public_listing_consent": donor.public_listing_consent}
-        donor.anonymous = donor.anonymous or req.anonymous
-        donor.public_listing_consent = donor.public_listing_consent and req.public_listing
-        after = {"anonymous": donor.anonymous, "public_listing_consent": donor.public_listing_consent}
-        if after != before:
-            audit.record(actor, "donor.privacy_from_online_form", donor, before=before, after=after)
-        return donor, note
+        if len(candidates) == 1:
+            return candidates[0], None
     donor = Donor(kind=req.kind, name=req.name.strip(), email=email, phone=req.phone or None,
                   tax_code=req.tax_code or None, representative=req.representative or None,
                   address=req.address or None, anonymous=req.anonymous,
@@ -110,13 +118,34 @@ def match_or_create_donor(req: DonationRequest, actor: Actor) -> tuple[Donor, st
     return donor, None
 
 
+def typed_details(req: DonationRequest) -> dict:
+    """The donation's own copy of what the donor typed (see Donation.donor_name)."""
+    return dict(donor_name=req.name.strip(), donor_email=req.email.strip().lower(),
+                donor_phone=req.phone or None, donor_address=req.address or None,
+                donor_tax_code=req.tax_code if req.kind == DonorKind.ORGANIZATION.value else None,
+                anonymous=req.anonymous, public_listing=req.public_listing)
+
+
+def _preference_note(donor: Donor, req: DonationRequest) -> str | None:
+    """A note when the typed privacy choices differ from the matched record's: they apply
+    to this gift; staff may carry them over to the record when they accept it."""
+    if donor.id is None or (donor.anonymous == req.anonymous
+                            and donor.public_listing_consent == req.public_listing):
+        return None
+    return ("Lựa chọn trên biểu mẫu: " + ("ẩn danh" if req.anonymous else "không ẩn danh") + ", "
+            + ("đồng ý" if req.public_listing else "không đồng ý") + " công khai tên — chỉ áp dụng "
+            "cho khoản này; hồ sơ nhà hảo tâm chưa đổi.")
+
+
 # --------------------------------------------------------------------------- checkout
 
 def designation_choices(appeal: Appeal | None) -> list[tuple[str, str]]:
     """(value, label) pairs for the form's designation select."""
     choices = []
     if appeal is not None:
-        choices.append(("appeal", f"Chiến dịch “{appeal.title}”"))
+        programme = db.session.get(Programme, appeal.programme_id) if appeal.programme_id else None
+        choices.append(("appeal", f"Chiến dịch “{appeal.title}”"
+                        + (f" — chương trình {programme.name}" if programme else "")))
     choices.append(("general", "Quỹ chung — Quỹ sử dụng cho nơi cần nhất"))
     for programme in db.session.scalars(
             sa.select(Programme).where(Programme.is_active, ~Programme.is_general)
@@ -142,7 +171,7 @@ def _designation(req: DonationRequest) -> tuple[int, int | None]:
     if req.designation == "appeal":
         if appeal is None:
             raise ValidationFailed("Vui lòng chọn nơi nhận hợp lệ.", field="designation")
-        return general_programme().id, appeal.id
+        return programme_for_appeal(appeal.programme_id, None, general_programme().id), appeal.id
     if req.designation == "general":
         return general_programme().id, None
     if req.designation.startswith("programme:"):
@@ -177,24 +206,25 @@ def start_checkout(req: DonationRequest, gateway: CheckoutGateway, *, success_ur
     """
     check_amount(req.amount, req.currency, minimum=minimum, maximum=maximum)
     programme_id, appeal_id = _designation(req)
-    donor, note = match_or_create_donor(req, actor)
+    donor, check = match_or_create_donor(req, actor)
     donation = Donation(donor=donor, amount=req.amount, currency="VND", channel=Channel.CARD.value,
                         status=DonationStatus.PENDING.value, programme_id=programme_id,
                         appeal_id=appeal_id, public_message=(req.message or "").strip()[:500] or None,
-                        note=note)
+                        note=_preference_note(donor, req), donor_check=check, **typed_details(req))
     db.session.add(donation)
     audit.record(actor, "donation.online_start", donation,
                  after={"amount": req.amount, "designation": req.designation, "donor_id": donor.id,
-                        "demo": gateway.demo})
+                        "demo": gateway.demo, "donor_check": check})
     db.session.commit()
 
     description = "Ủng hộ " + (get_fund_name() or "Quỹ Bảo trợ trẻ em")
     try:
         session = gateway.create_session(CheckoutRequest(
             donation_id=donation.id, amount=donation.amount, description=description,
-            customer_email=donor.email if donor.email else req.email, success_url=success_url,
+            customer_email=donation.donor_email, success_url=success_url,
             cancel_url=cancel_url_for(donation), expires_in_minutes=expires_in_minutes))
     except GatewayError as error:
+        LOG.error("Checkout Session creation failed for donation %s: %s", donation.id, error)
         donation = lock_donation(donation.id)
         donation.status = DonationStatus.FAILED.value
         donation.reason = REASON_CHECKOUT_UNAVAILABLE
@@ -390,7 +420,13 @@ def _apply_refund(charge: dict, gateway: CheckoutGateway | None) -> tuple[str, i
     donation_id = db.session.scalar(sa.select(Donation.id).where(Donation.stripe_payment_intent_id == pi))
     if donation_id is None and gateway is not None:
         # The refund overtook checkout.session.completed: ask the provider for the session.
-        session = gateway.session_for_payment_intent(pi)
+        try:
+            session = gateway.session_for_payment_intent(pi)
+        except ProviderNotFound as error:
+            # Not an outage: the provider has no such payment. Record it (the event is not
+            # retried forever) and let staff look; 200 to the provider.
+            LOG.warning("Refund for %s: not found at the provider: %s", pi, error)
+            return "not_found", None, f"payment_intent {pi} not found at the provider: {error}"[:500]
         if session is not None:
             apply_session(session)
             donation_id = db.session.scalar(
@@ -431,6 +467,7 @@ class SyncResult:
     confirmed: int = 0
     flagged: int = 0
     unchanged: int = 0
+    not_found: str | None = None  # the provider said 404: nothing to retry
 
 
 def sync_completed_sessions(gateway: CheckoutGateway, since: datetime,
@@ -438,20 +475,28 @@ def sync_completed_sessions(gateway: CheckoutGateway, since: datetime,
     """Confirm donations whose completed, paid session's webhook never arrived. Each session
     is applied in its own transaction; running it again changes nothing."""
     result = SyncResult()
-    for session in gateway.completed_sessions(int(since.timestamp())):
-        result.seen += 1
-        if _donation_id_of(session) is None:
-            result.unchanged += 1
-            continue
-        outcome, _, _ = apply_session(session, actor)
-        db.session.commit()
-        if outcome == "confirmed":
-            result.confirmed += 1
-        elif outcome == "flagged":
-            result.flagged += 1
-        else:
-            result.unchanged += 1
+    try:
+        for session in gateway.completed_sessions(int(since.timestamp())):
+            _sync_one(session, actor, result)
+    except ProviderNotFound as error:
+        LOG.warning("Stripe sync: not found at the provider (not retried): %s", error)
+        result.not_found = str(error)
     return result
+
+
+def _sync_one(session: dict, actor: Actor, result: SyncResult) -> None:
+    result.seen += 1
+    if _donation_id_of(session) is None:
+        result.unchanged += 1
+        return
+    outcome, _, _ = apply_session(session, actor)
+    db.session.commit()
+    if outcome == "confirmed":
+        result.confirmed += 1
+    elif outcome == "flagged":
+        result.flagged += 1
+    else:
+        result.unchanged += 1
 
 
 def demo_pay(gateway: DemoGateway, donation: Donation) -> str:
@@ -459,7 +504,7 @@ def demo_pay(gateway: DemoGateway, donation: Donation) -> str:
     through the same verification and handling as a real webhook."""
     event = gateway.session_event(
         "checkout.session.completed", session_id=donation.stripe_checkout_session_id,
-        donation_id=donation.id, amount=donation.amount, customer_email=donation.donor.email)
+        donation_id=donation.id, amount=donation.amount, customer_email=donation.mail_address)
     body, header = gateway.sign(event)
     db.session.rollback()  # end the read transaction before the webhook's own
     return handle_webhook(body, header, gateway.webhook_secret, gateway)
@@ -468,7 +513,7 @@ def demo_pay(gateway: DemoGateway, donation: Donation) -> str:
 def demo_cancel(gateway: DemoGateway, donation: Donation) -> str:
     event = gateway.session_event(
         "checkout.session.expired", session_id=donation.stripe_checkout_session_id,
-        donation_id=donation.id, amount=donation.amount, customer_email=donation.donor.email, paid=False)
+        donation_id=donation.id, amount=donation.amount, customer_email=donation.mail_address, paid=False)
     body, header = gateway.sign(event)
     db.session.rollback()
     return handle_webhook(body, header, gateway.webhook_secret, gateway)
@@ -504,5 +549,61 @@ def resolve_by_staff(donation_id: int, action: str, note: str, actor: Actor) -> 
     else:
         donation.status = DonationStatus.FAILED.value
         donation.reason = note[:1000]
+    db.session.commit()
+    return donation
+
+
+def settle_donor_check(donation_id: int, action: str, actor: Actor, *, donor_id: int | None = None,
+                       apply_preferences: bool = False) -> Donation:
+    """Staff settle which donor a public-form gift belongs to (Donation.donor_check):
+
+    - "accept": it is the matched donor's gift; with `apply_preferences` the privacy
+      choices typed on the form become the donor record's;
+    - "reassign": it belongs to another live donor (`donor_id`);
+    - "new": it belongs to a new donor made from what was typed (the MST only when no
+      live organization holds it).
+
+    The gift's reversals follow it. Audited, committed."""
+    donation = lock_donation(donation_id)
+    if donation.reverses_id is not None or donation.donor_name is None:
+        raise NotFound("Không tìm thấy khoản ủng hộ từ biểu mẫu công khai.")
+    if action not in ("accept", "reassign", "new"):
+        raise ValidationFailed("Thao tác không hợp lệ.", field="action")
+    if donation.donor_check is None and action != "accept":
+        raise Conflict("Khoản ủng hộ này không cần kiểm tra nhà hảo tâm.")
+    before = {"donor_id": donation.donor_id, "donor_check": donation.donor_check}
+    target = donation.donor
+    if action == "reassign":
+        target = db.session.get(Donor, donor_id) if donor_id else None
+        if target is None or target.merged_into_id is not None:
+            raise ValidationFailed("Vui lòng chọn một nhà hảo tâm đang hoạt động.", field="donor_id")
+    elif action == "new":
+        tax_code = donation.donor_tax_code
+        if tax_code and db.session.scalar(sa.select(Donor.id).where(
+                Donor.tax_code == tax_code, Donor.merged_into_id.is_(None),
+                Donor.kind == DonorKind.ORGANIZATION.value)) is not None:
+            tax_code = None
+        target = Donor(kind=donation.donor.kind, name=donation.donor_name, email=donation.donor_email,
+                       phone=donation.donor_phone, address=donation.donor_address, tax_code=tax_code,
+                       anonymous=bool(donation.anonymous), public_listing_consent=bool(donation.public_listing))
+        db.session.add(target)
+        db.session.flush()
+        audit.record(actor, "donor.create", target, after={"kind": target.kind, "source": "donor_check",
+                                                             "donation_id": donation.id})
+    for row in [donation, *donation.reversals]:
+        row.donor_id = target.id
+        row.donor = target
+        row.donor_check = None
+    if action == "accept" and apply_preferences:
+        prefs_before = {"anonymous": target.anonymous, "public_listing_consent": target.public_listing_consent}
+        if donation.anonymous is not None:
+            target.anonymous = donation.anonymous
+        if donation.public_listing is not None:
+            target.public_listing_consent = donation.public_listing
+        audit.record(actor, "donor.preferences_from_donation", target, before=prefs_before,
+                     after={"anonymous": target.anonymous, "public_listing_consent": target.public_listing_consent,
+                            "donation_id": donation.id})
+    audit.record(actor, "donation.donor_check", donation, before=before,
+                 after={"action": action, "donor_id": target.id})
     db.session.commit()
     return donation

@@ -110,14 +110,14 @@ def receipt_data(receipt: Receipt, *, amount: int | None = None) -> ReceiptData:
     return ReceiptData(
         number=receipt.number,
         issued_at_local=to_local(receipt.issued_at),
-        donor_name=donor.name,
+        donor_name=donation.shown_name,
         donor_kind=donor.kind,
         amount=amount,
         channel_label=donation.channel_label,
         purpose=purpose_text(donation),
         verify_url=verify_url(receipt),
-        tax_code=donor.tax_code if organization else None,
-        donor_address=donor.address,
+        tax_code=donation.shown_tax_code if organization else None,
+        donor_address=donation.shown_address,
         void=receipt.is_void,
         void_reason=receipt.void_reason,
         replaces_number=receipt.replaces.number if receipt.replaces is not None else None,
@@ -157,7 +157,7 @@ def _year_donations(year: int, donor_id: int | None = None) -> list[Donation]:
     start, end = year_bounds_utc(check_year(year))
     query = (
         sa.select(Donation)
-        .where(Donation.counted(), Donation.received_at >= start, Donation.received_at < end)
+        .where(Donation.credited(), Donation.received_at >= start, Donation.received_at < end)
         .options(joinedload(Donation.programme), joinedload(Donation.appeal),
                  joinedload(Donation.reverses))
         .order_by(Donation.donor_id, Donation.received_at, Donation.id)
@@ -245,7 +245,7 @@ def donors_for_year(year: int, q: str | None = None) -> list[tuple[Donor, int, i
     query = (
         sa.select(Donor, sa.func.count(Donation.id), Donation.net_sum())
         .join(Donation, Donation.donor_id == Donor.id)
-        .where(Donation.counted(), Donation.received_at >= start, Donation.received_at < end)
+        .where(Donation.credited(), Donation.received_at >= start, Donation.received_at < end)
         .group_by(Donor.id).order_by(Donor.name, Donor.id)
     )
     if q and q.strip():

@@ -19,7 +19,7 @@ from app.services import audit, sequences
 from app.services.receipts import mail as receipt_mail
 from app.services.audit import Actor
 from app.services.donations.queries import lock_donation
-from app.services.setup import get_settings
+from app.services.setup import get_settings, missing_settings, require_settings
 from app.timeutil import local_year, utcnow
 
 
@@ -57,6 +57,7 @@ def allocate_receipt(
     existing = valid_receipt_for(donation.id)
     if existing is not None:
         return existing
+    require_settings("cấp giấy chứng nhận")
     issued_at = issued_at or utcnow()
     year = local_year(issued_at)
     sequence = next_sequence(year)
@@ -77,6 +78,36 @@ def allocate_receipt(
     if notify:
         receipt_mail.queue_receipt_mail(receipt, created_by=actor.label)
     return receipt
+
+
+def issue_or_defer(donation: Donation, actor: Actor, *, issued_at: datetime | None = None) -> Receipt | None:
+    """Issue a just-confirmed donation's receipt, or, while the settings a receipt prints
+    are incomplete, mark it deferred (the money is confirmed regardless: a webhook must
+    never fail over a missing signatory). Deferred receipts are issued by
+    `issue_deferred_receipts` once an admin completes the settings."""
+    if missing_settings():
+        donation.receipt_deferred = True
+        audit.record(actor, "receipt.deferred", donation, after={"reason": "fund settings incomplete"})
+        return None
+    return allocate_receipt(donation, actor, issued_at=issued_at)
+
+
+def issue_deferred_receipts(actor: Actor) -> int:
+    """Issue every deferred receipt (in confirmation order), one commit; returns how many."""
+    if missing_settings():
+        return 0
+    issued = 0
+    ids = db.session.scalars(sa.select(Donation.id).where(Donation.receipt_deferred)
+                             .order_by(Donation.confirmed_at, Donation.id)).all()
+    for donation_id in ids:
+        donation = lock_donation(donation_id)
+        donation.receipt_deferred = False
+        if donation.status in COUNTED_STATUSES and not donation.is_reversal \
+                and donation.status != DonationStatus.REVERSED.value:
+            allocate_receipt(donation, actor)
+            issued += 1
+    db.session.commit()
+    return issued
 
 
 def void_receipt_in_tx(receipt: Receipt, actor: Actor, reason: str) -> None:
@@ -185,6 +216,17 @@ def download_token(receipt: Receipt) -> str:
 
     return URLSafeSerializer(current_app.secret_key, salt=_DOWNLOAD_SALT).dumps(
         [receipt.id, receipt.verification_token[:8]])
+
+
+def current_replacement(receipt: Receipt) -> Receipt | None:
+    """The valid receipt that (through any chain of re-issues) replaces a void one."""
+    seen = set()
+    while receipt.replaced_by is not None and receipt.id not in seen:
+        seen.add(receipt.id)
+        receipt = receipt.replaced_by
+        if not receipt.is_void:
+            return receipt
+    return None
 
 
 def receipt_by_download_token(token: str) -> Receipt | None:

@@ -48,7 +48,7 @@ def receipt_mail_text(receipt: Receipt) -> tuple[str, str]:
     subject = f"Giấy chứng nhận ủng hộ số {receipt.number} — {settings.fund_name}"
     contact = " · ".join(part for part in (settings.address, settings.phone, settings.email) if part)
     body = (
-        f"Kính gửi {donation.donor.name},\n\n"
+        f"Kính gửi {donation.shown_name},\n\n"
         f"{settings.fund_name} trân trọng cảm ơn Quý vị đã ủng hộ "
         f"{format_vnd(net_amount(donation))} vì trẻ em có hoàn cảnh đặc biệt.\n\n"
         f"Đính kèm thư này là Giấy chứng nhận ủng hộ số {receipt.number} (tệp PDF).\n"
@@ -61,7 +61,7 @@ def receipt_mail_text(receipt: Receipt) -> tuple[str, str]:
 def queue_receipt_mail(receipt: Receipt, *, to: str | None = None,
                        created_by: str | None = None) -> OutboxMessage | None:
     """Queue the receipt's mail in the current transaction; None when there is no address."""
-    to = (to or receipt.donation.donor.email or "").strip()
+    to = (to or receipt.donation.mail_address or "").strip()
     if not to:
         return None
     subject, body = receipt_mail_text(receipt)
