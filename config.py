@@ -90,6 +90,21 @@ class Config:
     DONATION_MIN_AMOUNT = int(os.environ.get("DONATION_MIN_AMOUNT", "10000"))
     DONATION_CARD_MAX_AMOUNT = int(os.environ.get("DONATION_CARD_MAX_AMOUNT", "50000000"))
     DONATE_RATE_LIMIT = os.environ.get("DONATE_RATE_LIMIT", "10 per minute;60 per hour")
+    # Bank transfers (docs/bank-transfers.md). Each webhook answers 503 while its secret is
+    # unset. SEPAY_API_KEY: the key SePay sends as "Authorization: Apikey <key>";
+    # CASSO_WEBHOOK_SECRET: Casso webhook v2 "Key bảo mật"; PAYOS_CHECKSUM_KEY: payOS
+    # checksum key. Bodies above BANK_WEBHOOK_MAX_BYTES get 413 before any parsing.
+    SEPAY_API_KEY = os.environ.get("SEPAY_API_KEY") or None
+    CASSO_WEBHOOK_SECRET = os.environ.get("CASSO_WEBHOOK_SECRET") or None
+    PAYOS_CHECKSUM_KEY = os.environ.get("PAYOS_CHECKSUM_KEY") or None
+    BANK_WEBHOOK_MAX_BYTES = int(os.environ.get("BANK_WEBHOOK_MAX_BYTES", str(64 * 1024)))
+    # An unpaid transfer pledge expires after this many days (revived if its money comes).
+    BANK_PLEDGE_EXPIRY_DAYS = int(os.environ.get("BANK_PLEDGE_EXPIRY_DAYS", "14"))
+    # Statement uploads (XLSX/CSV) above this size are refused.
+    BANK_STATEMENT_MAX_BYTES = int(os.environ.get("BANK_STATEMENT_MAX_BYTES", str(20 * 1024 * 1024)))
+    # Demo mode only: the transfer page's "simulate the transfer" button signs a SePay-shaped
+    # notification with this key when SEPAY_API_KEY is unset. Never in production.
+    SEPAY_DEMO_API_KEY = "sepay_demo_only_not_a_secret"
 
 
 class DevelopmentConfig(Config):
@@ -116,6 +131,9 @@ class TestingConfig(Config):
     STRIPE_WEBHOOK_SECRET = None
     STRIPE_API_BASE = None
     CHECKOUT_RETURN_BASE_URL = None
+    SEPAY_API_KEY = None
+    CASSO_WEBHOOK_SECRET = None
+    PAYOS_CHECKSUM_KEY = None
 
 
 class ProductionConfig(Config):
@@ -125,6 +143,7 @@ class ProductionConfig(Config):
     PREFERRED_URL_SCHEME = "https"
     DEMO_MODE_ALLOWED = False
     STRIPE_DEMO_WEBHOOK_SECRET = None
+    SEPAY_DEMO_API_KEY = None
 
 
 CONFIGS = {

@@ -45,3 +45,12 @@ __all__ += [
     "CommendationExclusion", "CommendationOverride", "CommendationSubmission",
     "CommendationSubmissionRow", "EXCLUSION_REASON_LABELS", "ExclusionReason",
 ]
+from app.models.bank import (  # noqa: E402  (bank transfers, issue 13)
+    LINE_STATE_LABELS, BankAccount, BankLayout, BankLine, BankStatementImport, LineState,
+    PledgeStatus, TransferPledge,
+)
+
+__all__ += [
+    "LINE_STATE_LABELS", "BankAccount", "BankLayout", "BankLine", "BankStatementImport",
+    "LineState", "PledgeStatus", "TransferPledge",
+]
