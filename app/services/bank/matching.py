@@ -59,6 +59,12 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
 
 
+PLEDGE_COLUMNS = [TransferPledge.__table__.c[name] for name in (
+    "id", "code", "amount", "status", "donor_kind", "donor_name", "donor_email", "donor_phone", "donor_tax_code",
+    "donor_representative", "donor_address", "anonymous", "public_listing", "message", "programme_id",
+    "appeal_id")]
+
+
 class Context:
     """What matching looks up, loaded once for a batch of lines (one query per kind)."""
 
@@ -66,10 +72,10 @@ class Context:
         found = {line.id: codes.find_codes(line.memo) for line in lines}
         wanted = {c for cs in found.values() for c in cs}
         self.codes = found
-        self.pledges: dict[str, TransferPledge] = {}
+        self.pledges: dict[str, sa.Row] = {}  # plain rows: a statement brings 100 000 at once
         wanted_list = sorted(wanted)
         for start in range(0, len(wanted_list), 900):
-            for pledge in db.session.scalars(sa.select(TransferPledge).where(
+            for pledge in db.session.execute(sa.select(*PLEDGE_COLUMNS).where(
                     TransferPledge.code.in_(wanted_list[start:start + 900]))):
                 self.pledges[pledge.code] = pledge
         self.claimed: set[int] = set()  # pledges paid earlier in this batch
@@ -85,7 +91,7 @@ class Context:
         self.programmes = {p.code: p.id for p in db.session.scalars(sa.select(Programme))}
         self._lines = lines
         self._donor_names: dict[str, int] | None = None
-        self._pledges_by_amount: dict[int, list[tuple[int, str]]] | None = None
+        self._pledges_by_name: dict[tuple[int, str], int] | None = None
 
     def donor_names(self) -> dict[str, int]:
         """Folded names of live donors with at least two words, to their id (ambiguous
@@ -103,18 +109,20 @@ class Context:
             self._donor_names = {k: v for k, v in names.items() if k not in ambiguous}
         return self._donor_names
 
-    def pending_by_amount(self) -> dict[int, list[tuple[int, str]]]:
-        if self._pledges_by_amount is None:
+    def pending_by_name(self) -> dict[tuple[int, str], int]:
+        """(amount, folded donor name) of unpaid pledges (pending or expired) → pledge id,
+        for the amounts of this batch's lines."""
+        if self._pledges_by_name is None:
             amounts = sorted({line.amount for line in self._lines})
-            result: dict[int, list[tuple[int, str]]] = {}
+            result: dict[tuple[int, str], int] = {}
             for start in range(0, len(amounts), 900):
                 for pid, amount, name in db.session.execute(sa.select(
                         TransferPledge.id, TransferPledge.amount, TransferPledge.donor_name).where(
                         TransferPledge.status.in_((PledgeStatus.PENDING.value, PledgeStatus.EXPIRED.value)),
                         TransferPledge.amount.in_(amounts[start:start + 900]))):
-                    result.setdefault(amount, []).append((pid, fold(name)))
-            self._pledges_by_amount = result
-        return self._pledges_by_amount
+                    result.setdefault((amount, fold(name)), pid)
+            self._pledges_by_name = result
+        return self._pledges_by_name
 
 
 def _phrases(text: str, longest: int = 6) -> set[str]:
@@ -162,13 +170,13 @@ def suggest(line: BankLine, ctx: Context) -> Outcome:
         reasons.append(f"Tài khoản gửi {line.sender_account} đã ủng hộ trước đây")
         confidence = 80
     phrases = _phrases(memo) | ({sender} if sender else set())
-    if "donor_id" not in best or True:
-        for pid, name in ctx.pending_by_amount().get(line.amount, []):
-            if name and (name in phrases or (sender and name == sender)):
-                best.setdefault("pledge_id", pid)
-                reasons.append("Cùng số tiền và tên người ủng hộ với một đăng ký chuyển khoản (thiếu mã)")
-                confidence = max(confidence, 75)
-                break
+    pending = ctx.pending_by_name()
+    pid = next((pending[(line.amount, p)] for p in sorted(phrases, key=len, reverse=True)
+                if (line.amount, p) in pending), None)
+    if pid is not None:
+        best["pledge_id"] = pid
+        reasons.append("Cùng số tiền và tên người ủng hộ với một đăng ký chuyển khoản (thiếu mã)")
+        confidence = max(confidence, 75)
     if "donor_id" not in best and "pledge_id" not in best:
         names = ctx.donor_names()
         hit = next((names[p] for p in sorted(phrases, key=len, reverse=True) if p in names), None)
@@ -180,7 +188,7 @@ def suggest(line: BankLine, ctx: Context) -> Outcome:
         if f" {keyword} " in f" {memo} " and code in ctx.programmes:
             best["programme_id"] = ctx.programmes[code]
             reasons.append(f"Nội dung nhắc chương trình “{keyword}”")
-            confidence = max(confidence, 40) if confidence else 40
+            confidence = confidence or 40
             break
     if not reasons:
         return Outcome(LineState.UNMATCHED.value, reason="Không tìm thấy mã chuyển khoản hay nhà hảo tâm phù hợp.")
@@ -206,8 +214,7 @@ def apply(line: BankLine, outcome: Outcome, actor: Actor, ctx: Context | None = 
     line.state, line.confidence, line.state_reason = outcome.state, outcome.confidence, outcome.reason
     line.suggestion, line.pledge_id = outcome.suggestion, outcome.pledge_id
     if outcome.confirm:
-        pledge = (ctx.pledges.get(codes.find_codes(line.memo)[0]) if ctx else None) or db.session.get(
-            TransferPledge, outcome.pledge_id)
+        pledge = db.session.get(TransferPledge, outcome.pledge_id)
         record_from_line(line, actor, pledge=pledge, note=" ".join(outcome.notes) or None)
     elif outcome.state == LineState.SUGGESTED.value:
         audit.record(actor, "bank_line.suggest", line, after={"confidence": outcome.confidence,
