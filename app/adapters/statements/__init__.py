@@ -7,6 +7,6 @@ dates mean "same as above", whether the date cell also carries the bank referenc
 words of opening/closing balance and total rows. Nothing here touches the database.
 """
 from app.adapters.statements.engine import (  # noqa: F401
-    Statement, StatementError, detect_layout, parse_statement, read_rows,
+    Statement, StatementError, detect_layout, parse_amount, parse_statement, read_rows,
 )
 from app.adapters.statements.layouts import BUILT_IN, LAYOUT_KEYS  # noqa: F401

@@ -78,6 +78,7 @@ class Context:
             for pledge in db.session.execute(sa.select(*PLEDGE_COLUMNS).where(
                     TransferPledge.code.in_(wanted_list[start:start + 900]))):
                 self.pledges[pledge.code] = pledge
+        self.pledges_by_id = {p.id: p for p in self.pledges.values()}
         self.claimed: set[int] = set()  # pledges paid earlier in this batch
         senders = sorted({line.sender_account for line in lines if line.sender_account})
         self.sender_donor: dict[str, int] = {}
