@@ -235,6 +235,14 @@ def donor_from_line(line: BankLine, actor: Actor) -> Donor:
     return donor
 
 
+def _reference(line_id: int) -> str:
+    """BANK-<line id>; after an undo the line's next donation gets BANK-<id>-2, -3…"""
+    taken = db.session.scalar(sa.select(sa.func.count()).select_from(Donation).where(
+        Donation.reverses_id.is_(None), sa.or_(Donation.reference == f"BANK-{line_id}",
+                                              Donation.reference.like(f"BANK-{line_id}-%"))))
+    return f"BANK-{line_id}" if not taken else f"BANK-{line_id}-{taken + 1}"
+
+
 def record_from_line(line: BankLine, actor: Actor, *, pledge: TransferPledge | None = None,
                      donor_id: int | None = None, programme_id: int | None = None,
                      appeal_id: int | None = None, note: str | None = None) -> Donation:
@@ -260,7 +268,7 @@ def record_from_line(line: BankLine, actor: Actor, *, pledge: TransferPledge | N
         donor_id=donor.id, amount=line.amount, currency="VND", channel=Channel.BANK_TRANSFER.value,
         status=DonationStatus.PENDING.value, received_at=min(line.booked_at, now),
         programme_id=programme_id or general_programme().id, appeal_id=appeal_id,
-        reference=f"BANK-{line.id}", note=note, recorded_by_id=actor.user_id,
+        reference=_reference(line.id), note=note, recorded_by_id=actor.user_id,
         public_message=pledge.message if pledge else None)
     db.session.add(donation)
     audit.record(actor, "donation.record", donation, after={

@@ -23,6 +23,8 @@ from app.services import audit
 from app.services.audit import Actor
 from app.services.bank import accounts, bulk
 from app.services.bank.lines import base_fingerprint, fingerprint, initial_state
+
+__all__ = ["BUILT_IN", "StatementPlan", "custom_layouts", "import_file", "import_statement", "plan_statement"]
 from app.services.bank.matching import BANK, Context, decide
 from app.services.donations.importer import _insert_many, _reserve_ids
 from app.timeutil import utcnow
