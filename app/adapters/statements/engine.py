@@ -5,7 +5,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 from app.adapters.bank_lines import CREDIT, DEBIT, VIETNAM, BankInputError, ParsedLine
 from app.adapters.statements.layouts import BUILT_IN
@@ -203,10 +203,23 @@ def parse_amount(value) -> int | None:
     return -amount if negative else amount
 
 
+_DMY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+_VN_OFFSET = timezone(timedelta(hours=7))  # Asia/Ho_Chi_Minh: no daylight saving since 1975
+
+
 def parse_date(value, formats: list[str]) -> datetime | None:
     """Aware UTC from a date cell (Vietnam local time in the file). None when blank."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    if isinstance(value, str) and "%d/%m/%Y" in " ".join(formats):
+        match = _DMY.fullmatch(value.strip())
+        if match:  # the common case, without strptime
+            d, m, y, hh, mm, ss = match.groups()
+            try:
+                local = datetime(int(y), int(m), int(d), int(hh or 0), int(mm or 0), int(ss or 0))
+            except ValueError:
+                raise BankInputError(f"ngày không đọc được: {value!r} (cần dd/mm/yyyy)") from None
+            return local.replace(tzinfo=_VN_OFFSET).astimezone(timezone.utc)
     if isinstance(value, datetime):
         local = value
     elif isinstance(value, date):
@@ -266,15 +279,16 @@ def parse_statement(rows: list[list], layout_name: str, layout: dict | None = No
         row, number = rows[index], index + 1
         if all(_cell(c) == "" for c in row):
             continue
-        first = " ".join(_folded(c) for c in row[:4] if c not in (None, ""))
-        if not _is_date(get(row, "date"), formats) and _balance_row(
-                row, opening_words, closing_words, statement, balance_col=cols.get("balance")):
-            if statement.opening_balance is not None and previous_balance is None:
-                previous_balance = statement.opening_balance
-            continue
-        if any(first == w or first.startswith(w + " ") or first.startswith(w + ":") or first.startswith(w + "/")
-               for w in footer_words):
-            continue
+        date_cell = get(row, "date")
+        if not _is_date(date_cell, formats):  # only then can it be a balance, total or footer row
+            first = " ".join(_folded(c) for c in row[:4] if c not in (None, ""))
+            if _balance_row(row, opening_words, closing_words, statement, balance_col=cols.get("balance")):
+                if statement.opening_balance is not None and previous_balance is None:
+                    previous_balance = statement.opening_balance
+                continue
+            if any(first == w or first.startswith(w + " ") or first.startswith(w + ":") or first.startswith(w + "/")
+                   for w in footer_words):
+                continue
         try:
             raw_date = get(row, "date")
             reference = _cell(get(row, "reference")) or None

@@ -27,7 +27,8 @@ from app.services.donations.importer import _insert_many, _reserve_ids
 from app.services.receipts.issuing import format_receipt_number, next_sequence_block
 from app.services.receipts.mail import KIND_RECEIPT, receipt_mail_text_for
 from app.services.setup import general_programme, get_settings
-from app.text import fold, normalize_org_name
+from app.adapters.bank_lines import quick_fold as fold
+from app.text import normalize_org_name
 from app.timeutil import local_year, utcnow
 
 CHUNK = 900

@@ -41,8 +41,13 @@ def is_valid(code: str) -> bool:
     return all(c in _INDEX for c in body + check) and check_char(body) == check
 
 
+_NOT_ALNUM = re.compile(r"[^A-Z0-9]+")
+
+
 def squeeze(memo: str) -> str:
     """Upper case, diacritics dropped, only letters and digits left."""
+    if (memo or "").isascii():
+        return _NOT_ALNUM.sub("", (memo or "").upper())
     text = unicodedata.normalize("NFKD", memo or "").replace("đ", "d").replace("Đ", "D")
     return "".join(c for c in text.upper() if c.isascii() and c.isalnum())
 

@@ -29,6 +29,9 @@ def local_date(moment):
     return to_local(moment).date()
 
 
+MAX_TWINS = 200  # identical movements (same day, amount and memo) told apart by their order
+
+
 def base_fingerprint(direction: str, amount: int, booked_at, memo: str) -> str:
     return f"{direction[0]}|{amount}|{local_date(booked_at).isoformat()}|{squeeze(memo)[:80]}"
 
@@ -79,16 +82,16 @@ def record_webhook_line(account: BankAccount, line: ParsedLine) -> tuple[BankLin
     if existing is not None:
         return existing, False
     base = base_fingerprint(line.direction, line.amount, line.booked_at, line.memo)
-    same_day = db.session.scalars(sa.select(BankLine).where(
-        BankLine.account_id == account.id, BankLine.direction == line.direction,
-        BankLine.amount == line.amount, BankLine.booked_at >= _day_start(line.booked_at),
-        BankLine.booked_at < _day_start(line.booked_at, 1))).all()
-    twins = [row for row in same_day
-             if base_fingerprint(row.direction, row.amount, row.booked_at, row.memo) == base]
+    candidates = [fingerprint(base, n) for n in range(1, MAX_TWINS + 1)]
+    twins = sorted(db.session.scalars(sa.select(BankLine).where(
+        BankLine.account_id == account.id, BankLine.fingerprint.in_(candidates))),
+        key=lambda row: candidates.index(row.fingerprint))
     for twin in twins:  # a statement row already recorded this very transfer
         if twin.provider is None and (not twin.bank_reference or not line.bank_reference
                                       or twin.bank_reference == line.bank_reference):
             twin.provider, twin.provider_txn_id = line.provider, line.provider_txn_id
+            if not twin.bank_reference and line.bank_reference:
+                twin.bank_reference = line.bank_reference
             return twin, False
     record = BankLine(**_row(account, line, fingerprint(base, len(twins) + 1), "webhook", None))
     db.session.add(record)

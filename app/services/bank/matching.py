@@ -29,7 +29,7 @@ from app.services import audit
 from app.services.audit import Actor
 from app.services.bank import codes
 from app.services.donations.ledger import confirm_in_tx
-from app.text import fold
+from app.adapters.bank_lines import quick_fold as fold
 from app.timeutil import utcnow
 
 BANK = Actor.system("bank")
@@ -236,11 +236,13 @@ def donor_from_line(line: BankLine, actor: Actor) -> Donor:
 
 
 def _reference(line_id: int) -> str:
-    """BANK-<line id>; after an undo the line's next donation gets BANK-<id>-2, -3…"""
-    taken = db.session.scalar(sa.select(sa.func.count()).select_from(Donation).where(
-        Donation.reverses_id.is_(None), sa.or_(Donation.reference == f"BANK-{line_id}",
-                                              Donation.reference.like(f"BANK-{line_id}-%"))))
-    return f"BANK-{line_id}" if not taken else f"BANK-{line_id}-{taken + 1}"
+    """BANK-<line id>; after an undo the line's next donation gets BANK-<id>-2, -3… (exact,
+    indexed look-ups only: the webhook path runs this for every gift)."""
+    reference, n = f"BANK-{line_id}", 1
+    while db.session.scalar(sa.select(Donation.id).where(Donation.reference == reference)) is not None:
+        n += 1
+        reference = f"BANK-{line_id}-{n}"
+    return reference
 
 
 def record_from_line(line: BankLine, actor: Actor, *, pledge: TransferPledge | None = None,
