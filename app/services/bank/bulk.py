@@ -133,14 +133,12 @@ def confirm_many(items: list[Confirmation], actor: Actor, *, label: str) -> int:
         _insert_many(Receipt.__table__, receipts[start:start + CHUNK])
     for start in range(0, len(mails), CHUNK):
         _insert_many(OutboxMessage.__table__, mails[start:start + CHUNK])
-    lines = BankLine.__table__
-    db.session.execute(lines.update().where(lines.c.id == sa.bindparam("b_id")).values(
-        state=LineState.MATCHED.value, confidence=100, donation_id=sa.bindparam("b_donation"),
-        pledge_id=sa.bindparam("b_pledge"), state_reason=sa.bindparam("b_reason")), line_updates)
-    pledges = TransferPledge.__table__
-    db.session.execute(pledges.update().where(pledges.c.id == sa.bindparam("b_id")).values(
-        status=PledgeStatus.RECEIVED.value, donation_id=sa.bindparam("b_donation"), received_at=now),
-        pledge_updates)
+    _bulk_update(BankLine.__table__, [dict(id=u["b_id"], state=LineState.MATCHED.value, confidence=100,
+                                           donation_id=u["b_donation"], pledge_id=u["b_pledge"],
+                                           state_reason=u["b_reason"]) for u in line_updates])
+    _bulk_update(TransferPledge.__table__, [dict(id=u["b_id"], status=PledgeStatus.RECEIVED.value,
+                                                 donation_id=u["b_donation"], received_at=now)
+                                            for u in pledge_updates])
     audit.record(actor, "bank_line.match_bulk", entity_type="bank_lines", after={
         "source": label, "donations": len(items), "donors_created": len(creating),
         "first_donation_id": min(donation_ids), "last_donation_id": max(donation_ids),
@@ -149,14 +147,38 @@ def confirm_many(items: list[Confirmation], actor: Actor, *, label: str) -> int:
 
 
 def update_states(rows: list[dict]) -> None:
-    """Set state/confidence/reason/suggestion/pledge of many lines (executemany)."""
+    """Set state/confidence/reason/suggestion/pledge of many lines."""
+    _bulk_update(BankLine.__table__, [dict(id=r["b_id"], state=r["b_state"], confidence=r["b_confidence"],
+                                           state_reason=r["b_reason"], pledge_id=r["b_pledge"],
+                                           suggestion=None if r["b_suggestion"] is None else json.dumps(
+                                               r["b_suggestion"], ensure_ascii=False)) for r in rows])
+
+
+def _bulk_update(table: sa.Table, rows: list[dict]) -> None:
+    """UPDATE many rows by id. SQLite: one executemany (in-process, fast). PostgreSQL: COPY
+    the new values into a temporary table and one UPDATE … FROM, instead of a round trip
+    per row. All dicts have the same keys; JSON values already serialised."""
     if not rows:
         return
-    lines = BankLine.__table__
-    db.session.execute(lines.update().where(lines.c.id == sa.bindparam("b_id")).values(
-        state=sa.bindparam("b_state"), confidence=sa.bindparam("b_confidence"),
-        state_reason=sa.bindparam("b_reason"), suggestion=sa.bindparam("b_suggestion"),
-        pledge_id=sa.bindparam("b_pledge")), rows)
+    columns = [c for c in rows[0] if c != "id"]
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        stmt = table.update().where(table.c.id == sa.bindparam("b_id")).values(
+            {c: sa.bindparam(f"b_{c}") for c in columns})
+        if "suggestion" in columns:  # already JSON text: bypass the JSON type's own serialisation
+            stmt = stmt.values(suggestion=sa.bindparam("b_suggestion", type_=sa.Text))
+        connection.execute(stmt, [{f"b_{k}": v for k, v in r.items()} for r in rows])
+        return
+    temp = f"tmp_update_{secrets.token_hex(6)}"  # one per call: calls update different columns
+    types = ", ".join(f"{c} {table.c[c].type.compile(dialect=connection.dialect)}" for c in columns)
+    connection.exec_driver_sql(f"CREATE TEMP TABLE {temp} (id integer PRIMARY KEY, {types}) ON COMMIT DROP")
+    driver = connection.connection.driver_connection
+    with driver.cursor() as cursor:
+        with cursor.copy(f"COPY {temp} (id, {', '.join(columns)}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row([r["id"], *(r[c] for c in columns)])
+    sets = ", ".join(f"{c} = t.{c}" for c in columns)
+    connection.exec_driver_sql(f"UPDATE {table.name} SET {sets} FROM {temp} t WHERE {table.name}.id = t.id")
 
 
 __all__ = ["Confirmation", "confirm_many", "json", "update_states"]
