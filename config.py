@@ -109,8 +109,25 @@ class Config:
     # a POST without one is refused, like a missing CSRF token.
     FORM_TOKENS_REQUIRED = True
 
+    # Bank transfers (docs/bank-transfers.md). Each webhook answers 503 while its secret is
+    # unset. SEPAY_API_KEY: the key SePay sends as "Authorization: Apikey <key>";
+    # CASSO_WEBHOOK_SECRET: Casso webhook v2 "Key bảo mật"; PAYOS_CHECKSUM_KEY: payOS
+    # checksum key. Bodies above BANK_WEBHOOK_MAX_BYTES get 413 before any parsing.
+    SEPAY_API_KEY = os.environ.get("SEPAY_API_KEY") or None
+    CASSO_WEBHOOK_SECRET = os.environ.get("CASSO_WEBHOOK_SECRET") or None
+    PAYOS_CHECKSUM_KEY = os.environ.get("PAYOS_CHECKSUM_KEY") or None
+    BANK_WEBHOOK_MAX_BYTES = int(os.environ.get("BANK_WEBHOOK_MAX_BYTES", str(64 * 1024)))
+    # An unpaid transfer pledge expires after this many days (revived if its money comes).
+    BANK_PLEDGE_EXPIRY_DAYS = int(os.environ.get("BANK_PLEDGE_EXPIRY_DAYS", "14"))
+    # Statement uploads (XLSX/CSV) above this size are refused.
+    BANK_STATEMENT_MAX_BYTES = int(os.environ.get("BANK_STATEMENT_MAX_BYTES", str(20 * 1024 * 1024)))
+    # Demo mode only: the transfer page's "simulate the transfer" button signs a SePay-shaped
+    # notification with this key when SEPAY_API_KEY is unset. Never in production.
+    SEPAY_DEMO_API_KEY = None
+
 
 DEMO_WEBHOOK_SECRET = "whsec_demo_only_not_a_secret"
+SEPAY_DEMO_API_KEY = "sepay_demo_only_not_a_secret"
 
 
 class DevelopmentConfig(Config):
@@ -120,6 +137,7 @@ class DevelopmentConfig(Config):
     SECRET_KEY = os.environ.get("SECRET_KEY") or ("dev-only-insecure-key" if under_flask_cli() else None)
     DEMO_MODE_ALLOWED = True
     STRIPE_DEMO_WEBHOOK_SECRET = DEMO_WEBHOOK_SECRET
+    SEPAY_DEMO_API_KEY = SEPAY_DEMO_API_KEY
 
 
 class TestingConfig(Config):
@@ -127,6 +145,7 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret-key"
     DEMO_MODE_ALLOWED = True
     STRIPE_DEMO_WEBHOOK_SECRET = DEMO_WEBHOOK_SECRET
+    SEPAY_DEMO_API_KEY = SEPAY_DEMO_API_KEY
     # The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set;
     # tests/conftest.py replaces this with a database of its own for each run.
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL"), "sqlite://")
@@ -145,6 +164,9 @@ class TestingConfig(Config):
     STRIPE_WEBHOOK_SECRET = None
     STRIPE_API_BASE = None
     CHECKOUT_RETURN_BASE_URL = None
+    SEPAY_API_KEY = None
+    CASSO_WEBHOOK_SECRET = None
+    PAYOS_CHECKSUM_KEY = None
 
 
 class ProductionConfig(Config):
@@ -155,6 +177,7 @@ class ProductionConfig(Config):
     HSTS_SECONDS = 365 * 24 * 3600
     DEMO_MODE_ALLOWED = False
     STRIPE_DEMO_WEBHOOK_SECRET = None
+    SEPAY_DEMO_API_KEY = None
 
 
 CONFIGS = {

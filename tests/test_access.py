@@ -57,3 +57,19 @@ def test_admin_only_pages_refuse_other_roles(client, login_as):
     login_as(Role.DIRECTOR)
     assert client.get("/staff/users").status_code == 403
     assert client.get("/staff/settings").status_code == 403
+
+
+def test_bank_pages_roles(client, login_as):
+    """Bank reconciliation: accountants act, directors read, accounts are admin-only."""
+    login_as(Role.DIRECTOR)
+    assert client.get("/staff/bank").status_code == 200
+    assert client.post("/staff/bank/confirm").status_code == 403
+    assert client.get("/staff/bank/import").status_code == 403
+    assert client.get("/staff/bank/accounts").status_code == 403
+    login_as(Role.VIEWER)
+    assert client.get("/staff/bank").status_code == 403
+    login_as(Role.CASE_WORKER)
+    assert client.get("/staff/bank").status_code == 403
+    login_as(Role.ACCOUNTANT)
+    assert client.get("/staff/bank").status_code == 200 and client.get("/staff/bank/import").status_code == 200
+    assert client.get("/staff/bank/accounts").status_code == 403

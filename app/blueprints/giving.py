@@ -14,6 +14,8 @@ from app.services.setup import get_settings
 from app.services import public_site
 from app.services.donations import online as online_giving
 from app.services.audit import Actor
+from app.services.bank import pledges as bank_pledges
+from app.services.bank import transfers as bank_transfers
 from app.services.receipts.issuing import valid_receipt_for
 
 bp = Blueprint("giving", __name__)
@@ -71,7 +73,10 @@ def donate():
         form.designation.data = "appeal" if appeal else "general"
     gateway = current_gateway()
     status = 200
-    if gateway is None:
+    if gateway is None and request.method == "GET":
+        form.method.data = "transfer"
+    transfer = request.method == "POST" and request.form.get("method") == "transfer"
+    if gateway is None and not transfer:
         status = 503 if request.method == "POST" else 200
     elif form.validate_on_submit():
         req = online_giving.DonationRequest(
@@ -82,6 +87,21 @@ def donate():
             address=(form.address.data or "").strip() or None, designation=form.designation.data,
             appeal_slug=appeal.slug if appeal else None, anonymous=form.anonymous.data,
             public_listing=form.public_listing.data, message=form.message.data)
+        if transfer:
+            try:
+                pledge = bank_pledges.create_pledge(
+                    req, Actor(user_id=None, label="online-form", ip=request.remote_addr),
+                    minimum=config["DONATION_MIN_AMOUNT"], expiry_days=config["BANK_PLEDGE_EXPIRY_DAYS"])
+            except DomainError as error:
+                if error.status_code == 503:
+                    flash(error.message, "danger")
+                else:
+                    attach_error(form, error, "custom_amount")
+                status = error.status_code
+            else:
+                return redirect(url_for("giving.transfer", token=pledge.token), code=303)
+            return render_template("public/donate.html", form=form, appeal=appeal, gateway=gateway,
+                                   demo=bool(gateway and gateway.demo)), status
         serializer = _cancel_serializer()
         try:
             _donation, url = online_giving.start_checkout(
@@ -166,3 +186,54 @@ def demo_checkout(session_id: str):
         return redirect(url_for("giving.donation_return", session_id=session_id), code=303)
     return _no_store(current_app.make_response(render_template(
         "public/demo_checkout.html", donation=donation)))
+
+
+# --------------------------------------------------------------------------- bank transfer
+
+def _pledge_or_404(token: str):
+    pledge = bank_pledges.pledge_by_token(token)
+    if pledge is None:
+        abort(404)
+    return pledge
+
+
+def demo_transfer_key() -> str | None:
+    """The key the demo's "simulate the transfer" button signs with: only in demo mode and
+    only while no real SePay key is configured."""
+    config = current_app.config
+    if config.get("SEPAY_API_KEY") or not config.get("DEMO_MODE_ALLOWED"):
+        return None
+    return config.get("SEPAY_DEMO_API_KEY")
+
+
+@bp.get("/donate/transfer/<token>")
+def transfer(token: str):
+    """The donor's transfer page: where to send the money, the code and the VietQR. Found
+    only by an unguessable token; refreshes itself (no JavaScript needed) until received."""
+    pledge = _pledge_or_404(token)
+    view = bank_transfers.transfer_view(pledge)
+    return _no_store(current_app.make_response(render_template(
+        "public/transfer.html", pledge=pledge, view=view, demo=demo_transfer_key() is not None,
+        refresh_seconds=10)))
+
+
+@bp.get("/donate/transfer/<token>/qr.png")
+def transfer_qr(token: str):
+    pledge = _pledge_or_404(token)
+    response = current_app.make_response(bank_transfers.qr_png(pledge))
+    response.headers["Content-Type"] = "image/png"
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    response.headers["Content-Disposition"] = f'inline; filename="VietQR-{pledge.code}.png"'
+    return response
+
+
+@bp.post("/donate/transfer/<token>/demo-paid")
+def transfer_demo_paid(token: str):
+    """Demo mode: pretend the bank told us the money arrived (a SePay-shaped notification,
+    signed with the demo key, through the same verification and matching as the webhook)."""
+    key = demo_transfer_key()
+    if key is None:
+        abort(404)
+    pledge = _pledge_or_404(token)
+    bank_transfers.demo_notify(pledge, key)
+    return redirect(url_for("giving.transfer", token=token), code=303)

@@ -14,3 +14,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(receipts.receipts)
     app.cli.add_command(stripe_cli)
     app.cli.add_command(commendation.commendation_group)
+    from app.cli.bank import bank_cli
+
+    app.cli.add_command(bank_cli)

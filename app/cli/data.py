@@ -22,6 +22,10 @@ def seed_demo():
     if not current_app.config.get("DEMO_MODE_ALLOWED"):
         raise click.ClickException("seed-demo is disabled in production.")
     created = demo.seed_demo()
+    from app.demo.bank import seed_bank_account
+
+    if seed_bank_account():
+        click.echo("Demo bank account created (fictional): replace it at /staff/bank/accounts.")
     click.echo("Demo data created." if created else "Demo data already present; nothing changed.")
     click.echo("Demo logins (password for all: %s):" % demo.DEMO_PASSWORD)
     for email, _name, role in demo.DEMO_USERS:

@@ -33,6 +33,9 @@ class VietnameseSelectField(SelectField):
 
 
 class DonationForm(FlaskForm):
+    method = VietnameseRadioField(
+        "Hình thức ủng hộ", default="card",
+        choices=[("card", "Thẻ (thanh toán trực tuyến)"), ("transfer", "Chuyển khoản / VietQR")])
     kind = VietnameseRadioField(
         "Bạn ủng hộ với tư cách", default=DonorKind.INDIVIDUAL.value,
         choices=[(DonorKind.INDIVIDUAL.value, "Cá nhân"),
@@ -90,10 +93,13 @@ class DonationForm(FlaskForm):
         if amount < self.minimum:
             self.custom_amount.errors.append(f"Số tiền tối thiểu là {format_vnd(self.minimum)}.")
             return False
-        if amount > self.maximum:
+        if amount > self.maximum and self.method.data != "transfer":
             self.custom_amount.errors.append(
                 f"Thanh toán bằng thẻ tối đa {format_vnd(self.maximum)} mỗi lần. Với khoản lớn hơn, "
-                "vui lòng chuyển khoản vào tài khoản của Quỹ hoặc chia thành nhiều lần.")
+                "vui lòng chọn “Chuyển khoản / VietQR” hoặc chia thành nhiều lần.")
+            return False
+        if amount >= 10 ** 13:
+            self.custom_amount.errors.append("Số tiền quá lớn.")
             return False
         if (self.currency.data or "VND").strip().upper() != "VND":
             self.custom_amount.errors.append("Quỹ chỉ nhận ủng hộ trực tuyến bằng đồng Việt Nam (VND).")

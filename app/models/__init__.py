@@ -48,3 +48,13 @@ __all__ += [
 from app.models.submission import FormSubmission  # noqa: E402  (issue 12: one-time form tokens)
 
 __all__ += ["FormSubmission"]
+
+from app.models.bank import (  # noqa: E402  (bank transfers, issue 13)
+    LINE_STATE_LABELS, BankAccount, BankLayout, BankLine, BankStatementImport, LineState,
+    PledgeStatus, TransferPledge,
+)
+
+__all__ += [
+    "LINE_STATE_LABELS", "BankAccount", "BankLayout", "BankLine", "BankStatementImport",
+    "LineState", "PledgeStatus", "TransferPledge",
+]

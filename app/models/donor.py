@@ -42,6 +42,9 @@ class Donor(Base):
             sqlite_where=sa.text("kind = 'organization' AND tax_code IS NOT NULL AND merged_into_id IS NULL"),
             postgresql_where=sa.text("kind = 'organization' AND tax_code IS NOT NULL AND merged_into_id IS NULL"),
         ),
+        # Donor matching compares lower(email) (online form, bank transfers): without this
+        # index every webhook scanned the whole donors table.
+        sa.Index("ix_donors_email_lower", sa.text("lower(email)")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

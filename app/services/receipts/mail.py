@@ -40,19 +40,28 @@ RETRY_BASE = timedelta(minutes=5)
 # --------------------------------------------------------------------------- queueing
 
 def receipt_mail_text(receipt: Receipt) -> tuple[str, str]:
-    from app.services.receipts.documents import net_amount, verify_url
+    from app.services.receipts.documents import net_amount
+
+    donation = receipt.donation
+    return receipt_mail_text_for(receipt.number, donation.shown_name, net_amount(donation),
+                                 receipt.verification_token)
+
+
+def receipt_mail_text_for(number: str, donor_name: str, amount: int, token: str,
+                          settings=None) -> tuple[str, str]:
+    """Subject and body of a receipt mail from plain values (bulk paths reuse it)."""
+    from app.services.receipts.documents import public_url
     from app.services.setup import get_settings
 
-    settings = get_settings()
-    donation = receipt.donation
-    subject = f"Giấy chứng nhận ủng hộ số {receipt.number} — {settings.fund_name}"
+    settings = settings or get_settings()
+    subject = f"Giấy chứng nhận ủng hộ số {number} — {settings.fund_name}"
     contact = " · ".join(part for part in (settings.address, settings.phone, settings.email) if part)
     body = (
-        f"Kính gửi {donation.shown_name},\n\n"
+        f"Kính gửi {donor_name},\n\n"
         f"{settings.fund_name} trân trọng cảm ơn Quý vị đã ủng hộ "
-        f"{format_vnd(net_amount(donation))} vì trẻ em có hoàn cảnh đặc biệt.\n\n"
-        f"Đính kèm thư này là Giấy chứng nhận ủng hộ số {receipt.number} (tệp PDF).\n"
-        f"Quý vị có thể kiểm tra giấy chứng nhận tại:\n{verify_url(receipt)}\n\n"
+        f"{format_vnd(amount)} vì trẻ em có hoàn cảnh đặc biệt.\n\n"
+        f"Đính kèm thư này là Giấy chứng nhận ủng hộ số {number} (tệp PDF).\n"
+        f"Quý vị có thể kiểm tra giấy chứng nhận tại:\n{public_url(f'/receipts/verify/{token}')}\n\n"
         f"Trân trọng,\n{settings.operator_name}\n{contact}\n"
     )
     return subject, body

@@ -1,5 +1,6 @@
-/* The donation form: clear the typed amount when a preset is picked, drop the preset when
-   an amount is typed, and show MST/representative only for organizations. */
+/* The donation form's few conveniences (the form works without them): clear the typed
+   amount when a preset is picked, drop the preset when an amount is typed, and show
+   MST/representative only for organizations. */
 (function () {
   var custom = document.getElementById("custom_amount");
   var presets = document.querySelectorAll("input[name=preset]");

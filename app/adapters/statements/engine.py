@@ -1,0 +1,389 @@
+"""One engine for every statement layout (see __init__ and layouts.py)."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+from app.adapters.bank_lines import CREDIT, DEBIT, VIETNAM, BankInputError, ParsedLine
+from app.adapters.statements.layouts import BUILT_IN
+from app.text import fold
+
+MAX_ERRORS = 50
+SCAN_ROWS = 40  # title, account and header rows are within the first rows
+
+
+class StatementError(BankInputError):
+    """The file is refused whole; `errors` lists (row number, message) when rows are bad."""
+
+    def __init__(self, message: str, errors: list[tuple[int, str]] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or []
+
+
+@dataclass
+class Statement:
+    layout: str
+    account_number: str | None
+    lines: list[ParsedLine] = field(default_factory=list)
+    opening_balance: int | None = None
+    closing_balance: int | None = None
+    differences: list[str] = field(default_factory=list)  # balance checks that failed
+
+    @property
+    def credit_total(self) -> int:
+        return sum(l.amount for l in self.lines if l.direction == CREDIT)
+
+    @property
+    def debit_total(self) -> int:
+        return sum(l.amount for l in self.lines if l.direction == DEBIT)
+
+
+# --------------------------------------------------------------------------- reading files
+
+def read_rows(data: bytes, file_name: str) -> list[list]:
+    """Cells of the first sheet (XLSX) or of a CSV (UTF-8, with or without BOM; or
+    Windows-1258/1252 as some banks export). Raises StatementError for anything else."""
+    name = (file_name or "").lower()
+    if name.endswith(".xlsx") or data[:2] == b"PK":
+        from openpyxl import load_workbook
+
+        try:
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception:  # noqa: BLE001 - any reader failure means "not a workbook we can read"
+            raise StatementError("Tệp không phải bảng tính XLSX đọc được. Cần tệp sao kê XLSX hoặc CSV "
+                                 "tải từ ngân hàng điện tử.") from None
+        sheet = book.worksheets[0]
+        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+        book.close()
+        return rows
+    if name.endswith(".xls"):
+        raise StatementError("Tệp .xls (Excel cũ) chưa được hỗ trợ: mở bằng Excel/LibreOffice và lưu lại dạng "
+                             ".xlsx hoặc .csv.")
+    for encoding in ("utf-8-sig", "cp1258"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise StatementError("Tệp CSV không đọc được (cần mã hóa UTF-8).")
+    if "\x00" in text:
+        raise StatementError("Tệp không phải sao kê dạng XLSX hoặc CSV.")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    return [row for row in csv.reader(io.StringIO(text), dialect)]
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _folded(value) -> str:
+    return fold(_cell(value).replace("\n", " "))
+
+
+# --------------------------------------------------------------------------- layout detection
+
+def _column_letter(text: str) -> int | None:
+    if re.fullmatch(r"[A-Za-z]{1,2}", text or ""):
+        n = 0
+        for c in text.upper():
+            n = n * 26 + ord(c) - 64
+        return n - 1
+    return None
+
+
+def _map_header(row: list, columns: dict) -> dict[str, int]:
+    cells = [_folded(c) for c in row]
+    found: dict[str, int] = {}
+    for key, words in columns.items():
+        words = [words] if isinstance(words, str) else words
+        for word in words:
+            index = _column_letter(word)
+            if index is not None:
+                found[key] = index
+                break
+            word = fold(word)
+            hit = next((i for i, c in enumerate(cells) if c and word in c and i not in found.values()), None)
+            if hit is not None:
+                found[key] = hit
+                break
+    return found
+
+
+def _usable(found: dict[str, int]) -> bool:
+    return "date" in found and ("amount" in found or ("debit" in found and "credit" in found))
+
+
+def find_header(rows: list[list], layout: dict) -> tuple[int, dict[str, int]] | None:
+    if layout.get("header_row"):
+        index = int(layout["header_row"]) - 1
+        if 0 <= index < len(rows):
+            found = _map_header(rows[index], layout["columns"])
+            if _usable(found):
+                return index, found
+        return None
+    best = None
+    for index, row in enumerate(rows[:SCAN_ROWS]):
+        found = _map_header(row, layout["columns"])
+        if _usable(found) and (best is None or len(found) > len(best[1])):
+            best = (index, found)
+    return best
+
+
+def _top_text(rows: list[list]) -> str:
+    return " | ".join(_folded(c) for row in rows[:SCAN_ROWS] for c in row if c not in (None, ""))
+
+
+def detect_layout(rows: list[list], custom: dict[str, dict] | None = None) -> str:
+    """The name of the layout whose title words appear at the top and whose headers are
+    found; StatementError (one sentence, naming what was expected) otherwise."""
+    top = _top_text(rows)
+    candidates = []
+    for name, layout in {**BUILT_IN, **(custom or {})}.items():
+        titles = [fold(t) for t in layout.get("titles") or []]
+        header = find_header(rows, layout)
+        if header is None:
+            continue
+        score = len(header[1]) + (10 if any(t and t in top for t in titles) else 0)
+        if titles and score < 10:
+            continue  # a bank's layout is recognised by its title, not by headers alone
+        candidates.append((score, name))
+    if not candidates:
+        names = ", ".join(layout.get("label", name) for name, layout in BUILT_IN.items())
+        raise StatementError(f"Không nhận ra mẫu sao kê: cần tệp sao kê của {names} hoặc một mẫu cột "
+                             "do quản trị viên khai báo (chọn --layout TÊN).")
+    candidates.sort(reverse=True)
+    return candidates[0][1]
+
+
+# --------------------------------------------------------------------------- values
+
+_GROUPED = re.compile(r"^\d{1,3}([.,]\d{3})+$")
+
+
+def parse_amount(value) -> int | None:
+    """Whole đồng from a cell: numbers, or text with ',' or '.' grouping ("1,000,000",
+    "1.000.000", "1,000,000.00"). None for a blank cell; BankInputError for fractions."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise BankInputError("số tiền không hợp lệ")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise BankInputError(f"số tiền {value} không phải số nguyên đồng")
+        return int(value)
+    text = str(value).strip().replace(" ", "").replace("\u00a0", "").replace("VND", "").replace("đ", "")
+    negative = text.startswith("-") or (text.startswith("(") and text.endswith(")"))
+    text = text.strip("-()+")
+    if not text:
+        return None
+    match = re.fullmatch(r"(.+?)([.,])(\d{1,2})", text)
+    if match and not _GROUPED.match(text):
+        if int(match.group(3)) != 0:
+            raise BankInputError(f"số tiền {value} không phải số nguyên đồng")
+        text = match.group(1)
+    if _GROUPED.match(text):
+        text = re.sub(r"[.,]", "", text)
+    if not text.isdigit():
+        raise BankInputError(f"số tiền không đọc được: {value!r}")
+    amount = int(text)
+    return -amount if negative else amount
+
+
+_DMY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+_VN_OFFSET = timezone(timedelta(hours=7))  # Asia/Ho_Chi_Minh: no daylight saving since 1975
+
+
+def parse_date(value, formats: list[str]) -> datetime | None:
+    """Aware UTC from a date cell (Vietnam local time in the file). None when blank."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str) and "%d/%m/%Y" in " ".join(formats):
+        match = _DMY.fullmatch(value.strip())
+        if match:  # the common case, without strptime
+            d, m, y, hh, mm, ss = match.groups()
+            try:
+                local = datetime(int(y), int(m), int(d), int(hh or 0), int(mm or 0), int(ss or 0))
+            except ValueError:
+                raise BankInputError(f"ngày không đọc được: {value!r} (cần dd/mm/yyyy)") from None
+            return local.replace(tzinfo=_VN_OFFSET).astimezone(timezone.utc)
+    if isinstance(value, datetime):
+        local = value
+    elif isinstance(value, date):
+        local = datetime.combine(value, time())
+    else:
+        text = " ".join(str(value).split())
+        for fmt in formats:
+            try:
+                local = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+        else:
+            raise BankInputError(f"ngày không đọc được: {value!r} (cần dd/mm/yyyy)")
+    return local.replace(tzinfo=VIETNAM).astimezone(timezone.utc)
+
+
+_ACCOUNT = re.compile(r"(?:so tai khoan|tai khoan|account(?: number| no\.?)?)\s*[:/]?\s*(?:[a-z ./]*:)?\s*([0-9][0-9 .]{5,22}[0-9])")
+
+
+def find_account(rows: list[list]) -> str | None:
+    for row in rows[:SCAN_ROWS]:
+        joined = " ".join(_folded(c) for c in row if c not in (None, ""))
+        match = _ACCOUNT.search(joined)
+        if match:
+            return re.sub(r"[ .]", "", match.group(1))
+    return None
+
+
+# --------------------------------------------------------------------------- parsing
+
+def parse_statement(rows: list[list], layout_name: str, layout: dict | None = None) -> Statement:
+    """Parse rows with a layout. Refuses the whole file (StatementError with row numbers)
+    if any row is bad; balance differences are reported, not refused."""
+    layout = layout or BUILT_IN[layout_name]
+    header = find_header(rows, layout)
+    if header is None:
+        raise StatementError(f"Không tìm thấy dòng tiêu đề cột của mẫu {layout.get('label', layout_name)} "
+                             "(ngày, ghi nợ/ghi có hoặc số tiền, nội dung).")
+    header_index, cols = header
+    formats = layout.get("date_formats") or BUILT_IN["vietcombank"]["date_formats"]
+    opening_words = [fold(w) for w in layout.get("opening", [])]
+    closing_words = [fold(w) for w in layout.get("closing", [])]
+    footer_words = [fold(w) for w in layout.get("footer", [])]
+    statement = Statement(layout=layout_name, account_number=find_account(rows[:header_index + 1]))
+    errors: list[tuple[int, str]] = []
+    for row in rows[:header_index]:  # opening balance printed above the table
+        _balance_row(row, opening_words, closing_words, statement)
+
+    def get(row, key):
+        index = cols.get(key)
+        return row[index] if index is not None and index < len(row) else None
+
+    last_date = None
+    previous_balance = statement.opening_balance
+    for index in range(header_index + 1, len(rows)):
+        row, number = rows[index], index + 1
+        if all(_cell(c) == "" for c in row):
+            continue
+        date_cell = get(row, "date")
+        if not _is_date(date_cell, formats):  # only then can it be a balance, total or footer row
+            first = " ".join(_folded(c) for c in row[:4] if c not in (None, ""))
+            if _balance_row(row, opening_words, closing_words, statement, balance_col=cols.get("balance")):
+                if statement.opening_balance is not None and previous_balance is None:
+                    previous_balance = statement.opening_balance
+                continue
+            if any(first == w or first.startswith(w + " ") or first.startswith(w + ":") or first.startswith(w + "/")
+                   for w in footer_words):
+                continue
+        try:
+            raw_date = get(row, "date")
+            reference = _cell(get(row, "reference")) or None
+            if layout.get("date_with_reference") and isinstance(raw_date, str) and "\n" in raw_date.strip():
+                raw_date, _, ref_text = raw_date.strip().partition("\n")
+                reference = reference or " ".join(ref_text.split()) or None
+            booked = parse_date(raw_date, formats)
+            if "amount" in cols:
+                signed = parse_amount(get(row, "amount"))
+                debit, credit = (None, signed) if signed is None or signed >= 0 else (-signed, None)
+            else:
+                debit, credit = parse_amount(get(row, "debit")), parse_amount(get(row, "credit"))
+            memo = " ".join(_cell(get(row, "memo")).split())
+            if booked is None and debit is None and credit is None:
+                if memo and statement.lines and statement.lines[-1].row_number == _last_row(statement):
+                    statement.lines[-1].memo += " " + memo  # a description wrapped onto the next row
+                continue
+            if booked is None:
+                if layout.get("fill_down_date") and last_date is not None:
+                    booked = last_date
+                else:
+                    raise BankInputError("thiếu ngày giao dịch")
+            if (debit or 0) < 0 or (credit or 0) < 0:
+                raise BankInputError("số tiền ghi nợ/ghi có âm")
+            if debit and credit:
+                raise BankInputError("một dòng có cả ghi nợ và ghi có")
+            if not debit and not credit:
+                raise BankInputError("không có số tiền ghi nợ hay ghi có")
+            balance = parse_amount(get(row, "balance"))
+        except BankInputError as error:
+            errors.append((number, str(error)))
+            if len(errors) >= MAX_ERRORS:
+                break
+            continue
+        last_date = booked
+        direction = CREDIT if credit else DEBIT
+        amount = credit if credit else debit
+        if balance is not None and previous_balance is not None:
+            expected = previous_balance + (amount if direction == CREDIT else -amount)
+            if expected != balance:
+                statement.differences.append(
+                    f"Dòng {number}: số dư in {balance:,} khác số dư tính được {expected:,}.".replace(",", "."))
+        if balance is not None:
+            previous_balance = balance
+        statement.lines.append(ParsedLine(
+            account_number=statement.account_number or "", direction=direction, amount=amount, booked_at=booked,
+            memo=memo, sender_name=_cell(get(row, "sender_name")) or None,
+            sender_account=_cell(get(row, "sender_account")) or None, bank_reference=reference,
+            balance_after=balance, raw={"row": number, "cells": [_cell(c) for c in row]}, row_number=number))
+    if errors:
+        more = " (và có thể còn lỗi khác)" if len(errors) >= MAX_ERRORS else ""
+        raise StatementError(f"Tệp có {len(errors)} dòng lỗi{more}; không ghi dữ liệu nào.", errors)
+    if not statement.lines:
+        raise StatementError("Tệp không có dòng giao dịch nào dưới dòng tiêu đề cột.")
+    if statement.opening_balance is not None and statement.closing_balance is not None:
+        computed = statement.opening_balance + statement.credit_total - statement.debit_total
+        if computed != statement.closing_balance:
+            statement.differences.append(
+                f"Số dư đầu kỳ + ghi có − ghi nợ = {computed:,}, ngân hàng in số dư cuối kỳ "
+                f"{statement.closing_balance:,}: chênh {statement.closing_balance - computed:,}.".replace(",", "."))
+    return statement
+
+
+def _is_date(value, formats) -> bool:
+    if isinstance(value, str) and "\n" in value:
+        value = value.split("\n", 1)[0]
+    try:
+        return parse_date(value, formats) is not None
+    except BankInputError:
+        return False
+
+
+def _last_row(statement: Statement) -> int | None:
+    return statement.lines[-1].row_number if statement.lines else None
+
+
+def _balance_row(row, opening_words, closing_words, statement: Statement, balance_col: int | None = None) -> bool:
+    text = " ".join(_folded(c) for c in row if c not in (None, ""))
+    for words, attr in ((opening_words, "opening_balance"), (closing_words, "closing_balance")):
+        if any(w and w in text for w in words):
+            value = None
+            if balance_col is not None and balance_col < len(row):
+                try:
+                    value = parse_amount(row[balance_col])
+                except BankInputError:
+                    value = None
+            if value is None:
+                for cell in reversed(row):
+                    try:
+                        value = parse_amount(cell)
+                    except BankInputError:
+                        continue
+                    if value is not None:
+                        break
+            if value is not None:
+                setattr(statement, attr, value)
+            return True
+    return False

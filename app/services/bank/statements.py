@@ -1,0 +1,194 @@
+"""Statement import: plan (read, recognise, check, find what is new; nothing written), then
+import (bulk insert of the new lines, matching, bulk confirmation) in one transaction.
+
+A re-import adds nothing: a row is known when its bank reference, or its fingerprint (see
+lines.py: the n-th identical movement of a day), is already recorded for the account —
+including lines that arrived earlier by webhook.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from app.adapters.bank_lines import CREDIT, ParsedLine
+from app.adapters.statements import BUILT_IN, Statement, StatementError, detect_layout, parse_statement, read_rows
+from app.extensions import db
+from app.models import BankAccount, BankLayout, BankLine, BankStatementImport, LineState
+from app.services import audit
+from app.services.audit import Actor
+from app.services.bank import accounts, bulk
+from app.services.bank.lines import base_fingerprint, fingerprint, initial_state
+
+__all__ = ["BUILT_IN", "StatementPlan", "custom_layouts", "import_file", "import_statement", "plan_statement"]
+from app.services.bank.matching import BANK, Context, decide
+from app.services.donations.importer import _insert_many, _reserve_ids
+from app.timeutil import utcnow
+
+
+@dataclass
+class StatementPlan:
+    file_name: str
+    sha256: str
+    layout: str
+    account: BankAccount
+    statement: Statement
+    new: list[tuple[ParsedLine, str]] = field(default_factory=list)  # (line, fingerprint)
+    known: int = 0
+
+    @property
+    def credits_new(self) -> int:
+        return sum(1 for line, _ in self.new if line.direction == CREDIT)
+
+
+def custom_layouts() -> dict[str, dict]:
+    return {row.name: row.config for row in db.session.scalars(sa.select(BankLayout))}
+
+
+def _layout(rows, name: str) -> tuple[str, dict]:
+    custom = custom_layouts()
+    name = (name or "auto").strip()
+    if name == "auto":
+        chosen = detect_layout(rows, custom)
+        return chosen, {**BUILT_IN, **custom}[chosen]
+    if name in BUILT_IN:
+        return name, BUILT_IN[name]
+    if name in custom:
+        return name, custom[name]
+    known = ", ".join(list(BUILT_IN) + sorted(custom))
+    raise StatementError(f"Không có mẫu sao kê “{name}”: cần auto hoặc một trong {known}.")
+
+
+def plan_statement(data: bytes, file_name: str, *, account_number: str | None = None,
+                   layout: str = "auto") -> StatementPlan:
+    rows = read_rows(data, file_name)
+    name, config = _layout(rows, layout)
+    statement = parse_statement(rows, name, config)
+    stated = statement.account_number
+    wanted = (account_number or "").replace(" ", "") or stated
+    if not wanted:
+        raise StatementError("Sao kê không ghi số tài khoản: cần chọn tài khoản (--account SỐ_TÀI_KHOẢN).")
+    if account_number and stated and stated != wanted:
+        raise StatementError(f"Sao kê này của tài khoản {stated}, không phải tài khoản {wanted} đã chọn.")
+    account = accounts.account_by_number(wanted)
+    if account is None:
+        raise StatementError(f"Quỹ không có tài khoản số {wanted}: cần sao kê của một tài khoản trong "
+                             "danh sách tài khoản của Quỹ (Cài đặt → Tài khoản ngân hàng).")
+    plan = StatementPlan(file_name=file_name, sha256=hashlib.sha256(data).hexdigest(), layout=name,
+                         account=account, statement=statement)
+    lines = statement.lines
+    start = min(l.booked_at for l in lines) - timedelta(days=1)
+    end = max(l.booked_at for l in lines) + timedelta(days=1)
+    known_refs, known_fps = set(), set()
+    for ref, fp in db.session.execute(sa.select(BankLine.bank_reference, BankLine.fingerprint).where(
+            BankLine.account_id == account.id, BankLine.booked_at >= start, BankLine.booked_at <= end)):
+        if ref:
+            known_refs.add(ref)
+        known_fps.add(fp)
+    occurrences: Counter = Counter()
+    seen_refs = set()
+    for line in lines:
+        line.account_number = account.account_number
+        base = base_fingerprint(line.direction, line.amount, line.booked_at, line.memo)
+        occurrences[base] += 1
+        fp = fingerprint(base, occurrences[base])
+        if line.bank_reference in seen_refs:
+            line.bank_reference = None  # a bank reusing one number (fee + transfer): the fingerprint decides
+        if (line.bank_reference and line.bank_reference in known_refs) or fp in known_fps:
+            plan.known += 1
+            continue
+        if line.bank_reference:
+            seen_refs.add(line.bank_reference)
+        plan.new.append((line, fp))
+    return plan
+
+
+@dataclass
+class _LineView:
+    id: int
+    direction: str
+    amount: int
+    booked_at: object
+    memo: str
+    sender_name: str | None
+    sender_account: str | None
+    state: str
+    state_reason: str | None
+    donation_id: int | None = None
+
+
+def import_statement(plan: StatementPlan, actor: Actor, *, user_id: int | None = None) -> BankStatementImport:
+    """Write the plan's new lines, match them, confirm code matches; one transaction."""
+    now = utcnow()
+    st = plan.statement
+    try:
+        record = BankStatementImport(
+            account_id=plan.account.id, file_name=plan.file_name[:255], sha256=plan.sha256, layout=plan.layout,
+            period_from=min(l.booked_at for l in st.lines), period_to=max(l.booked_at for l in st.lines),
+            opening_balance=st.opening_balance, closing_balance=st.closing_balance,
+            credit_total=st.credit_total, debit_total=st.debit_total, rows=len(st.lines), new_lines=len(plan.new),
+            differences=st.differences or None, imported_by_id=user_id, created_at=now)
+        db.session.add(record)
+        db.session.flush()
+        sqlite = db.session.get_bind().dialect.name == "sqlite"
+        views: list[_LineView] = []
+        for start in range(0, len(plan.new), bulk.CHUNK):
+            chunk = plan.new[start:start + bulk.CHUNK]
+            ids = _reserve_ids(BankLine.__table__, len(chunk))
+            params = []
+            for new_id, (line, fp) in zip(ids, chunk):
+                state, reason = initial_state(line)
+                raw = json.dumps(line.raw, ensure_ascii=False)
+                params.append(dict(
+                    id=new_id, account_id=plan.account.id, direction=line.direction, amount=line.amount,
+                    booked_at=line.booked_at, memo=line.memo[:2000], sender_name=line.sender_name,
+                    sender_account=line.sender_account, sender_bank=None, bank_reference=line.bank_reference,
+                    provider=None, provider_txn_id=None, fingerprint=fp, source="statement",
+                    statement_import_id=record.id, balance_after=line.balance_after, raw=raw,
+                    state=state, state_reason=reason, confidence=0, created_at=now))
+                views.append(_LineView(new_id, line.direction, line.amount, line.booked_at, line.memo,
+                                       line.sender_name, line.sender_account, state, reason))
+            _insert_many(BankLine.__table__, params)
+        counts = match_views(views, actor, label=f"statement:{record.id}", sqlite=sqlite)
+        audit.record(actor, "bank_statement.import", record, after={
+            "file_name": plan.file_name, "sha256": plan.sha256, "layout": plan.layout,
+            "account": plan.account.account_number, "rows": len(st.lines), "new_lines": len(plan.new),
+            "already_known": plan.known, "states": counts, "differences": len(st.differences)})
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    if len(plan.new) >= 1000 and not sqlite:
+        db.session.execute(sa.text("ANALYZE bank_lines, donations, donors, receipts, transfer_pledges"))
+        db.session.commit()
+    return record
+
+
+def match_views(views: list[_LineView], actor: Actor = BANK, *, label: str, sqlite: bool = True) -> dict[str, int]:
+    """Decide every unmatched line, confirm code matches in bulk, store the rest's states."""
+    todo = [v for v in views if v.state == LineState.UNMATCHED.value]
+    ctx = Context(todo)
+    confirmations, updates = [], []
+    counts: Counter = Counter(v.state for v in views if v.state != LineState.UNMATCHED.value)
+    for view in todo:
+        outcome = decide(view, ctx)
+        counts[outcome.state] += 1
+        if outcome.confirm:
+            confirmations.append(bulk.Confirmation(view.id, view.amount, view.booked_at,
+                                                   ctx.pledges_by_id[outcome.pledge_id], outcome.reason))
+        elif outcome.state != LineState.UNMATCHED.value or outcome.reason:
+            updates.append(dict(b_id=view.id, b_state=outcome.state, b_confidence=outcome.confidence,
+                                b_reason=outcome.reason, b_suggestion=outcome.suggestion, b_pledge=outcome.pledge_id))
+    bulk.update_states(updates)
+    bulk.confirm_many(confirmations, actor, label=label)
+    return dict(counts)
+
+
+def import_file(data: bytes, file_name: str, actor: Actor, *, account_number: str | None = None,
+                layout: str = "auto", user_id: int | None = None) -> tuple[StatementPlan, BankStatementImport]:
+    plan = plan_statement(data, file_name, account_number=account_number, layout=layout)
+    return plan, import_statement(plan, actor, user_id=user_id)

@@ -1,0 +1,195 @@
+"""The donor's transfer path: the form's choice, the pledge, the transfer page and its QR,
+and a signed SePay notification confirming the gift with its receipt."""
+from __future__ import annotations
+
+import io
+import json
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+import zxingcpp
+from PIL import Image
+
+from app.adapters import vietqr
+from app.extensions import db
+from app.models import (
+    AuditEntry, BankLine, Donation, Donor, OutboxMessage, PledgeStatus, Receipt, TransferPledge,
+)
+from app.services.bank.transfers import sepay_payload
+from tests import bank_helpers as bh
+
+FORM = {"method": "transfer", "kind": "individual", "name": "Phạm Thu Trang", "email": "trang@example.com",
+        "preset": "", "custom_amount": "75.000.000", "designation": "general", "currency": "VND"}
+
+
+@pytest.fixture
+def secrets(app, monkeypatch):
+    for name, value in bh.BANK_SECRETS.items():
+        monkeypatch.setitem(app.config, name, value)
+
+
+def pledge_from_form(client, **changes) -> TransferPledge:
+    response = client.post("/donate", data={**FORM, **changes})
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    assert "/donate/transfer/" in response.headers["Location"]
+    db.session.expire_all()
+    return db.session.scalars(sa.select(TransferPledge).order_by(TransferPledge.id.desc())).first()
+
+
+def notify(client, pledge, txn_id=1, **kw):
+    body = json.dumps(sepay_payload(pledge, txn_id=txn_id, **kw)).encode()
+    return client.post("/payments/sepay/webhook", data=body, headers=bh.sepay_headers())
+
+
+def test_transfer_above_the_card_limit_gives_a_page_with_account_code_and_qr(client):
+    bh.account()
+    assert "Chuyển khoản / VietQR" in client.get("/donate").get_data(as_text=True)
+    pledge = pledge_from_form(client)
+    assert pledge.amount == 75_000_000 and pledge.status == PledgeStatus.PENDING.value
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Donor)) == 0  # no donor until money
+    page = client.get(f"/donate/transfer/{pledge.token}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    for text in ("Vietcombank", "0011001234567", "QUY BAO TRO TRE EM HAI PHONG", "75.000.000 ₫", pledge.code,
+                 "Lưu ảnh QR", "Điều gì xảy ra tiếp theo?"):
+        assert text in html
+    assert "<script>" not in html and "onclick" not in html
+    png = client.get(f"/donate/transfer/{pledge.token}/qr.png")
+    assert png.status_code == 200 and png.mimetype == "image/png"
+    (found,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.data)))
+    decoded = vietqr.decode(found.text)
+    assert (decoded.bank_bin, decoded.account, decoded.amount, decoded.memo) == (
+        "970436", "0011001234567", 75_000_000, pledge.code)
+    assert client.get("/donate/transfer/khong-co").status_code == 404
+
+
+def test_card_above_the_limit_points_to_transfer(client):
+    bh.account()
+    page = client.post("/donate", data={**FORM, "method": "card"}).get_data(as_text=True)
+    assert "Thanh toán bằng thẻ tối đa 50.000.000 ₫ mỗi lần" in page and "Chuyển khoản / VietQR" in page
+
+
+def test_a_signed_sepay_notification_confirms_the_gift_with_receipt_and_mail(client, secrets):
+    bh.account()
+    pledge = pledge_from_form(client)
+    response = notify(client, pledge, txn_id=9001)
+    assert response.status_code == 200 and response.get_json()["success"] is True
+    db.session.expire_all()
+    donation = db.session.scalars(sa.select(Donation)).one()
+    assert (donation.amount, donation.channel, donation.status) == (75_000_000, "bank_transfer", "confirmed")
+    assert donation.donor.name == "Phạm Thu Trang" and donation.donor.email == "trang@example.com"
+    receipt = db.session.scalars(sa.select(Receipt)).one()
+    assert db.session.scalars(sa.select(OutboxMessage)).one().to_address == "trang@example.com"
+    line = db.session.scalars(sa.select(BankLine)).one()
+    assert (line.state, line.confidence, line.donation_id, line.provider) == ("matched", 100, donation.id, "sepay")
+    assert db.session.get(TransferPledge, pledge.id).status == "received"
+    html = client.get(f"/donate/transfer/{pledge.token}").get_data(as_text=True)
+    assert "Đã nhận" in html and receipt.number in html
+    # SePay retries: nothing changes, still success
+    assert notify(client, pledge, txn_id=9001).get_json()["success"] is True
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Donation)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(BankLine)) == 1
+
+
+def test_a_different_amount_confirms_what_arrived_and_says_so(client, secrets):
+    bh.account()
+    pledge = pledge_from_form(client, custom_amount="500.000")
+    notify(client, pledge, amount=300_000)
+    db.session.expire_all()
+    donation = db.session.scalars(sa.select(Donation)).one()
+    assert donation.amount == 300_000 and donation.status == "confirmed"
+    assert "300.000 ₫ khác số đăng ký 500.000 ₫" in donation.note
+    assert "khác số đăng ký" in db.session.scalars(sa.select(BankLine)).one().state_reason
+    html = client.get(f"/donate/transfer/{pledge.token}").get_data(as_text=True)
+    assert "300.000 ₫" in html and "ghi nhận theo số tiền thực nhận" in html
+
+
+def test_an_expired_pledge_is_revived_when_its_money_arrives(client, secrets):
+    from app.services.bank.pledges import expire_pledges
+
+    bh.account()
+    pledge = pledge_from_form(client, custom_amount="200.000")
+    assert expire_pledges(now=datetime.now(timezone.utc) + timedelta(days=30)) == 1
+    db.session.expire_all()
+    assert "quá hạn" in client.get(f"/donate/transfer/{pledge.token}").get_data(as_text=True)
+    notify(client, pledge)
+    db.session.expire_all()
+    assert db.session.get(TransferPledge, pledge.id).status == "received"
+    assert "hết hạn" in db.session.scalars(sa.select(BankLine)).one().state_reason
+
+
+def test_the_code_in_a_debit_or_a_second_transfer_is_never_a_donation(client, secrets):
+    bh.account()
+    pledge = pledge_from_form(client, custom_amount="200.000")
+    out = sepay_payload(pledge, txn_id=1)
+    out["transferType"] = "out"
+    client.post("/payments/sepay/webhook", data=json.dumps(out), headers=bh.sepay_headers())
+    notify(client, pledge, txn_id=2)
+    notify(client, pledge, txn_id=3)  # the donor pays twice
+    db.session.expire_all()
+    states = [l.state for l in db.session.scalars(sa.select(BankLine).order_by(BankLine.id))]
+    assert states == ["ignored", "matched", "suggested"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Donation)) == 1
+
+
+def wrong(client, body, headers):
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(BankLine))
+    response = client.post("/payments/sepay/webhook", data=body, headers=headers)
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(BankLine)) == before
+    assert response.is_json and "error" in response.get_json()
+    return response.status_code
+
+
+def test_sepay_refuses_what_it_cannot_trust_and_writes_nothing(client, secrets, app):
+    bh.account()
+    pledge = pledge_from_form(client, custom_amount="200.000")
+    good = sepay_payload(pledge, txn_id=5)
+    body = json.dumps(good)
+    assert wrong(client, body, {"Content-Type": "application/json"}) == 401
+    assert wrong(client, body, bh.sepay_headers("wrong")) == 401
+    assert wrong(client, body, {"Authorization": bh.SEPAY_KEY}) == 401
+    assert wrong(client, "{not json", bh.sepay_headers()) == 400
+    assert wrong(client, json.dumps([1, 2]), bh.sepay_headers()) == 400
+    assert wrong(client, json.dumps({**good, "transferAmount": 200000.5}), bh.sepay_headers()) == 400
+    assert wrong(client, json.dumps({**good, "transferAmount": "2e5"}), bh.sepay_headers()) == 400
+    assert wrong(client, json.dumps({**good, "transferType": "sideways"}), bh.sepay_headers()) == 400
+    assert wrong(client, json.dumps({**good, "transactionDate": "hôm qua"}), bh.sepay_headers()) == 400
+    assert wrong(client, json.dumps({k: v for k, v in good.items() if k != "id"}), bh.sepay_headers()) == 400
+    assert wrong(client, json.dumps({**good, "content": "x" * 70_000}), bh.sepay_headers()) == 413
+    app.config["SEPAY_API_KEY"] = None
+    app.config["DEMO_MODE_ALLOWED"] = False
+    try:
+        assert wrong(client, body, bh.sepay_headers()) == 503
+    finally:
+        app.config["DEMO_MODE_ALLOWED"] = True
+
+
+def test_a_notification_for_an_account_we_do_not_hold_is_acknowledged_and_ignored(client, secrets):
+    bh.account()
+    pledge = pledge_from_form(client, custom_amount="200.000")
+    payload = {**sepay_payload(pledge, txn_id=5), "accountNumber": "999999999"}
+    response = client.post("/payments/sepay/webhook", data=json.dumps(payload), headers=bh.sepay_headers())
+    assert response.status_code == 200 and response.get_json()["results"] == [{"ignored": "unknown_account"}]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(BankLine)) == 0
+
+
+def test_the_demo_button_simulates_the_bank_in_demo_mode_only(client, app):
+    bh.account()
+    pledge = pledge_from_form(client, custom_amount="200.000")
+    assert "Giả lập" in client.get(f"/donate/transfer/{pledge.token}").get_data(as_text=True)
+    assert client.post(f"/donate/transfer/{pledge.token}/demo-paid").status_code == 303
+    db.session.expire_all()
+    assert db.session.get(TransferPledge, pledge.id).status == "received"
+    app.config["SEPAY_API_KEY"] = "real"
+    try:
+        assert client.post(f"/donate/transfer/{pledge.token}/demo-paid").status_code == 404
+    finally:
+        app.config["SEPAY_API_KEY"] = None
+
+
+def test_no_account_configured_means_a_clear_503(client):
+    response = client.post("/donate", data=FORM)
+    assert response.status_code == 503 and "chưa công bố tài khoản" in response.get_data(as_text=True)
