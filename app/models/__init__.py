@@ -45,3 +45,12 @@ __all__ += [
     "CommendationExclusion", "CommendationOverride", "CommendationSubmission",
     "CommendationSubmissionRow", "EXCLUSION_REASON_LABELS", "ExclusionReason",
 ]
+from app.models.account import (  # noqa: E402  (donor accounts, issue 16)
+    REQUEST_KIND_LABELS, AccountToken, DataRequest, RecurringGift, RecurringMethod,
+    RecurringStatus, RequestKind, RequestStatus,
+)
+
+__all__ += [
+    "REQUEST_KIND_LABELS", "AccountToken", "DataRequest", "RecurringGift", "RecurringMethod",
+    "RecurringStatus", "RequestKind", "RequestStatus",
+]
