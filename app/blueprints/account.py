@@ -358,11 +358,56 @@ def unsubscribe(token: str):
 
 # ------------------------------------------------------------------- monthly giving
 
+def _monthly_form():
+    from app.forms.account import MonthlyForm
+    from app.services.donations import online
+
+    form = MonthlyForm()
+    form.amount.minimum = current_app.config["MONTHLY_MIN_AMOUNT"]
+    form.designation.choices = online.designation_choices(None)
+    return form
+
+
 @bp.get("/hang-thang")
 @account_required
 def monthly():
+    from app.blueprints.giving import current_gateway
+
+    gateway = current_gateway()
+    form = _monthly_form() if gateway is not None and getattr(gateway, "subscriptions", False) else None
+    if request.args.get("ket-qua") == "ok":
+        flash("Cảm ơn Quý vị đã đăng ký ủng hộ hằng tháng. Giấy chứng nhận của mỗi tháng sẽ được gửi "
+              "qua email khi thanh toán thành công.", "success")
     return render_template("account/monthly.html", gifts=profile.recurring_gifts(g.account_email),
-                           form=None, confirm=ConfirmForm())
+                           form=form, confirm=ConfirmForm())
+
+
+@bp.post("/hang-thang/dang-ky")
+@account_required
+@limiter.limit(lambda: current_app.config["DONATE_RATE_LIMIT"], exempt_when=_rate_limit_exempt)
+def monthly_start():
+    from app.blueprints.giving import _absolute, current_gateway
+    from app.services.accounts import recurring
+
+    form = _monthly_form()
+    if not form.validate_on_submit():
+        gifts = profile.recurring_gifts(g.account_email)
+        return render_template("account/monthly.html", gifts=gifts, form=form, confirm=ConfirmForm()), 422
+    try:
+        _gift, url = recurring.start_monthly(
+            g.account_email, form.amount.data, form.designation.data, current_gateway(),
+            success_url=_absolute("account.monthly", **{"ket-qua": "ok"}),
+            cancel_url=_absolute("account.monthly"),
+            minimum=current_app.config["MONTHLY_MIN_AMOUNT"],
+            maximum=current_app.config["MONTHLY_MAX_AMOUNT"], ip=_ip())
+    except DomainError as error:
+        if error.status_code == 404:
+            raise
+        attach_error(form, error, "amount")
+        gifts = profile.recurring_gifts(g.account_email)
+        return render_template("account/monthly.html", gifts=gifts, form=form,
+                               confirm=ConfirmForm()), error.status_code
+    return redirect(url, code=303)
 
 
 @bp.post("/hang-thang/<int:gift_id>/huy")
@@ -380,10 +425,4 @@ def monthly_cancel(gift_id: int):
             flash(error.message, "danger")
         else:
             flash("Đã hủy ủng hộ hằng tháng. Thẻ của Quý vị sẽ không bị trừ tiền nữa.", "success")
-    return redirect(url_for("account.monthly"))
-
-
-@bp.route("/hang-thang/dang-ky", methods=["POST"])
-@account_required
-def monthly_start():
     return redirect(url_for("account.monthly"))

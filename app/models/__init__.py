@@ -46,11 +46,11 @@ __all__ += [
     "CommendationSubmissionRow", "EXCLUSION_REASON_LABELS", "ExclusionReason",
 ]
 from app.models.account import (  # noqa: E402  (donor accounts, issue 16)
-    REQUEST_KIND_LABELS, AccountToken, DataRequest, RecurringGift, RecurringMethod,
+    RECURRING_STATUS_LABELS, REQUEST_KIND_LABELS, AccountToken, DataRequest, RecurringGift, RecurringMethod,
     RecurringStatus, RequestKind, RequestStatus,
 )
 
 __all__ += [
-    "REQUEST_KIND_LABELS", "AccountToken", "DataRequest", "RecurringGift", "RecurringMethod",
+    "RECURRING_STATUS_LABELS", "REQUEST_KIND_LABELS", "AccountToken", "DataRequest", "RecurringGift", "RecurringMethod",
     "RecurringStatus", "RequestKind", "RequestStatus",
 ]
