@@ -9,7 +9,7 @@ receipt outbox can use it.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.extensions import db
@@ -37,7 +37,9 @@ def email_from_token(token: str) -> str | None:
 
 
 def unsubscribe_url(email: str) -> str:
-    path = url_for("account.unsubscribe", token=unsubscribe_token(email))
+    # Built by hand: mail is also sent from the CLI and threads, outside any request.
+    # Must match the route of app/blueprints/account.py `unsubscribe`.
+    path = f"/tai-khoan/huy-nhan-thu/{unsubscribe_token(email)}"
     return current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/") + path
 
 
