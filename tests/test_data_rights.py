@@ -194,3 +194,20 @@ def test_unsubscribe_page_and_bad_token(client):
     done = client.post(f"/tai-khoan/huy-nhan-thu/{token}")
     assert "Đã hủy nhận thư" in done.get_data(as_text=True)
     assert client.get("/tai-khoan/huy-nhan-thu/not-a-token").status_code == 404
+
+
+def test_purge_command_removes_old_links_and_expired_retention(runner):
+    from app.models import AccountToken
+    from app.services.accounts import signin
+
+    donor = factories.donor(email="an@example.com")
+    factories.donation(donor)
+    rights.erase_donor(donor.id, factories.SYSTEM)
+    db.session.get(Donor, donor.id).retain_until = date(2000, 12, 31)
+    signin.new_token(signin.SIGN_IN, "khac@example.com", -1)
+    db.session.commit()
+    result = runner.invoke(args=["accounts", "purge"])
+    assert result.exit_code == 0 and "Đã ẩn danh 1 hồ sơ" in result.output and "xóa 1 đường dẫn" in result.output
+    db.session.expire_all()
+    assert db.session.get(Donor, donor.id).name == rights.ERASED_NAME
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AccountToken)) == 0

@@ -14,3 +14,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(receipts.receipts)
     app.cli.add_command(stripe_cli)
     app.cli.add_command(commendation.commendation_group)
+
+    from app.cli.accounts import accounts  # donor accounts (issue 16)
+
+    app.cli.add_command(accounts)
