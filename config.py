@@ -124,6 +124,15 @@ class Config:
     # Demo mode only: the transfer page's "simulate the transfer" button signs a SePay-shaped
     # notification with this key when SEPAY_API_KEY is unset. Never in production.
     SEPAY_DEMO_API_KEY = None
+    # Donor accounts (/tai-khoan, docs/donor-accounts.md): one-time sign-in links are valid
+    # this many minutes; a donor session ends after ACCOUNT_SESSION_HOURS; requests for a
+    # link are limited per client address (and to 3 mailed links per address per window).
+    ACCOUNT_LINK_MINUTES = int(os.environ.get("ACCOUNT_LINK_MINUTES", "15"))
+    ACCOUNT_SESSION_HOURS = int(os.environ.get("ACCOUNT_SESSION_HOURS", "12"))
+    ACCOUNT_SIGN_IN_RATE_LIMIT = os.environ.get("ACCOUNT_SIGN_IN_RATE_LIMIT", "5 per minute;30 per hour")
+    # Monthly card gifts (Stripe subscriptions): limits per month, whole đồng.
+    MONTHLY_MIN_AMOUNT = int(os.environ.get("MONTHLY_MIN_AMOUNT", "50000"))
+    MONTHLY_MAX_AMOUNT = int(os.environ.get("MONTHLY_MAX_AMOUNT", "20000000"))
 
 
 DEMO_WEBHOOK_SECRET = "whsec_demo_only_not_a_secret"

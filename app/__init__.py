@@ -97,6 +97,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(payments_bp)
     csrf.exempt(payments_bp)  # provider callbacks are verified by signature instead
 
+    from app.blueprints.account import bp as account_bp  # donor accounts, /tai-khoan
+
+    app.register_blueprint(account_bp)
+
 
 def wants_json() -> bool:
     return request.path.startswith(("/api/", "/payments/")) or (

@@ -41,8 +41,21 @@ Supported (test mode only, ``livemode`` is always false):
   ``stub.events``; if ``webhook_url`` and ``webhook_secret`` are given they
   are also POSTed there, signed, synchronously (before the /pay redirect).
 
-Not supported: subscription/setup modes, ``price`` ids, tax, discounts,
-customers, Connect, v2 APIs, amount limits per currency, partial captures.
+Subscriptions (``mode=subscription`` with ``price_data[recurring][interval]``):
+completing such a session creates a customer, a price, a subscription and its
+first invoice, paid, with the events ``checkout.session.completed`` and
+``invoice.paid`` (API 2025+ shapes: ``invoice.parent.subscription_details`` and
+``invoice.payments``). ``stub.renew(sub_id)`` bills the next month
+(``invoice.paid``), ``stub.renew(sub_id, paid=False)`` fails it
+(``invoice.payment_failed``, subscription ``past_due``), ``stub.give_up(sub_id)``
+ends it after failed retries (``customer.subscription.deleted`` with reason
+``payment_failed``). API: ``GET/POST /v1/subscriptions/{id}`` (update
+``pause_collection``, ``metadata``, ``cancel_at_period_end``), ``DELETE
+/v1/subscriptions/{id}`` (cancel -> ``customer.subscription.deleted``), ``GET
+/v1/invoices/{id}``, ``GET /v1/prices/{id}``, ``GET /v1/customers/{id}``.
+
+Not supported: setup mode, ``price`` ids in line items, tax, discounts,
+Connect, v2 APIs, amount limits per currency, partial captures, proration.
 All amounts are integers in the currency's smallest unit; VND is zero-decimal,
 so 50 000 đồng is ``unit_amount=50000``. ``stub.requests`` logs every request
 (method, path, decoded params, headers, status) so tests can assert what the
@@ -67,7 +80,7 @@ from urllib.parse import parse_qsl
 
 import stripe
 from stripe._request_options import RequestOptions
-from stripe.params import RefundCreateParams
+from stripe.params import RefundCreateParams, SubscriptionCancelParams, SubscriptionUpdateParams
 from stripe.params.checkout import SessionCreateParams, SessionListParams
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
@@ -77,6 +90,8 @@ _OPTION_KEYS = set(RequestOptions.__annotations__)
 _SESSION_CREATE_PARAMS = set(SessionCreateParams.__annotations__) - _OPTION_KEYS
 _SESSION_LIST_PARAMS = set(SessionListParams.__annotations__) - _OPTION_KEYS
 _REFUND_CREATE_PARAMS = set(RefundCreateParams.__annotations__) - _OPTION_KEYS
+_SUB_UPDATE_PARAMS = set(SubscriptionUpdateParams.__annotations__) - _OPTION_KEYS
+_SUB_CANCEL_PARAMS = set(SubscriptionCancelParams.__annotations__) - _OPTION_KEYS
 _ALNUM = string.ascii_letters + string.digits
 
 
@@ -204,6 +219,10 @@ class StripeStub:
             self.payment_intents: dict[str, dict] = {}
             self.charges: dict[str, dict] = {}
             self.refunds: dict[str, dict] = {}
+            self.subscriptions: dict[str, dict] = {}
+            self.invoices: dict[str, dict] = {}
+            self.prices: dict[str, dict] = {}
+            self.customers: dict[str, dict] = {}
             self.events: list[dict] = []
             self.requests: list[RecordedRequest] = []
             self.deliveries: list[tuple[str, int | None]] = []  # (event id, HTTP status)
@@ -274,6 +293,14 @@ class StripeStub:
         (``ch_…``) as if from the Dashboard; returns the charge.refunded event."""
         return self._helper(lambda: self._refund(target, amount, reason, {})[1])
 
+    def renew(self, sub_id: str, *, paid: bool = True) -> dict:
+        """Bill the next month: ``invoice.paid``, or ``invoice.payment_failed``."""
+        return self._helper(self._bill, sub_id, "subscription_cycle", paid)
+
+    def give_up(self, sub_id: str) -> dict:
+        """Smart Retries exhausted: the subscription is canceled for non-payment."""
+        return self._helper(self._cancel_sub, sub_id, "payment_failed")
+
     def _helper(self, fn: Callable, *args: Any) -> dict:
         with self._lock:
             self._ctx = {"id": None, "idempotency_key": None}
@@ -300,6 +327,8 @@ class StripeStub:
         s = self._session(sid)
         if s["status"] != "open":
             raise StubError(400, f"Checkout Session {sid} is {s['status']}, not open")
+        if s["mode"] == "subscription":
+            return self._complete_subscription(s)
         s["amount_total"] = s["amount_total"] if amount_total is None else amount_total
         s["currency"] = (currency or s["currency"]).lower()
         now, amount = self.clock(), s["amount_total"]
@@ -323,6 +352,142 @@ class StripeStub:
                                    "name": "Test Customer", "phone": None, "tax_exempt": "none",
                                    "tax_ids": []})
         return self._event("checkout.session.completed", s)
+
+    def _complete_subscription(self, s: dict) -> dict:
+        now = self.clock()
+        email = s["customer_email"] or "customer@example.com"
+        cus = {"id": _new_id("cus_", 14), "object": "customer", "created": now, "email": email,
+               "livemode": False, "metadata": {}, "name": "Test Customer"}
+        self.customers[cus["id"]] = cus
+        item = self._line_items[s["id"]][0]
+        price = item["price"]
+        self.prices[price["id"]] = price
+        sub_id = _new_id("sub_1")
+        sub = {"id": sub_id, "object": "subscription", "billing_cycle_anchor": now,
+               "cancel_at": None, "cancel_at_period_end": False, "canceled_at": None,
+               "cancellation_details": {"comment": None, "feedback": None, "reason": None},
+               "collection_method": "charge_automatically", "created": now, "currency": s["currency"],
+               "customer": cus["id"], "ended_at": None, "latest_invoice": None, "livemode": False,
+               "items": {"object": "list", "data": [{"id": _new_id("si_", 14), "object": "subscription_item",
+                                                      "price": copy.deepcopy(price), "quantity": item["quantity"],
+                                                      "current_period_start": now,
+                                                      "current_period_end": now + 30 * 86400}],
+                         "has_more": False, "url": f"/v1/subscription_items?subscription={sub_id}"},
+               "metadata": dict(s.pop("_sub_metadata", {})), "pause_collection": None,
+               "start_date": now, "status": "incomplete"}
+        self.subscriptions[sub_id] = sub
+        invoice_event = self._bill(sub_id, "subscription_create", True, emit=False)
+        s.update(status="complete", payment_status="paid", customer=cus["id"], subscription=sub_id,
+                 invoice=sub["latest_invoice"], url=None,
+                 customer_details={"address": None, "email": email, "name": "Test Customer", "phone": None,
+                                   "tax_exempt": "none", "tax_ids": []})
+        completed = self._event("checkout.session.completed", s)
+        self._emit(invoice_event)  # Stripe does not promise an order; the app must not care
+        return completed
+
+    def _bill(self, sub_id: str, reason: str, paid: bool, emit: bool = True) -> dict:
+        if sub_id not in self.subscriptions:
+            raise _no_such("subscription", sub_id, "subscription")
+        sub = self.subscriptions[sub_id]
+        if sub["status"] in ("canceled", "incomplete_expired"):
+            raise StubError(400, f"Subscription {sub_id} is {sub['status']}")
+        now, item = self.clock(), sub["items"]["data"][0]
+        amount = item["price"]["unit_amount"] * item["quantity"]
+        pi_id, ch_id, in_id = _new_id("pi_3"), _new_id("ch_3"), _new_id("in_1")
+        self.charges[ch_id] = {
+            "id": ch_id, "object": "charge", "amount": amount, "amount_captured": amount if paid else 0,
+            "amount_refunded": 0, "captured": paid, "created": now, "currency": sub["currency"],
+            "livemode": False, "metadata": {}, "paid": paid, "payment_intent": pi_id, "refunded": False,
+            "refunds": {"object": "list", "data": [], "has_more": False, "total_count": 0,
+                        "url": f"/v1/charges/{ch_id}/refunds"},
+            "status": "succeeded" if paid else "failed",
+            "failure_message": None if paid else "Your card was declined."}
+        self.payment_intents[pi_id] = {
+            "id": pi_id, "object": "payment_intent", "amount": amount, "amount_received": amount if paid else 0,
+            "created": now, "currency": sub["currency"], "latest_charge": ch_id, "livemode": False,
+            "metadata": {}, "status": "succeeded" if paid else "requires_payment_method",
+            "last_payment_error": None if paid else {"code": "card_declined", "decline_code": "insufficient_funds",
+                                                     "message": "Your card has insufficient funds.",
+                                                     "type": "card_error"}}
+        customer = self.customers.get(sub["customer"]) or {}
+        invoice = {
+            "id": in_id, "object": "invoice", "amount_due": amount, "amount_paid": amount if paid else 0,
+            "amount_remaining": 0 if paid else amount, "attempt_count": 1, "attempted": True,
+            "billing_reason": reason, "collection_method": "charge_automatically", "created": now,
+            "currency": sub["currency"], "customer": sub["customer"], "customer_email": customer.get("email"),
+            "lines": {"object": "list", "data": [{"id": _new_id("il_1"), "object": "line_item",
+                                                  "amount": amount, "currency": sub["currency"],
+                                                  "description": f"1 × {item['price'].get('nickname') or 'Monthly'}",
+                                                  "period": {"start": now, "end": now + 30 * 86400},
+                                                  "quantity": item["quantity"]}],
+                      "has_more": False, "url": f"/v1/invoices/{in_id}/lines"},
+            "livemode": False, "metadata": {},
+            "next_payment_attempt": None if paid else now + 3 * 86400,
+            "parent": {"type": "subscription_details", "quote_details": None,
+                       "subscription_details": {"metadata": copy.deepcopy(sub["metadata"]),
+                                                "subscription": sub_id}},
+            "payments": {"object": "list", "data": [{
+                "id": _new_id("inpay_1"), "object": "invoice_payment", "amount_paid": amount if paid else None,
+                "amount_requested": amount, "currency": sub["currency"], "invoice": in_id, "is_default": True,
+                "payment": {"type": "payment_intent", "payment_intent": pi_id},
+                "status": "paid" if paid else "open"}], "has_more": False,
+                "url": f"/v1/invoice_payments?invoice={in_id}"},
+            "period_start": now, "period_end": now + 30 * 86400,
+            "status": "paid" if paid else "open", "total": amount}
+        self.invoices[in_id] = invoice
+        sub["latest_invoice"] = in_id
+        sub["status"] = "active" if paid else ("past_due" if reason == "subscription_cycle" else "incomplete")
+        event_type = "invoice.paid" if paid else "invoice.payment_failed"
+        if not emit:
+            return {"type": event_type, "object": invoice}
+        return self._event(event_type, invoice)
+
+    def _emit(self, pending: dict) -> dict:
+        return self._event(pending["type"], pending["object"])
+
+    def _cancel_sub(self, sub_id: str, reason: str = "cancellation_requested") -> dict:
+        if sub_id not in self.subscriptions:
+            raise _no_such("subscription", sub_id, "subscription_exposed_id")
+        sub = self.subscriptions[sub_id]
+        if sub["status"] == "canceled":
+            raise StubError(400, "A canceled subscription can only update its cancellation_details "
+                            "and metadata.", code="resource_missing")
+        now = self.clock()
+        sub.update(status="canceled", canceled_at=now, ended_at=now,
+                   cancellation_details={"comment": None, "feedback": None, "reason": reason})
+        return self._event("customer.subscription.deleted", sub)
+
+    def _update_sub(self, sub_id: str, p: dict) -> dict:
+        unknown = sorted(set(p) - _SUB_UPDATE_PARAMS)
+        if unknown:
+            raise StubError(400, f"Received unknown parameter: {unknown[0]}", code="parameter_unknown",
+                            param=unknown[0])
+        if sub_id not in self.subscriptions:
+            raise _no_such("subscription", sub_id, "subscription_exposed_id")
+        sub = self.subscriptions[sub_id]
+        if sub["status"] == "canceled":
+            raise StubError(400, "A canceled subscription can only update its cancellation_details "
+                            "and metadata.")
+        previous = {}
+        if "pause_collection" in p:
+            pc = p["pause_collection"]
+            previous["pause_collection"] = sub["pause_collection"]
+            if pc in ("", None):
+                sub["pause_collection"] = None
+            else:
+                if not isinstance(pc, dict) or pc.get("behavior") not in ("keep_as_draft", "mark_uncollectible", "void"):
+                    raise StubError(400, "Invalid pause_collection[behavior]", param="pause_collection[behavior]")
+                sub["pause_collection"] = {"behavior": pc["behavior"],
+                                           "resumes_at": _int(pc["resumes_at"], "resumes_at") if pc.get("resumes_at") else None}
+        if "metadata" in p:
+            previous["metadata"] = copy.deepcopy(sub["metadata"])
+            sub["metadata"].update(p["metadata"] or {})
+        if "cancel_at_period_end" in p:
+            previous["cancel_at_period_end"] = sub["cancel_at_period_end"]
+            sub["cancel_at_period_end"] = str(p["cancel_at_period_end"]).lower() == "true"
+        event = self._event("customer.subscription.updated", sub)
+        self.events[-1]["data"]["previous_attributes"] = previous
+        return self._public(sub)
 
     def _settle_async(self, sid: str, ok: bool) -> dict:
         s = self._session(sid)
@@ -390,8 +555,14 @@ class StripeStub:
                             param=unknown[0])
         if not p.get("mode"):
             raise _missing("mode")
-        if p["mode"] != "payment":
-            raise StubError(400, f"The stub only supports mode=payment, not {p['mode']!r}", param="mode")
+        if p["mode"] not in ("payment", "subscription"):
+            raise StubError(400, f"The stub supports mode=payment and subscription, not {p['mode']!r}",
+                            param="mode")
+        subscription = p["mode"] == "subscription"
+        if subscription:
+            for key in ("payment_intent_data", "submit_type"):
+                if key in p:
+                    raise StubError(400, f"You can not pass `{key}` in `subscription` mode.", param=key)
         items = p.get("line_items")
         if not items:
             raise _missing("line_items")
@@ -412,6 +583,15 @@ class StripeStub:
             name = (pd.get("product_data") or {}).get("name")
             if not name and not pd.get("product"):
                 raise _missing(f"{pre}[price_data][product_data][name]")
+            recurring = pd.get("recurring")
+            if subscription and not (isinstance(recurring, dict) and recurring.get("interval")):
+                raise StubError(400, "You must specify `recurring` in `price_data` when using "
+                                "`subscription` mode.", param=f"{pre}[price_data][recurring]")
+            if not subscription and recurring:
+                raise StubError(400, "You specified `payment` mode but passed a recurring price. Either "
+                                "switch to `subscription` mode or use only one-time prices.", param=pre)
+            if recurring and recurring.get("interval") not in ("day", "week", "month", "year"):
+                raise StubError(400, "Invalid recurring[interval]", param=f"{pre}[price_data][recurring][interval]")
             unit = _int(pd["unit_amount"], f"{pre}[price_data][unit_amount]")
             if item.get("quantity") in (None, ""):
                 raise _missing(f"{pre}[quantity]")
@@ -429,7 +609,11 @@ class StripeStub:
                                "currency": cur, "description": name, "quantity": qty,
                                "price": {"id": _new_id("price_1"), "object": "price", "currency": cur,
                                          "unit_amount": unit, "product": pd.get("product") or _new_id("prod_"),
-                                         "type": "one_time"}})
+                                         "active": True, "livemode": False, "nickname": name,
+                                         "recurring": ({"interval": recurring["interval"],
+                                                        "interval_count": _int(recurring.get("interval_count", 1), "interval_count"),
+                                                        "usage_type": "licensed"} if recurring else None),
+                                         "type": "recurring" if recurring else "one_time"}})
         for key in ("success_url", "cancel_url"):
             if p.get(key) and not re.match(r"https?://", p[key]):
                 raise StubError(400, "Not a valid URL", code="url_invalid", param=key)
@@ -444,7 +628,9 @@ class StripeStub:
              "cancel_url": p.get("cancel_url"), "client_reference_id": p.get("client_reference_id"),
              "created": now, "currency": currency, "customer": None, "customer_details": None,
              "customer_email": p.get("customer_email"), "expires_at": expires_at, "livemode": False,
-             "locale": p.get("locale"), "metadata": p.get("metadata") or {}, "mode": "payment",
+             "locale": p.get("locale"), "metadata": p.get("metadata") or {}, "mode": p["mode"],
+             "subscription": None, "invoice": None,
+             "_sub_metadata": (p.get("subscription_data") or {}).get("metadata") or {},
              "payment_intent": None, "payment_method_types": p.get("payment_method_types") or ["card"],
              "payment_status": "unpaid", "status": "open", "submit_type": p.get("submit_type"),
              "success_url": p.get("success_url"), "ui_mode": "hosted",
@@ -542,8 +728,20 @@ class StripeStub:
                 raise StubError(400, "One of the following params should be provided for this "
                                 "request: payment_intent or charge.")
             return self._refund(target, p.get("amount"), p.get("reason"), p.get("metadata") or {})[0]
+        elif len(parts) == 3 and parts[:2] == ["v1", "subscriptions"] and method in ("POST", "DELETE"):
+            if method == "DELETE":
+                unknown = sorted(set(p) - _SUB_CANCEL_PARAMS)
+                if unknown:
+                    raise StubError(400, f"Received unknown parameter: {unknown[0]}",
+                                    code="parameter_unknown", param=unknown[0])
+                self._cancel_sub(parts[2])
+                return self._public(self.subscriptions[parts[2]])
+            return self._update_sub(parts[2], p)
         elif method == "GET" and len(parts) == 3 and parts[0] == "v1":
             stores = {"payment_intents": (self.payment_intents, "payment_intent"),
+                      "subscriptions": (self.subscriptions, "subscription"),
+                      "invoices": (self.invoices, "invoice"), "prices": (self.prices, "price"),
+                      "customers": (self.customers, "customer"),
                       "charges": (self.charges, "charge"), "refunds": (self.refunds, "refund"),
                       "events": ({e["id"]: e for e in self.events}, "event")}
             if parts[1] in stores:

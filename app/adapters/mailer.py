@@ -48,14 +48,18 @@ class MailSettings:
 
 
 def build_message(settings: MailSettings, *, to: str, subject: str, body: str,
-                  attachments: list[tuple[str, bytes, str]] = ()) -> EmailMessage:
-    """A UTF-8 message; attachments are (file name, bytes, MIME type)."""
+                  attachments: list[tuple[str, bytes, str]] = (),
+                  headers: dict[str, str] | None = None) -> EmailMessage:
+    """A UTF-8 message; attachments are (file name, bytes, MIME type); `headers` adds
+    more (List-Unsubscribe…)."""
     message = EmailMessage()
     message["From"] = settings.sender
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=settings.sender.rpartition("@")[2].strip("> ") or None)
+    for name, value in (headers or {}).items():
+        message[name] = value
     message.set_content(body)
     for filename, content, mime in attachments:
         maintype, _, subtype = mime.partition("/")

@@ -116,9 +116,26 @@ class CheckoutSession:
     url: str
 
 
+@dataclass(frozen=True)
+class SubscriptionRequest:
+    """A monthly card gift: Checkout in subscription mode with an inline monthly price."""
+
+    recurring_gift_id: int
+    amount: int  # whole đồng per month
+    description: str
+    customer_email: str | None
+    success_url: str
+    cancel_url: str
+    expires_in_minutes: int = 60
+    locale: str = "vi"
+
+
 class CheckoutGateway(Protocol):
     demo: bool
     webhook_secret: str | None
+    # Monthly gifts (StripeGateway only; DemoGateway.subscriptions is False):
+    #   create_subscription_session(SubscriptionRequest) -> CheckoutSession
+    #   cancel_subscription(id), pause_subscription(id), resume_subscription(id) -> dict
 
     def create_session(self, request: CheckoutRequest) -> CheckoutSession: ...
 
@@ -168,8 +185,34 @@ def _session_params(request: CheckoutRequest) -> dict[str, Any]:
     }
 
 
+def _subscription_params(request: SubscriptionRequest) -> dict[str, Any]:
+    gift = str(request.recurring_gift_id)
+    return {
+        "mode": "subscription",
+        "line_items": [{
+            "price_data": {
+                "currency": CURRENCY,
+                "unit_amount": request.amount,  # đồng, zero-decimal
+                "recurring": {"interval": "month"},
+                "product_data": {"name": request.description},
+            },
+            "quantity": 1,
+        }],
+        "client_reference_id": f"monthly-{gift}",
+        "metadata": {"recurring_gift_id": gift},
+        # Copied onto every invoice (invoice.parent.subscription_details.metadata).
+        "subscription_data": {"metadata": {"recurring_gift_id": gift}},
+        "customer_email": request.customer_email or None,
+        "success_url": request.success_url,
+        "cancel_url": request.cancel_url,
+        "expires_at": int(time.time()) + 60 * request.expires_in_minutes,
+        "locale": request.locale,
+    }
+
+
 class StripeGateway:
     demo = False
+    subscriptions = True
 
     def __init__(self, api_key: str, webhook_secret: str | None, api_base: str | None = None):
         options: dict[str, Any] = {"api_key": api_key}
@@ -188,6 +231,37 @@ class StripeGateway:
         except stripe.StripeError as error:
             raise _gateway_error(error) from error
         return CheckoutSession(id=session.id, url=session.url)
+
+    def create_subscription_session(self, request: SubscriptionRequest) -> CheckoutSession:
+        params = {k: v for k, v in _subscription_params(request).items() if v is not None}
+        try:
+            session = self.client.v1.checkout.sessions.create(
+                params=params,
+                options={"idempotency_key": f"monthly-{request.recurring_gift_id}-checkout"})
+        except stripe.StripeError as error:
+            raise GatewayError(str(error)) from error
+        return CheckoutSession(id=session.id, url=session.url)
+
+    def cancel_subscription(self, subscription_id: str) -> dict:
+        try:
+            return _plain(self.client.v1.subscriptions.cancel(subscription_id))
+        except stripe.StripeError as error:
+            raise GatewayError(str(error)) from error
+
+    def pause_subscription(self, subscription_id: str) -> dict:
+        """Stop collecting (invoices are voided) until resumed: Stripe's pause_collection."""
+        try:
+            return _plain(self.client.v1.subscriptions.update(
+                subscription_id, params={"pause_collection": {"behavior": "void"}}))
+        except stripe.StripeError as error:
+            raise GatewayError(str(error)) from error
+
+    def resume_subscription(self, subscription_id: str) -> dict:
+        try:
+            return _plain(self.client.v1.subscriptions.update(
+                subscription_id, params={"pause_collection": ""}))
+        except stripe.StripeError as error:
+            raise GatewayError(str(error)) from error
 
     def completed_sessions(self, created_gte: int) -> Iterator[dict]:
         try:
@@ -218,6 +292,7 @@ class DemoGateway:
     """The application's own checkout page, for `make run` and newcomers. No money moves."""
 
     demo = True
+    subscriptions = False  # monthly gifts need Stripe (or the test stub)
 
     def __init__(self, webhook_secret: str, checkout_url: str):
         self.webhook_secret = webhook_secret

@@ -17,3 +17,7 @@ def register(app: Flask) -> None:
     from app.cli.bank import bank_cli
 
     app.cli.add_command(bank_cli)
+
+    from app.cli.accounts import accounts  # donor accounts (issue 16)
+
+    app.cli.add_command(accounts)

@@ -58,3 +58,13 @@ __all__ += [
     "LINE_STATE_LABELS", "BankAccount", "BankLayout", "BankLine", "BankStatementImport",
     "LineState", "PledgeStatus", "TransferPledge",
 ]
+
+from app.models.account import (  # noqa: E402  (donor accounts, issue 16)
+    RECURRING_STATUS_LABELS, REQUEST_KIND_LABELS, AccountToken, DataRequest, RecurringGift, RecurringMethod,
+    RecurringStatus, RequestKind, RequestStatus,
+)
+
+__all__ += [
+    "RECURRING_STATUS_LABELS", "REQUEST_KIND_LABELS", "AccountToken", "DataRequest", "RecurringGift", "RecurringMethod",
+    "RecurringStatus", "RequestKind", "RequestStatus",
+]

@@ -90,6 +90,9 @@ class Donation(Base):
     stripe_checkout_session_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
     reverses_id: Mapped[int | None] = mapped_column(sa.ForeignKey("donations.id"), index=True)
+    # A month of a monthly gift; the Stripe invoice it was paid by (unique: exactly once).
+    recurring_gift_id: Mapped[int | None] = mapped_column(sa.ForeignKey("recurring_gifts.id"), index=True)
+    stripe_invoice_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
     reason: Mapped[str | None] = mapped_column(sa.Text)  # why a reversal was made
     flagged_reason: Mapped[str | None] = mapped_column(sa.Text)  # needs a person to look
     public_message: Mapped[str | None] = mapped_column(sa.String(500))

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
@@ -60,6 +60,14 @@ class Donor(Base):
     anonymous: Mapped[bool] = mapped_column(default=False)
     notes: Mapped[str | None] = mapped_column(sa.Text)
     merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("donors.id"), index=True)
+    # E-mail preferences (donor accounts). Receipts, sign-in links and answers to data
+    # requests are always sent; these two are opt-outs for everything else.
+    email_news: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    email_reminders: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # Erasure (PDP Law 91/2025): personal fields gone; name/MST kept until retain_until
+    # when the donor has money records (Law on Accounting 2015, art. 41: 10 years).
+    erased_at: Mapped[datetime | None]
+    retain_until: Mapped[date | None]
     # Diacritic- and case-free copy of name, MST, phone and email, kept by the validators
     # below, so "nguyen van an" finds "Nguyễn Văn An" with a plain LIKE on both databases.
     search_text: Mapped[str] = mapped_column(sa.String(1200), default="", index=True)

@@ -5,6 +5,7 @@ from app.blueprints.staff import (  # noqa: F401  (route modules)
     admin, appeals, audit_log, bank, cases, commendation, dashboard, donations, donors, imports, once, online,
     receipts,
 )
+from app.blueprints.staff import donor_accounts  # noqa: F401,E402  (issue 16)
 from app.blueprints.staff.base import bp
 
 __all__ = ["bp"]

@@ -226,6 +226,22 @@ def case_consent(case_id: int):
                            needs_child=cases.child_consent_needed(case)), status
 
 
+@bp.post("/cases/<int:case_id>/consent/withdraw")
+@roles_required(*WORKERS)
+def case_consent_withdraw(case_id: int):
+    """Guardian or child withdraws consent (issue 16): the story is unpublished at once."""
+    try:
+        cases.withdraw_consent(case_id, request.form.get("who", ""), current_actor(), _role())
+    except DomainError as error:
+        if error.status_code == 404:
+            raise
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        flash("Đã ghi nhận việc rút lại sự đồng ý; câu chuyện đã được gỡ khỏi trang công khai.", "success")
+    return redirect(url_for("staff.case_consent", case_id=case_id))
+
+
 @bp.post("/cases/<int:case_id>/documents")
 @roles_required(*WORKERS)
 def case_document_upload(case_id: int):

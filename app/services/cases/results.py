@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import CaseState, Disbursement, Donation, Programme, SupportCase
-from app.services.cases.workflow import CHILD_CONSENT_AGE, age_on, identity_in_story
+from app.services.cases.workflow import identity_in_story, may_publish
+from app.timeutil import local_today
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,9 @@ def public_stories(limit: int = 20) -> list[PublicStory]:
             SupportCase.state.in_((CaseState.APPROVED.value, CaseState.DISBURSING.value,
                                    CaseState.CLOSED.value)))
         .order_by(SupportCase.id.desc()).limit(limit * 2))
-    stories = []
+    stories, today = [], local_today()
     for case in rows:
-        if age_on(case.child_birth_date, case.guardian_consent_on) >= CHILD_CONSENT_AGE \
-                and case.child_consent_on is None:
+        if not may_publish(case, today):  # guardian and, from 7, the child: both
             continue
         if identity_in_story(case, case.story_text):  # identity edited since: never publish
             continue

@@ -343,6 +343,37 @@ def child_consent_needed(case: SupportCase, consent_day: date | None = None) -> 
     return age_on(case.child_birth_date, day) >= CHILD_CONSENT_AGE
 
 
+def may_publish(case: SupportCase, today: date | None = None) -> bool:
+    """Publication needs the guardian's consent and, for a child aged 7 or more (at consent
+    or today: a child who has turned 7 since is asked too), the child's own."""
+    if not case.story_publishable or case.guardian_consent_on is None:
+        return False
+    if case.child_consent_on is None and (
+            child_consent_needed(case) or child_consent_needed(case, today or local_today())):
+        return False
+    return True
+
+
+def withdraw_consent(case_id: int, who: str, actor: Actor, role: str) -> SupportCase:
+    """The guardian or the child withdraws consent: effective at once, the story comes off
+    the public page with it (publishing needs both again, recorded afresh)."""
+    _check_role(role)
+    if who not in ("guardian", "child"):
+        raise ValidationFailed("Chọn người rút lại sự đồng ý.", field="who")
+    case = lock_case(case_id)
+    field = "guardian_consent_on" if who == "guardian" else "child_consent_on"
+    if getattr(case, field) is None:
+        raise Conflict("Không có sự đồng ý nào để rút lại.")
+    before = audit.snapshot(case, ("guardian_consent_on", "child_consent_on", "story_publishable"))
+    setattr(case, field, None)
+    case.story_publishable = False
+    audit.record(actor, "case.consent_withdrawn", case, before=before,
+                 after={"who": who, **audit.snapshot(case, ("guardian_consent_on", "child_consent_on",
+                                                             "story_publishable"))})
+    db.session.commit()
+    return case
+
+
 def consent_missing(case: SupportCase) -> str | None:
     """What is still missing from the consent record, as a sentence, or None."""
     if case.guardian_consent_on is None:
@@ -450,6 +481,9 @@ def update_consent(case_id: int, actor: Actor, role: str, *, guardian_consent_on
             raise ValidationFailed("Tên viết tắt gồm 1–5 chữ cái in hoa, ví dụ N.V.A.", field="story_initials")
         if not story:
             raise ValidationFailed("Vui lòng nhập câu chuyện ẩn danh.", field="story_text")
+        if child_consent_needed(case, today) and not child_consent_on:
+            raise ValidationFailed(f"Trẻ nay đã đủ {CHILD_CONSENT_AGE} tuổi: cần cả sự đồng ý của chính trẻ "
+                                   "trước khi công bố.", field="child_consent_on")
         found = identity_in_story(case, story)
         if found:
             raise ValidationFailed("Câu chuyện có thông tin nhận diện: " + ", ".join(found) +

@@ -31,6 +31,7 @@ from app.models import (
     Programme,
 )
 from app.services import audit
+from app.services.accounts import recurring_events
 from app.services.audit import Actor
 from app.services.donations.designation import programme_for_appeal
 from app.services.donations.ledger import confirm_in_tx, reverse_in_tx
@@ -182,6 +183,12 @@ def _designation(req: DonationRequest) -> tuple[int, int | None]:
     raise ValidationFailed("Vui lòng chọn nơi nhận hợp lệ.", field="designation")
 
 
+def resolve_designation(designation: str, appeal_slug: str | None = None) -> tuple[int, int | None]:
+    """(programme_id, appeal_id) for a designation value of `designation_choices`."""
+    return _designation(DonationRequest(kind="individual", name="", email="", amount=0,
+                                        designation=designation, appeal_slug=appeal_slug))
+
+
 def check_amount(amount: int, currency: str, *, minimum: int, maximum: int) -> None:
     if (currency or "").upper() not in ACCEPTED_CURRENCIES:
         raise ValidationFailed("Quỹ chỉ nhận ủng hộ trực tuyến bằng đồng Việt Nam (VND).", field="currency")
@@ -273,13 +280,19 @@ HANDLED = {
 
 
 def apply_event(event: dict, gateway: CheckoutGateway | None = None) -> str:
-    """Apply one verified event in one transaction, at most once per event id."""
+    """Apply one verified event in one transaction, at most once per event id. Monthly
+    gifts' events (subscription-mode sessions, invoices, subscriptions) go to
+    app/services/accounts/recurring_events.py under the same ledger."""
     obj = (event.get("data") or {}).get("object") or {}
     record = _claim_event(event, obj)
     if record is None:
         return "duplicate"
     try:
-        if event["type"] not in HANDLED:
+        if event["type"] in recurring_events.EVENTS:
+            outcome, donation_id, detail = recurring_events.apply(event["type"], obj)
+        elif event["type"].startswith("checkout.session.") and obj.get("mode") == "subscription":
+            outcome, donation_id, detail = recurring_events.apply_session_event(event["type"], obj)
+        elif event["type"] not in HANDLED:
             outcome, donation_id, detail = "ignored", None, None
         elif event["type"] == "charge.refunded":
             outcome, donation_id, detail = _apply_refund(obj, gateway)

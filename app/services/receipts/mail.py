@@ -26,12 +26,15 @@ from app.extensions import db
 from app.models import OutboxMessage, OutboxStatus, Receipt
 from app.services import audit
 from app.adapters import mailer
+from app.services.accounts import unsubscribe
 from app.services.audit import Actor
 from app.timeutil import utcnow
 from app.vnd import format_vnd
 
 LOG = logging.getLogger(__name__)
 KIND_RECEIPT = "receipt"
+KIND_DATA_REQUEST = "data_request"  # the answer to a personal-data request: always sent
+KIND_NOTICE = "notice"  # optional mail (payment failed…): not sent to an unsubscribed address
 _SESSION_KEY = "outbox_ids_to_send"
 CLAIM_FOR = timedelta(minutes=10)  # longer than any send; a crashed sender's claim expires
 RETRY_BASE = timedelta(minutes=5)
@@ -76,6 +79,21 @@ def queue_receipt_mail(receipt: Receipt, *, to: str | None = None,
     subject, body = receipt_mail_text(receipt)
     message = OutboxMessage(kind=KIND_RECEIPT, receipt=receipt, to_address=to, subject=subject,
                             body=body, status=OutboxStatus.PENDING.value, next_attempt_at=utcnow(),
+                            created_by=created_by)
+    db.session.add(message)
+    db.session.flush()
+    _send_after_commit(message.id)
+    return message
+
+
+def queue_notice(to: str, subject: str, body: str, *, created_by: str | None = None) -> OutboxMessage | None:
+    """Queue an optional e-mail (no attachment) in the current transaction. It is cancelled
+    at sending time if the address has unsubscribed by then."""
+    to = (to or "").strip()
+    if not to:
+        return None
+    message = OutboxMessage(kind=KIND_NOTICE, to_address=to, subject=subject, body=body,
+                            status=OutboxStatus.PENDING.value, next_attempt_at=utcnow(),
                             created_by=created_by)
     db.session.add(message)
     db.session.flush()
@@ -175,8 +193,11 @@ def _build(message: OutboxMessage, settings: mailer.MailSettings):
     if message.receipt is not None:
         attachments.append((receipt_filename(message.receipt), receipt_pdf(message.receipt),
                             "application/pdf"))
+    # Every mail carries the unsubscribe link and headers, made when it is sent.
     return mailer.build_message(settings, to=message.to_address, subject=message.subject,
-                                body=message.body, attachments=attachments)
+                                body=unsubscribe.with_footer(message.body, message.to_address),
+                                attachments=attachments,
+                                headers=unsubscribe.headers_for(message.to_address))
 
 
 def deliver(ids: list[int] | None = None, *, now: datetime | None = None,
@@ -194,9 +215,14 @@ def deliver(ids: list[int] | None = None, *, now: datetime | None = None,
             continue
         message = db.session.get(OutboxMessage, message_id, populate_existing=True)
         error: str | None = None
+        cancel_reason = None
         if message.receipt is not None and message.receipt.is_void:
+            cancel_reason = "Giấy chứng nhận đã bị hủy trước khi thư được gửi."
+        elif message.kind == KIND_NOTICE and not unsubscribe.accepts_optional_mail(message.to_address):
+            cancel_reason = "Người nhận đã hủy nhận thư thông báo."
+        if cancel_reason:
             message.status = OutboxStatus.CANCELLED.value
-            message.last_error = "Giấy chứng nhận đã bị hủy trước khi thư được gửi."
+            message.last_error = cancel_reason
             message.locked_until = None
             db.session.commit()
             result.cancelled += 1
