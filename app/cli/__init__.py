@@ -14,3 +14,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(receipts.receipts)
     app.cli.add_command(stripe_cli)
     app.cli.add_command(commendation.commendation_group)
+
+    from app.cli.backup import backup
+    from app.cli.worker import worker
+
+    app.cli.add_command(worker)
+    app.cli.add_command(backup)

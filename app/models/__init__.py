@@ -45,3 +45,6 @@ __all__ += [
     "CommendationExclusion", "CommendationOverride", "CommendationSubmission",
     "CommendationSubmissionRow", "EXCLUSION_REASON_LABELS", "ExclusionReason",
 ]
+from app.models.job import ACTIVE_STATES, Job, JobState  # noqa: E402  (background jobs, issue 15)
+
+__all__ += ["ACTIVE_STATES", "Job", "JobState"]

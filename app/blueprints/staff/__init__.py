@@ -2,7 +2,7 @@
 defined in `base`. Importing this package imports every route module, so the factory
 registers one complete blueprint."""
 from app.blueprints.staff import (  # noqa: F401  (route modules)
-    admin, appeals, audit_log, cases, commendation, dashboard, donations, donors, imports, online,
+    admin, appeals, audit_log, cases, commendation, dashboard, donations, donors, imports, jobs, online,
     receipts,
 )
 from app.blueprints.staff.base import bp
