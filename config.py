@@ -113,8 +113,8 @@ class Config:
     # Public pages (home, appeals, results) are served from the cache for at most this many
     # seconds; a confirmed donation clears them at once.
     PUBLIC_PAGE_CACHE_SECONDS = int(os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", "60"))
-    # Static files: versioned URLs (?v=<content hash>) may be cached for a year.
-    SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600
+    # Static files: versioned URLs (static_url(), ?v=<content hash>) are cached for a year
+    # (app/static_files.py).
     # Uploaded import files and generated files (job results). With STORAGE_S3_BUCKET set,
     # these and the case documents live in that S3-compatible bucket instead
     # (STORAGE_S3_ENDPOINT_URL for MinIO/Ceph/…; credentials the standard AWS way).

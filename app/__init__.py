@@ -46,13 +46,15 @@ def register_extensions(app: Flask) -> None:
 
 
 def init_production_profile(app: Flask) -> None:
-    from app import observability
+    from app import observability, static_files
     from app.extensions import cache
+    from app.services import page_cache  # noqa: F401  (invalidates public pages on commit)
     from app.services.jobs.tasks import init_queue
 
     cache.init_app(app)
     init_queue(app)
     observability.init_app(app)
+    static_files.init_app(app)
 
 
 def configure_sqlite(engine) -> None:

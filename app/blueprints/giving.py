@@ -11,6 +11,7 @@ from app.forms import attach_error
 from app.forms.donate import DonationForm
 from app.models import DonationStatus
 from app.services import public_site
+from app.services.page_cache import cached_page
 from app.services.donations import online as online_giving
 from app.services.audit import Actor
 from app.services.receipts.issuing import valid_receipt_for
@@ -42,6 +43,7 @@ def _rate_limit_exempt() -> bool:
 
 
 @bp.get("/appeals/<slug>")
+@cached_page
 def appeal(slug: str):
     record = public_site.public_appeal(slug)
     if record is None:

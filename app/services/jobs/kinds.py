@@ -25,7 +25,7 @@ from flask import current_app
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import Donor, Role
-from app.services import files
+from app.services import files, page_cache
 from app.services.donations import importer
 from app.services.jobs.runner import JobContext, Outcome, register_kind
 from app.services.receipts import documents as receipt_documents
@@ -96,6 +96,7 @@ def run_import(ctx: JobContext) -> Outcome:
         result = importer.execute_plan(plan, ctx.actor, skip_invalid=skip_invalid,
                                        issue_receipts=issue_receipts, progress=progress)
         report = import_report(plan, result, skip_invalid=skip_invalid, receipts=result.receipts)
+        page_cache.invalidate()  # the import writes through the driver, unseen by the ORM
     files.imports().put(report_key, json.dumps(report, ensure_ascii=False).encode(), "application/json")
     return Outcome(summary=report)
 
