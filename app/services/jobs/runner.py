@@ -196,6 +196,14 @@ def _claim(job_id: int) -> bool:
     return claimed
 
 
+TRANSIENT_ATTEMPTS = 5
+
+
+def _transient(error: Exception) -> bool:
+    return isinstance(error, sa.exc.DBAPIError) and (
+        error.connection_invalidated or isinstance(error, sa.exc.OperationalError))
+
+
 def run_job(job_id: int) -> str:
     """Run one job if it is still queued (the worker's task). Returns its final state, or
     "skipped" when another worker has it or it is finished."""
@@ -219,6 +227,14 @@ def run_job(job_id: int) -> str:
         if not isinstance(error, DomainError):
             LOG.exception("job %s (%s) failed", job_id, getattr(job, "kind", "?"))
         job = db.session.get(Job, job_id, populate_existing=True)
+        if _transient(error) and job.attempts < TRANSIENT_ATTEMPTS:
+            # The database connection went away (restart, failover, pg_terminate_backend):
+            # back in the queue; the checkpoint makes the next attempt resume.
+            job.state, job.error = JobState.QUEUED.value, None
+            db.session.commit()
+            LOG.warning("job %s: transient failure (%s); queued again", job_id, type(error).__name__)
+            enqueue(job_id)
+            return JobState.QUEUED.value
         job.params = {**(job.params or {}), "active_key": job.active_key}
         job.state, job.error, job.finished_at, job.active_key = JobState.FAILED.value, message[:4000], utcnow(), None
         job.done, job.total, job.phase = max(job.done, ctx.done), ctx.total or job.total, ctx.phase
