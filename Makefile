@@ -39,6 +39,10 @@ test-browser: install
 bench: install
 	for script in bench/*.py; do echo "== $$script"; $(VENV)/bin/python $$script || exit 1; done
 
+## make bench-load: load and fault tests against gunicorn + PostgreSQL + Redis (bench/load/)
+bench-load: install
+	$(VENV)/bin/python bench/load/run.py
+
 ## make db-check: models and migrations agree
 db-check: install
 	$(FLASK) db check
