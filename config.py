@@ -119,6 +119,7 @@ class Config:
     # these and the case documents live in that S3-compatible bucket instead
     # (STORAGE_S3_ENDPOINT_URL for MinIO/Ceph/…; credentials the standard AWS way).
     FILES_FOLDER = os.environ.get("FILES_FOLDER") or str(INSTANCE_DIR / "files")
+    IMPORT_FOLDER = os.environ.get("IMPORT_FOLDER") or str(INSTANCE_DIR / "imports")
     STORAGE_S3_BUCKET = os.environ.get("STORAGE_S3_BUCKET") or None
     STORAGE_S3_ENDPOINT_URL = os.environ.get("STORAGE_S3_ENDPOINT_URL") or None
     STORAGE_S3_REGION = os.environ.get("STORAGE_S3_REGION") or None

@@ -19,6 +19,9 @@ def worker(threads: int | None):
         raise click.ClickException("QUEUE_URL=immediate runs tasks inline; there is nothing to consume.")
     from app.services.jobs import runner
 
-    runner.reap_stale()  # jobs a previous, killed worker left behind
+    try:
+        runner.reap_stale()  # jobs a previous, killed worker left behind
+    except Exception as error:  # noqa: BLE001 - the periodic reaper tries again every minute
+        click.echo(f"Reaping at start failed ({type(error).__name__}); the reaper retries every minute.")
     click.echo(f"Worker: queue {queue.url}, {threads or current_app.config['WORKER_THREADS']} threads")
     queue.consumer(workers=threads or current_app.config["WORKER_THREADS"]).run()

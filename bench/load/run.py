@@ -183,8 +183,9 @@ class Bench:
         log(f"{'page':<14}{'conns':>6}{'req/s':>10}{'hello':>10}{'ratio':>8}{'p50 ms':>9}{'p95 ms':>9}"
             f"{'p99 ms':>9}{'errors':>8}")
         for connections in self.args.connections:
-            base = self.wrk(f"http://127.0.0.1:{hello_port}/hello", connections)
             for name, path in pages:
+                # hello right before each page: the two share the machine's load of the moment
+                base = self.wrk(f"http://127.0.0.1:{hello_port}/hello", connections)
                 r = self.wrk(f"http://127.0.0.1:{app_port}{path}", connections)
                 ratio = r["rps"] / base["rps"]
                 log(f"{name:<14}{connections:>6}{r['rps']:>10.0f}{base['rps']:>10.0f}{ratio:>7.0%} "

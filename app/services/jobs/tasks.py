@@ -61,8 +61,10 @@ def init_queue(app: Flask) -> TaskQueue:
 
         mail.deliver(limit=500)
 
-    queue.register("jobs.run", run_job)
-    queue.register("mail.deliver", deliver_mail)
+    # Retried when the task itself fails (e.g. the database connection dropped during the
+    # claim); a job's own failures are recorded on the job instead.
+    queue.register("jobs.run", run_job, retries=3, retry_delay=2)
+    queue.register("mail.deliver", deliver_mail, retries=2, retry_delay=30)
     if not queue.immediate:
         queue.periodic("jobs.reap", reap)
         queue.periodic("mail.pending", pending_mail)
