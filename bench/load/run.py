@@ -473,6 +473,7 @@ def main():
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     bench = Bench(args)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still tear down (servers, database)
     try:
         bench.setup()
         if not args.skip_load:
