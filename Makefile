@@ -5,7 +5,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-8)
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/quy_test
 
-.PHONY: install run test test-pg test-browser test-all bench db-check clean
+.PHONY: install run test test-pg test-browser test-all bench bench-load db-check clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -15,12 +15,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
-## make run: migrate, seed demo data into an empty database, serve http://127.0.0.1:5000
+## make run: migrate, seed demo data into an empty database, then serve http://127.0.0.1:5000
+## and run the background worker together (Procfile, through honcho; Ctrl-C stops both)
 run: install
 	mkdir -p instance
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	PORT=5000 $(VENV)/bin/honcho start -f Procfile
 
 ## make test: the suite on SQLite (set TEST_DATABASE_URL for PostgreSQL); browser tests apart
 test: install
@@ -37,6 +38,10 @@ test-browser: install
 ## make bench: every benchmark in bench/, printing figures
 bench: install
 	for script in bench/*.py; do echo "== $$script"; $(VENV)/bin/python $$script || exit 1; done
+
+## make bench-load: load and fault tests against gunicorn + PostgreSQL + Redis (bench/load/)
+bench-load: install
+	$(VENV)/bin/python bench/load/run.py
 
 ## make db-check: models and migrations agree
 db-check: install

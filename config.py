@@ -70,9 +70,10 @@ class Config:
     DEMO_MODE_ALLOWED = False
     # Receipt e-mail (SMTP through smtplib). With no MAIL_SERVER, mails are written as .eml
     # files to MAIL_FOLDER instead, so `make run` shows them. MAIL_SEND_AFTER_COMMIT:
-    # "thread" sends a new receipt's mail in a background thread after the commit, "inline"
-    # sends it in the same request/command right after the commit, "off" leaves it to
-    # `flask --app wsgi receipts send-pending` (cron). Failures stay queued either way.
+    # "queue" (default) hands a new receipt's mail to the worker right after the commit,
+    # "thread" sends it in a background thread of the web process, "inline" in the same
+    # request/command, "off" leaves it to `flask --app wsgi receipts send-pending` (cron,
+    # also the fallback for the other modes). Failures stay queued either way.
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
     MAIL_PORT = int(os.environ.get("MAIL_PORT") or 587)
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
@@ -81,7 +82,7 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM") or "Quỹ Bảo trợ trẻ em Hải Phòng <no-reply@localhost>"
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT") or 5)
     MAIL_FOLDER = os.environ.get("MAIL_FOLDER") or str(INSTANCE_DIR / "mail")
-    MAIL_SEND_AFTER_COMMIT = os.environ.get("MAIL_SEND_AFTER_COMMIT") or "thread"
+    MAIL_SEND_AFTER_COMMIT = os.environ.get("MAIL_SEND_AFTER_COMMIT") or "queue"
     MAIL_MAX_ATTEMPTS = 8
     # Online giving (Stripe Checkout). Without STRIPE_SECRET_KEY the app runs its own demo
     # checkout (never in production). STRIPE_API_BASE points the library at a
@@ -138,6 +139,43 @@ class Config:
 DEMO_WEBHOOK_SECRET = "whsec_demo_only_not_a_secret"
 SEPAY_DEMO_API_KEY = "sepay_demo_only_not_a_secret"
 
+    # --- Background jobs, cache, files, metrics (issue 15; docs/production.md, docs/jobs.md)
+    # The task queue: sqlite:///PATH (default, one machine, no extra service), redis://…
+    # (production: workers on any number of machines) or "immediate" (run inline; tests).
+    QUEUE_URL = os.environ.get("QUEUE_URL") or f"sqlite:///{INSTANCE_DIR / 'queue.db'}"
+    # A running job whose worker has not reported for this long is put back in the queue
+    # (it resumes from its checkpoint).
+    JOB_STALE_SECONDS = int(os.environ.get("JOB_STALE_SECONDS", "120"))
+    # Worker threads per `flask --app wsgi worker` process.
+    WORKER_THREADS = int(os.environ.get("WORKER_THREADS", "2"))
+    # Shared cache for public pages and job progress: CACHE_URL=redis://host:6379/1 in
+    # production; otherwise a folder (instance/cache) that the web and worker processes
+    # of one machine share.
+    CACHE_URL = os.environ.get("CACHE_URL") or ""
+    CACHE_TYPE = "RedisCache" if CACHE_URL.startswith("redis") else "FileSystemCache"
+    CACHE_REDIS_URL = CACHE_URL or None
+    CACHE_DIR = os.environ.get("CACHE_DIR") or str(INSTANCE_DIR / "cache")
+    CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "quy:")
+    CACHE_DEFAULT_TIMEOUT = 300
+    # Public pages (home, appeals, results) are served from the cache for at most this many
+    # seconds; a confirmed donation clears them at once.
+    PUBLIC_PAGE_CACHE_SECONDS = int(os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", "60"))
+    # Static files: versioned URLs (static_url(), ?v=<content hash>) are cached for a year
+    # (app/static_files.py).
+    # Uploaded import files and generated files (job results). With STORAGE_S3_BUCKET set,
+    # these and the case documents live in that S3-compatible bucket instead
+    # (STORAGE_S3_ENDPOINT_URL for MinIO/Ceph/…; credentials the standard AWS way).
+    FILES_FOLDER = os.environ.get("FILES_FOLDER") or str(INSTANCE_DIR / "files")
+    IMPORT_FOLDER = os.environ.get("IMPORT_FOLDER") or str(INSTANCE_DIR / "imports")
+    STORAGE_S3_BUCKET = os.environ.get("STORAGE_S3_BUCKET") or None
+    STORAGE_S3_ENDPOINT_URL = os.environ.get("STORAGE_S3_ENDPOINT_URL") or None
+    STORAGE_S3_REGION = os.environ.get("STORAGE_S3_REGION") or None
+    # /metrics (Prometheus): only with "Authorization: Bearer METRICS_TOKEN", or from
+    # 127.0.0.1/::1 when no token is set. Refused (404) to everyone else.
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+    # Logs: "json" (one JSON object per line, with the request id) or "text".
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+
 
 class DevelopmentConfig(Config):
     DEBUG = True
@@ -176,6 +214,9 @@ class TestingConfig(Config):
     SEPAY_API_KEY = None
     CASSO_WEBHOOK_SECRET = None
     PAYOS_CHECKSUM_KEY = None
+    QUEUE_URL = "immediate"
+    CACHE_TYPE = "SimpleCache"
+    PUBLIC_PAGE_CACHE_SECONDS = 0  # tests see every change at once; tests/test_cache.py turns it on
 
 
 class ProductionConfig(Config):
@@ -187,6 +228,7 @@ class ProductionConfig(Config):
     DEMO_MODE_ALLOWED = False
     STRIPE_DEMO_WEBHOOK_SECRET = None
     SEPAY_DEMO_API_KEY = None
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
 
 
 CONFIGS = {

@@ -34,6 +34,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     bootstrap.init_app(app)
     limiter.init_app(app)
+    init_production_profile(app)  # issue 15: cache, queue, request ids, logs, metrics
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
     login_manager.login_message_category = "warning"
@@ -57,6 +58,19 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
+
+
+def init_production_profile(app: Flask) -> None:
+    from app import observability, static_files
+    from app.extensions import cache
+    from app.services import page_cache  # noqa: F401  (invalidates public pages on commit)
+    from app.services.jobs.tasks import init_queue
+
+    cache.init_app(app)
+    init_queue(app)
+    observability.init_app(app)
+    static_files.init_app(app)
+    app.wsgi_app = page_cache.FastPath(app, app.wsgi_app)
 
 
 def configure_sqlite(engine) -> None:
@@ -95,6 +109,10 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(giving_bp)
     app.register_blueprint(payments_bp)
+
+    from app.blueprints.ops import bp as ops_bp
+
+    app.register_blueprint(ops_bp)
     csrf.exempt(payments_bp)  # provider callbacks are verified by signature instead
 
     from app.blueprints.account import bp as account_bp  # donor accounts, /tai-khoan

@@ -1,5 +1,6 @@
 """Extensions, created unbound; only the application factory calls init_app."""
 from flask_bootstrap import Bootstrap5
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -17,3 +18,5 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Shared cache (public pages, job progress): a folder by default, Redis in production.
+cache = Cache()

@@ -12,6 +12,7 @@ from app.forms.donate import DonationForm
 from app.models import DonationStatus
 from app.services.setup import get_settings
 from app.services import public_site
+from app.services.page_cache import cached_page
 from app.services.donations import online as online_giving
 from app.services.audit import Actor
 from app.services.bank import pledges as bank_pledges
@@ -45,6 +46,7 @@ def _rate_limit_exempt() -> bool:
 
 
 @bp.get("/appeals/<slug>")
+@cached_page
 def appeal(slug: str):
     record = public_site.public_appeal(slug)
     if record is None:

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from app.adapters.stripe_gateway import GatewayError, InvalidSignature, MalformedEvent
 from app.blueprints.giving import current_gateway
+from app.services import metrics
 from app.services.donations import online as online_giving
 
 bp = Blueprint("payments", __name__, url_prefix="/payments")
@@ -35,13 +36,17 @@ def stripe_webhook():
                                                secret, current_gateway())
     except InvalidSignature as error:
         current_app.logger.warning("Rejected Stripe webhook: %s", error)
+        metrics.webhook("stripe", "invalid_signature")
         return jsonify(error="Chữ ký webhook không hợp lệ.", status=400), 400
     except MalformedEvent as error:
         current_app.logger.warning("Rejected signed but malformed Stripe webhook: %s", error)
+        metrics.webhook("stripe", "malformed")
         return jsonify(error="Nội dung webhook không hợp lệ.", status=400), 400
     except GatewayError as error:  # the provider is unreachable; Stripe will retry
         current_app.logger.error("Stripe webhook deferred (provider unreachable): %s", error)
+        metrics.webhook("stripe", "deferred")
         return jsonify(error="Cổng thanh toán tạm thời không phản hồi.", status=503), 503
+    metrics.webhook("stripe", str(outcome))
     if outcome == "not_found":
         return jsonify(received=True, outcome=outcome,
                        note="Không tìm thấy giao dịch ở cổng thanh toán; đã ghi lại để cán bộ kiểm tra.")

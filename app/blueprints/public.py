@@ -6,12 +6,14 @@ from flask import Blueprint, current_app, jsonify, render_template
 
 from app.extensions import db
 from app.services import public_site
+from app.services.page_cache import cached_page
 from app.services.cases import results
 
 bp = Blueprint("public", __name__)
 
 
 @bp.get("/")
+@cached_page
 def home():
     return render_template("public/home.html", theme=public_site.CAMPAIGN_THEME,
                            slogans=public_site.CAMPAIGN_SLOGANS,
@@ -38,6 +40,7 @@ def healthz():
 
 
 @bp.get("/ket-qua-ho-tro")
+@cached_page
 def support_results():
     """What the fund's money did, per programme, without identifying any child: counts and
     totals per programme, and anonymised stories (initials, no photo) only for cases whose

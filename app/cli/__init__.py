@@ -21,3 +21,9 @@ def register(app: Flask) -> None:
     from app.cli.accounts import accounts  # donor accounts (issue 16)
 
     app.cli.add_command(accounts)
+
+    from app.cli.backup import backup
+    from app.cli.worker import worker
+
+    app.cli.add_command(worker)
+    app.cli.add_command(backup)

@@ -68,3 +68,7 @@ __all__ += [
     "RECURRING_STATUS_LABELS", "REQUEST_KIND_LABELS", "AccountToken", "DataRequest", "RecurringGift", "RecurringMethod",
     "RecurringStatus", "RequestKind", "RequestStatus",
 ]
+
+from app.models.job import ACTIVE_STATES, Job, JobState  # noqa: E402  (background jobs, issue 15)
+
+__all__ += ["ACTIVE_STATES", "Job", "JobState"]

@@ -50,6 +50,9 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str | None] = mapped_column(sa.String(254))
+    # Mails that must go out once per thing, e.g. "statement:2025:42" (the annual statement
+    # of donor 42): unique, so a resumed statement job never queues a second copy.
+    dedupe_key: Mapped[str | None] = mapped_column(sa.String(120), unique=True)
 
     receipt: Mapped[Receipt | None] = relationship()
 

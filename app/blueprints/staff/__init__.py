@@ -2,7 +2,8 @@
 defined in `base`. Importing this package imports every route module, so the factory
 registers one complete blueprint."""
 from app.blueprints.staff import (  # noqa: F401  (route modules)
-    admin, appeals, audit_log, bank, cases, commendation, dashboard, donations, donors, imports, once, online,
+    admin, appeals, audit_log, bank, cases, commendation, dashboard, donations, donors, imports, jobs, once,
+    online,
     receipts,
 )
 from app.blueprints.staff import donor_accounts  # noqa: F401,E402  (issue 16)

@@ -6,6 +6,7 @@ never receives identity fields to render); viewers see the balances page only.
 """
 from __future__ import annotations
 
+import io
 from datetime import datetime, time
 
 import sqlalchemy as sa
@@ -264,8 +265,8 @@ def case_document_upload(case_id: int):
 @bp.get("/cases/<int:case_id>/documents/<int:document_id>")
 @roles_required(*WORKERS)
 def case_document_download(case_id: int, document_id: int):
-    document, path = case_documents.open_document(case_id, document_id, current_actor(), _role())
-    response = send_file(path, mimetype=document.content_type, as_attachment=True,
+    document, data = case_documents.open_document(case_id, document_id, current_actor(), _role())
+    response = send_file(io.BytesIO(data), mimetype=document.content_type, as_attachment=True,
                          download_name=case_documents.download_name(document), max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"

@@ -4,35 +4,28 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from pathlib import Path
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 
 from app.blueprints.staff.base import bp
 from app.errors import DomainError
 from app.forms.backoffice import ImportConfirmForm, ImportUploadForm
 from app.models import Role
 from app.security import current_actor, roles_required
+from app.services import files
 from app.services.donations import importer
+from app.services.jobs import kinds as job_kinds
+from app.services.jobs import runner as jobs
 
 IMPORTERS = (Role.ACCOUNTANT, Role.DIRECTOR)
 _TOKEN = re.compile(r"[0-9a-f]{64}\.(csv|xlsx)")
 PREVIEW_ROWS = 50
 
 
-def _folder() -> Path:
-    folder = Path(current_app.config.get("IMPORT_FOLDER") or Path(current_app.instance_path) / "imports")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _load(token: str) -> bytes:
+def _exists(token: str) -> bool:
     if not _TOKEN.fullmatch(token or ""):
         abort(400)
-    path = _folder() / token
-    if not path.exists():
-        abort(404)
-    return path.read_bytes()
+    return files.imports().exists(token)
 
 
 @bp.route("/donations/import", methods=["GET", "POST"])
@@ -45,7 +38,7 @@ def donation_import():
     data = form.file.data.read()
     ext = "xlsx" if form.file.data.filename.lower().endswith(".xlsx") else "csv"
     token = f"{hashlib.sha256(data).hexdigest()}.{ext}"
-    (_folder() / token).write_bytes(data)
+    files.imports().put(token, data)
     try:
         plan = importer.plan_import(data, form.file.data.filename)
     except DomainError as error:
@@ -85,31 +78,17 @@ def donation_import_confirm():
     if not form.validate_on_submit() or not form.token.data:
         flash("Phiên nhập dữ liệu không hợp lệ; vui lòng tải tệp lên lại.", "warning")
         return redirect(url_for("staff.donation_import")), 303
-    data = _load(form.token.data)
-    plan = importer.plan_import(data, request.form.get("file_name") or form.token.data)
-    if not plan.ok and not form.skip_invalid.data:
-        flash(f"Tệp có {plan.error_count} lỗi: không ghi dữ liệu nào. Sửa tệp hoặc chọn bỏ qua các dòng lỗi.", "danger")
-        return redirect(url_for("staff.donation_import"))
-    try:
-        result = importer.execute_plan(plan, current_actor(), skip_invalid=form.skip_invalid.data,
-                                       issue_receipts=not form.no_receipts.data)
-    except DomainError as error:  # 409: a simultaneous confirmation of the same file won
-        flash(error.message, "danger")
-        return render_template("staff/donations/import.html", form=ImportUploadForm(formdata=None),
-                               plan=None, columns=importer.COLUMNS), error.status_code
-    report = {
-        "file_name": plan.file_name, "rows": plan.total_rows, "imported": result.donations,
-        "already_imported": plan.already_imported, "invalid": plan.invalid_rows if form.skip_invalid.data else 0,
-        "donors_created": result.donors_created, "matched": plan.matched_rows, "receipts": result.receipts,
-        "first_id": result.first_id, "last_id": result.last_id,
-        "errors": [str(e) for e in plan.errors[:500]],
-        "duplicates": [dict(row=d.row, name=d.name, existing=d.existing_ids, rows=d.other_rows)
-                       for d in plan.possible_duplicates[:1000]],
-        "duplicate_count": len(plan.possible_duplicates),
-    }
-    (_folder() / f"{form.token.data}.report.json").write_text(json.dumps(report, ensure_ascii=False))
-    flash(f"Đã nhập {result.donations} khoản ủng hộ.", "success")
-    return redirect(url_for("staff.donation_import_report", token=form.token.data))
+    if not _exists(form.token.data):
+        abort(404)
+    # The worker plans again (the file could have been checked against older data) and
+    # writes; the job page shows progress and then the report.
+    job, created = jobs.submit(job_kinds.IMPORT, {
+        "token": form.token.data, "file_name": (request.form.get("file_name") or form.token.data)[:200],
+        "skip_invalid": bool(form.skip_invalid.data), "no_receipts": bool(form.no_receipts.data),
+    }, current_actor(), key=form.token.data)
+    if not created:
+        flash("Tệp này đang được nhập; đây là tác vụ đang chạy.", "warning")
+    return redirect(url_for("staff.job_detail", job_id=job.id))
 
 
 @bp.get("/donations/import/report/<token>")
@@ -117,7 +96,8 @@ def donation_import_confirm():
 def donation_import_report(token: str):
     if not _TOKEN.fullmatch(token):
         abort(404)
-    path = _folder() / f"{token}.report.json"
-    if not path.exists():
+    try:
+        report = json.loads(files.imports().get(f"{token}.report.json"))
+    except KeyError:
         abort(404)
-    return render_template("staff/donations/import_report.html", report=json.loads(path.read_text()))
+    return render_template("staff/donations/import_report.html", report=report)

@@ -1,19 +1,17 @@
 """Case documents: PDF, JPG or PNG up to 10 MB, the type checked by content (magic bytes),
-stored under UPLOAD_FOLDER (default instance/uploads, never under static/) with random names.
+stored with random names in the documents area of the app's storage (app/services/files.py:
+UPLOAD_FOLDER, default instance/uploads, never under static/; or an S3-compatible bucket).
 Downloads go through a view that checks the role and writes the audit log."""
 from __future__ import annotations
 
 import hashlib
 import os
 import secrets
-from pathlib import Path
-
-from flask import current_app
 
 from app.errors import NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import CaseDocument, DocumentKind, SupportCase
-from app.services import audit
+from app.services import audit, files
 from app.services.audit import Actor
 from app.services.cases.workflow import IDENTITY_ROLES, get_case
 
@@ -33,15 +31,6 @@ def sniff_type(head: bytes) -> tuple[str, str] | None:
         if head.startswith(magic):
             return content_type, extension
     return None
-
-
-def upload_folder() -> Path:
-    folder = Path(current_app.config["UPLOAD_FOLDER"]).resolve()
-    static = Path(current_app.static_folder).resolve() if current_app.static_folder else None
-    if static and (folder == static or static in folder.parents):
-        raise RuntimeError("UPLOAD_FOLDER must not be inside the static folder (web root).")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def read_upload(file_storage) -> tuple[bytes, str, str, str]:
@@ -90,9 +79,7 @@ def store_document(case: SupportCase, kind: str, file_storage, actor: Actor) -> 
         raise ValidationFailed("Loại tài liệu không hợp lệ.", field="kind") from None
     data, content_type, extension, original = read_upload(file_storage)
     stored = f"{secrets.token_hex(16)}.{extension}"
-    path = upload_folder() / stored
-    with open(path, "xb") as handle:
-        handle.write(data)
+    files.documents().put(stored, data, content_type)
     document = CaseDocument(case=case, kind=kind, original_name=original, stored_name=stored,
                             content_type=content_type, size=len(data),
                             sha256=hashlib.sha256(data).hexdigest(), uploaded_by_id=actor.user_id)
@@ -104,10 +91,7 @@ def store_document(case: SupportCase, kind: str, file_storage, actor: Actor) -> 
 
 def discard_file(document: CaseDocument | None) -> None:
     if document is not None:
-        try:
-            (upload_folder() / document.stored_name).unlink()
-        except FileNotFoundError:
-            pass
+        files.documents().delete(document.stored_name)
 
 
 def upload_document(case_id: int, kind: str, file_storage, actor: Actor, role: str) -> CaseDocument:
@@ -124,17 +108,18 @@ def upload_document(case_id: int, kind: str, file_storage, actor: Actor, role: s
     return document
 
 
-def open_document(case_id: int, document_id: int, actor: Actor, role: str) -> tuple[CaseDocument, Path]:
+def open_document(case_id: int, document_id: int, actor: Actor, role: str) -> tuple[CaseDocument, bytes]:
     """A document of a case for download, by a role that may see the case; audited."""
     if role not in IDENTITY_ROLES:
         raise PermissionDenied("Bạn không có quyền tải tài liệu của hồ sơ trẻ em.")
     document = db.session.get(CaseDocument, document_id)
     if document is None or document.case_id != case_id:
         raise NotFound("Không tìm thấy tài liệu.")
-    path = upload_folder() / document.stored_name
-    if not path.is_file():
-        raise NotFound("Tệp tài liệu không còn trên máy chủ.")
+    try:
+        data = files.documents().get(document.stored_name)
+    except KeyError:
+        raise NotFound("Tệp tài liệu không còn trên máy chủ.") from None
     audit.record(actor, "case.document.download", document,
                  after={"case": document.case.code, "name": document.original_name})
     db.session.commit()
-    return document, path
+    return document, data

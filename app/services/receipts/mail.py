@@ -2,8 +2,8 @@
 
 `queue_receipt_mail` adds an `OutboxMessage` in the caller's transaction (the one that
 issues the receipt), so the mail is committed with the receipt or not at all. After the
-commit, the messages queued in it are sent (`MAIL_SEND_AFTER_COMMIT`: in a background
-thread, inline, or not at all). Sending never runs inside a database transaction and
+commit, the messages queued in it are sent (`MAIL_SEND_AFTER_COMMIT`: by the worker through
+the task queue, in a background thread, inline, or not at all). Sending never runs inside a database transaction and
 uses a short SMTP timeout; a failure leaves the message pending with the attempt count,
 the error and the time of the next try, and `flask --app wsgi receipts send-pending`
 (cron) retries what is due. After MAIL_MAX_ATTEMPTS failures a message is marked failed;
@@ -35,6 +35,7 @@ LOG = logging.getLogger(__name__)
 KIND_RECEIPT = "receipt"
 KIND_DATA_REQUEST = "data_request"  # the answer to a personal-data request: always sent
 KIND_NOTICE = "notice"  # optional mail (payment failed…): not sent to an unsubscribed address
+KIND_STATEMENT = "statement"
 _SESSION_KEY = "outbox_ids_to_send"
 CLAIM_FOR = timedelta(minutes=10)  # longer than any send; a crashed sender's claim expires
 RETRY_BASE = timedelta(minutes=5)
@@ -101,6 +102,41 @@ def queue_notice(to: str, subject: str, body: str, *, created_by: str | None = N
     return message
 
 
+def statement_key(year: int, donor_id: int) -> str:
+    return f"statement:{year}:{donor_id}"
+
+
+def queue_statement_mails(year: int, donors: list[tuple[int, str, str]], *,
+                          created_by: str | None = None) -> list[int]:
+    """Queue the annual statement of `year` for each (donor id, name, address), in the
+    current transaction, once per donor and year ever (`dedupe_key`): a resumed or repeated
+    run queues nothing twice. The PDF is rendered when the mail is sent. Returns new ids."""
+    from app.services.setup import get_settings
+
+    keys = {statement_key(year, donor_id): (donor_id, name, to) for donor_id, name, to in donors}
+    existing = set(db.session.scalars(sa.select(OutboxMessage.dedupe_key)
+                                      .where(OutboxMessage.dedupe_key.in_(list(keys)))))
+    settings = get_settings()
+    contact = " · ".join(part for part in (settings.address, settings.phone, settings.email) if part)
+    messages = []
+    for key, (donor_id, name, to) in keys.items():
+        if key in existing:
+            continue
+        body = (f"Kính gửi {name},\n\n{settings.fund_name} trân trọng cảm ơn Quý vị đã đồng hành "
+                f"cùng trẻ em có hoàn cảnh đặc biệt trong năm {year}.\n\n"
+                f"Đính kèm thư này là sao kê các khoản ủng hộ của Quý vị trong năm {year} (tệp PDF).\n\n"
+                f"Trân trọng,\n{settings.operator_name}\n{contact}\n")
+        messages.append(OutboxMessage(
+            kind=KIND_STATEMENT, to_address=to, dedupe_key=key, body=body,
+            subject=f"Sao kê ủng hộ năm {year} — {settings.fund_name}",
+            status=OutboxStatus.PENDING.value, next_attempt_at=utcnow(), created_by=created_by))
+    db.session.add_all(messages)
+    db.session.flush()
+    for message in messages:
+        _send_after_commit(message.id)
+    return [m.id for m in messages]
+
+
 def _send_after_commit(message_id: int) -> None:
     db.session().info.setdefault(_SESSION_KEY, []).append(message_id)
 
@@ -127,7 +163,12 @@ def dispatch(ids: list[int]) -> None:
     mode = app.config.get("MAIL_SEND_AFTER_COMMIT", "thread")
     if mode == "off":
         return
-    if mode == "inline":
+    if mode == "queue":
+        try:
+            app.extensions["queue"].enqueue("mail.deliver", ids)
+        except Exception:  # noqa: BLE001 - the queue is down: the rows stay, cron sends them
+            LOG.exception("queueing receipt mail %s failed; left to `receipts send-pending`", ids)
+    elif mode == "inline":
         _deliver_in_own_context(app, ids)
     else:
         threading.Thread(target=_deliver_in_own_context, args=(app, ids), daemon=True,
@@ -193,6 +234,11 @@ def _build(message: OutboxMessage, settings: mailer.MailSettings):
     if message.receipt is not None:
         attachments.append((receipt_filename(message.receipt), receipt_pdf(message.receipt),
                             "application/pdf"))
+    elif message.kind == KIND_STATEMENT:
+        from app.services.receipts.documents import donor_statement_pdf
+
+        _, year, donor_id = message.dedupe_key.split(":")
+        attachments.append((*donor_statement_pdf(int(donor_id), int(year)), "application/pdf"))
     # Every mail carries the unsubscribe link and headers, made when it is sent.
     return mailer.build_message(settings, to=message.to_address, subject=message.subject,
                                 body=unsubscribe.with_footer(message.body, message.to_address),

@@ -1,0 +1,71 @@
+"""The worker's tasks on the queue (app/adapters/queue.py), each run in an app context of
+its own (so a database session of its own):
+
+- `jobs.run(job_id)` — run a job (app/services/jobs/runner.py);
+- `mail.deliver(ids)` — send outbox mails right after the commit that queued them;
+- every minute: `jobs.reap` (resume jobs whose worker died, re-queue lost ones) and
+  `mail.pending` (mails due for a retry: what `receipts send-pending` does from cron).
+"""
+from __future__ import annotations
+
+import functools
+import logging
+
+from flask import Flask
+
+from app.adapters.queue import TaskQueue
+from app.services.jobs import kinds  # noqa: F401  (registers the job kinds)
+
+LOG = logging.getLogger(__name__)
+
+
+def init_queue(app: Flask) -> TaskQueue:
+    queue = TaskQueue(app.config["QUEUE_URL"], app.config.get("QUEUE_NAME", "quy"))
+    app.extensions["queue"] = queue
+
+    def in_context(fn):
+        @functools.wraps(fn)
+        def wrapper(*args):
+            from app.extensions import db
+
+            with app.app_context():
+                try:
+                    return fn(*args)
+                finally:
+                    db.session.remove()
+        return wrapper
+
+    @in_context
+    def run_job(job_id: int):
+        from app.services.jobs import runner
+
+        return runner.run_job(job_id)
+
+    @in_context
+    def deliver_mail(ids: list[int]):
+        from app.services.receipts import mail
+
+        result = mail.deliver(ids)
+        return result.sent
+
+    @in_context
+    def reap():
+        from app.services.jobs import runner
+
+        runner.reap_stale()
+        runner.requeue_lost()
+
+    @in_context
+    def pending_mail():
+        from app.services.receipts import mail
+
+        mail.deliver(limit=500)
+
+    # Retried when the task itself fails (e.g. the database connection dropped during the
+    # claim); a job's own failures are recorded on the job instead.
+    queue.register("jobs.run", run_job, retries=3, retry_delay=2)
+    queue.register("mail.deliver", deliver_mail, retries=2, retry_delay=30)
+    if not queue.immediate:
+        queue.periodic("jobs.reap", reap)
+        queue.periodic("mail.pending", pending_mail)
+    return queue
