@@ -135,10 +135,6 @@ class Config:
     MONTHLY_MIN_AMOUNT = int(os.environ.get("MONTHLY_MIN_AMOUNT", "50000"))
     MONTHLY_MAX_AMOUNT = int(os.environ.get("MONTHLY_MAX_AMOUNT", "20000000"))
 
-
-DEMO_WEBHOOK_SECRET = "whsec_demo_only_not_a_secret"
-SEPAY_DEMO_API_KEY = "sepay_demo_only_not_a_secret"
-
     # --- Background jobs, cache, files, metrics (issue 15; docs/production.md, docs/jobs.md)
     # The task queue: sqlite:///PATH (default, one machine, no extra service), redis://…
     # (production: workers on any number of machines) or "immediate" (run inline; tests).
@@ -175,6 +171,10 @@ SEPAY_DEMO_API_KEY = "sepay_demo_only_not_a_secret"
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
     # Logs: "json" (one JSON object per line, with the request id) or "text".
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+
+
+DEMO_WEBHOOK_SECRET = "whsec_demo_only_not_a_secret"
+SEPAY_DEMO_API_KEY = "sepay_demo_only_not_a_secret"
 
 
 class DevelopmentConfig(Config):
