@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from werkzeug.routing import IntegerConverter
 import sqlalchemy as sa
 
 from app.extensions import db
@@ -210,7 +211,7 @@ def test_email_change_needs_the_new_address_to_confirm(client, mail_config, smtp
 def account_rules(app):
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/tai-khoan") and any(
-                type(c).__name__ == "IntegerConverter" for c in rule._converters.values()):
+                isinstance(c, IntegerConverter) for c in rule._converters.values()):
             yield rule
 
 
