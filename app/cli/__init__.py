@@ -14,3 +14,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(receipts.receipts)
     app.cli.add_command(stripe_cli)
     app.cli.add_command(commendation.commendation_group)
+    from app.cli.reports import reports_command
+
+    app.cli.add_command(reports_command)

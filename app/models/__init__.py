@@ -45,3 +45,6 @@ __all__ += [
     "CommendationExclusion", "CommendationOverride", "CommendationSubmission",
     "CommendationSubmissionRow", "EXCLUSION_REASON_LABELS", "ExclusionReason",
 ]
+from app.models.report import FrozenReport  # noqa: E402  (reports, issue 14)
+
+__all__ += ["FrozenReport"]
