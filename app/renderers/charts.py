@@ -31,7 +31,7 @@ FONT_FILE = Path(__file__).resolve().parent.parent / "fonts" / "DejaVuSans.ttf"
 font_manager.fontManager.addfont(str(FONT_FILE))
 FONT_FAMILY = font_manager.FontProperties(fname=str(FONT_FILE)).get_name()
 # Colour-blind-safe palette (Okabe–Ito), the brand colour first.
-PALETTE = ("#0b5394", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000")
+PALETTE = ("#0b6e4f", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000")
 
 
 @dataclass(frozen=True)
