@@ -171,6 +171,8 @@ class Config:
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
     # Logs: "json" (one JSON object per line, with the request id) or "text".
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    # Open data API (/api/v1): requests per client address (Flask-Limiter syntax).
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute;2000 per hour")
 
 
 DEMO_WEBHOOK_SECRET = "whsec_demo_only_not_a_secret"

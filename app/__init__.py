@@ -119,6 +119,12 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(account_bp)
 
+    from app.blueprints import api, transparency  # reports and transparency (issue 14)
+
+    app.register_blueprint(transparency.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(api.docs_bp)
+
 
 def wants_json() -> bool:
     return request.path.startswith(("/api/", "/payments/")) or (

@@ -27,3 +27,7 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(worker)
     app.cli.add_command(backup)
+
+    from app.cli.reports import reports_command
+
+    app.cli.add_command(reports_command)

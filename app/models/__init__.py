@@ -72,3 +72,7 @@ __all__ += [
 from app.models.job import ACTIVE_STATES, Job, JobState  # noqa: E402  (background jobs, issue 15)
 
 __all__ += ["ACTIVE_STATES", "Job", "JobState"]
+
+from app.models.report import FrozenReport  # noqa: E402  (reports, issue 14)
+
+__all__ += ["FrozenReport"]

@@ -29,7 +29,6 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
-from pathlib import Path
 from typing import Literal
 
 from fpdf import FPDF
@@ -42,13 +41,15 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from app.renderers import spreadsheet
+from app.renderers.official import (
+    FONT_DIR, NATIONAL_MOTTO_1, NATIONAL_MOTTO_2, PDF_FONT, add_fonts, draw_letterhead,
+)
+from app.renderers.official import date_line as official_date_line
 from app.vnd import amount_in_words, format_vnd
 
 DEFAULT_THRESHOLD = 50_000_000
 DEFAULT_COMMENDATION_FORM = "Bằng khen của Chủ tịch UBND thành phố"
 
-NATIONAL_MOTTO_1 = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
-NATIONAL_MOTTO_2 = "Độc lập - Tự do - Hạnh phúc"
 
 COLUMN_HEADINGS = (
     "STT",
@@ -76,7 +77,6 @@ SUBTOTAL_INDIVIDUALS = "Cộng II"
 GRAND_TOTAL = "TỔNG CỘNG (I + II)"
 EMPTY_SECTION = "Không có"
 
-FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
 
 
 # --------------------------------------------------------------------------- plain data
@@ -216,9 +216,7 @@ def date_line(doc: CommendationDocument) -> str:
     Decree 30/2020/NĐ-CP (document format): a day below 10 and the months 1 and 2 take a
     leading zero; other months do not ("tháng 3", "tháng 12").
     """
-    d = doc.document_date
-    month = f"{d.month:02d}" if d.month < 3 else str(d.month)
-    return f"{_nfc(doc.city)}, ngày {d.day:02d} tháng {month} năm {d.year}"
+    return official_date_line(doc.city, doc.document_date)
 
 
 def number_line(doc: CommendationDocument) -> str:
@@ -483,7 +481,6 @@ def render_xlsx(doc: CommendationDocument) -> bytes:
 
 # --------------------------------------------------------------------------- PDF
 
-PDF_FONT = "NotoSerif"
 PDF_COLUMN_WIDTHS = (12, 68, 64, 34, 34, 50)  # mm, 262 in all = A4 landscape minus margins
 PDF_MARGIN_LEFT = 20
 PDF_MARGIN_RIGHT = 15
@@ -579,11 +576,6 @@ def _keep_with_next(lines: list[TableLine]) -> frozenset[int]:
     return frozenset(keep)
 
 
-def _centered_rule(pdf: FPDF, x: float, width: float, length: float) -> None:
-    start = x + (width - length) / 2
-    pdf.line(start, pdf.get_y() + 0.6, start + length, pdf.get_y() + 0.6)
-
-
 def render_pdf(doc: CommendationDocument) -> bytes:
     """A4 landscape with Noto Serif embedded, so the Vietnamese text extracts exactly.
 
@@ -592,8 +584,7 @@ def render_pdf(doc: CommendationDocument) -> bytes:
     """
     pdf = _CommendationPDF(orientation="L", unit="mm", format="A4")
     pdf.draft = doc.is_draft
-    for style, suffix in (("", "Regular"), ("B", "Bold"), ("I", "Italic"), ("BI", "BoldItalic")):
-        pdf.add_font(PDF_FONT, style, str(FONT_DIR / f"NotoSerif-{suffix}.ttf"))
+    add_fonts(pdf)
     pdf.set_margins(PDF_MARGIN_LEFT, PDF_MARGIN_TOP, PDF_MARGIN_RIGHT)
     pdf.set_auto_page_break(True, margin=PDF_MARGIN_BOTTOM + 3)
     title = title_for(doc)
@@ -611,33 +602,9 @@ def render_pdf(doc: CommendationDocument) -> bytes:
     right_x = PDF_MARGIN_LEFT + left_w
     right_w = page_width - left_w
     x0 = PDF_MARGIN_LEFT
-    top = pdf.get_y()
-
-    # Letterhead, left: parent agency, proposing body (bold), short rule.
-    pdf.set_font(PDF_FONT, "", 12)
-    pdf.multi_cell(left_w, 5.6, _nfc(doc.parent_agency), align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
-    pdf.set_font(PDF_FONT, "B", 12)
-    pdf.multi_cell(left_w, 5.6, _nfc(doc.proposing_body), align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
-    _centered_rule(pdf, x0, left_w, 35)
-    left_bottom = pdf.get_y()
-
-    # Letterhead, right: the national motto and its rule.
-    pdf.set_xy(right_x, top)
-    pdf.set_font(PDF_FONT, "B", 12)
-    pdf.multi_cell(right_w, 5.6, NATIONAL_MOTTO_1, align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
-    pdf.set_font(PDF_FONT, "B", 13)
-    pdf.multi_cell(right_w, 6, NATIONAL_MOTTO_2, align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
-    _centered_rule(pdf, right_x, right_w, pdf.get_string_width(NATIONAL_MOTTO_2))
-    right_bottom = pdf.get_y()
-
-    # Number (left) and place and date (right).
-    line_y = max(left_bottom, right_bottom) + 3
-    pdf.set_xy(x0, line_y)
-    pdf.set_font(PDF_FONT, "", 12)
-    pdf.cell(left_w, 6, number_line(doc), align="C")
-    pdf.set_xy(right_x, line_y)
-    pdf.set_font(PDF_FONT, "I", 12)
-    pdf.cell(right_w, 6, date_line(doc), align="C")
+    line_y = draw_letterhead(pdf, parent_agency=doc.parent_agency, issuing_body=doc.proposing_body,
+                             number_text=number_line(doc), date_text=date_line(doc), left_w=left_w,
+                             margin_left=PDF_MARGIN_LEFT, page_width=page_width)
 
     # Title and subtitle.
     pdf.set_xy(x0, line_y + 12)

@@ -1,0 +1,106 @@
+"""Public transparency, /cong-khai: totals by year, month, programme and appeal with charts;
+the yearly disclosure PDF; the public list of money received (sao kê) with search, paging and
+CSV; "find my gift" by receipt number; money out per programme. Read-only, no login.
+
+Bad input (unknown year or filter, reversed range, absurd page) is a 400 with a message."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request
+
+from app.errors import NotFound, ValidationFailed
+from app.renderers import charts as chart_renderer
+from app.renderers import donation_list
+from app.services.reports import catalogue, freezing, layout
+from app.services.reports import public_ledger as ledger
+from app.services.reports.period import make_period
+from app.timeutil import local_today
+
+bp = Blueprint("transparency", __name__, url_prefix="/cong-khai")
+CACHE_SECONDS = 300
+
+
+@bp.errorhandler(ValidationFailed)
+def on_bad_query(error: ValidationFailed):
+    return render_template("errors/error.html", code=400, message=error.message), 400
+
+
+@bp.after_request
+def cache_public(response: Response) -> Response:
+    if response.status_code == 200 and request.method == "GET":
+        response.cache_control.public = True
+        response.cache_control.max_age = CACHE_SECONDS
+    return response
+
+
+@bp.get("/")
+def overview():
+    year = ledger.year_arg(request.args)
+    summary = ledger.year_summary(year)
+    charts = {
+        "monthly": layout.monthly_chart(year, summary.monthly_received, summary.monthly_spent,
+                                        f"Tiếp nhận và chi theo tháng, năm {year}"),
+        "programmes": layout.programme_chart(summary.flows, f"Theo chương trình, năm {year}"),
+        "channels": layout.channel_chart(summary.received, f"Theo hình thức tiếp nhận, năm {year}"),
+    }
+    frozen = freezing.latest("disclosure", year)
+    return render_template("public/transparency/overview.html", s=summary, year=year,
+                           svgs={k: chart_renderer.svg(v) for k, v in charts.items()},
+                           years=ledger.years_with_data(), charts=charts, months=layout.MONTHS,
+                           frozen=frozen, year_closed=year < local_today().year)
+
+
+@bp.get("/sao-ke")
+def ledger_page():
+    f = ledger.LedgerFilter.from_args(request.args)
+    page, per_page = ledger.paging(request.args)
+    return render_template("public/transparency/ledger.html", f=f, result=ledger.ledger_page(f, page, per_page),
+                           channels=[(c, label) for c, label in _channels()], per_page=per_page)
+
+
+@bp.get("/sao-ke.csv")
+def ledger_csv():
+    args = {k: v for k, v in request.args.items() if k not in ("page", "per_page")}
+    f = ledger.LedgerFilter.from_args(args)
+    body = donation_list.to_csv(ledger.LEDGER_CSV_HEADINGS, ledger.ledger_csv_rows(ledger.ledger_rows(f)))
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="sao-ke.csv"'})
+
+
+@bp.get("/tra-cuu")
+def find_gift():
+    if set(request.args) - {"receipt"}:
+        raise ledger.BadQuery("Chỉ tra cứu theo số giấy chứng nhận (receipt).")
+    number = (request.args.get("receipt") or "").strip()
+    gift, message = None, None
+    if number:
+        try:
+            gift = ledger.find_gift(number)
+        except NotFound as error:
+            message = error.message
+    return render_template("public/transparency/find.html", number=number, gift=gift, message=message)
+
+
+@bp.get("/chi")
+def money_out():
+    year, code, page, per_page = ledger.money_out_args(request.args)
+    return render_template("public/transparency/money_out.html", result=ledger.money_out(year, code, page, per_page),
+                           programmes=ledger.programme_codes(), years=ledger.years_with_data())
+
+
+@bp.get("/bao-cao/<int:year>.pdf")
+def disclosure_pdf(year: int):
+    """The yearly disclosure: the frozen (published) one when there is one, exactly as
+    frozen; otherwise today's figures, unnumbered."""
+    make_period(year)
+    frozen = freezing.latest("disclosure", year)
+    exported = freezing.export_frozen(frozen, "pdf") if frozen else catalogue.export("disclosure", make_period(year), "pdf")
+    return Response(exported.data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{exported.filename}"'})
+
+
+def _channels():
+    from app.models import CHANNEL_LABELS
+
+    return [(c.value, label) for c, label in CHANNEL_LABELS.items()]
+
+

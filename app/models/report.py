@@ -1,0 +1,49 @@
+"""Frozen reports: what was published, kept so that it can be shown again exactly.
+
+A report is computed from the ledgers whenever it is asked for; freezing a closed period's
+report stores its document (every printed text and figure, as JSON) and the PDF bytes,
+numbered, with the PDF's SHA-256. Never updated or deleted: the ORM refuses it and the
+migration adds database triggers refusing UPDATE; a later freeze is a new number.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, utcnow
+from app.models.user import User
+
+
+class FrozenReport(Base):
+    __tablename__ = "frozen_reports"
+    __table_args__ = (
+        sa.UniqueConstraint("report", "year", "sequence",
+                            name="uq_frozen_reports_sequence"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(60), unique=True)
+    report: Mapped[str] = mapped_column(sa.String(40))  # catalogue name: disclosure, appeal…
+    year: Mapped[int] = mapped_column(index=True)
+    period_start: Mapped[date]
+    period_end: Mapped[date]
+    period_key: Mapped[str] = mapped_column(sa.String(20))
+    appeal_slug: Mapped[str] = mapped_column(sa.String(120), default="")
+    sequence: Mapped[int]
+    title: Mapped[str] = mapped_column(sa.String(500))
+    document_json: Mapped[str] = mapped_column(sa.Text)
+    pdf: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    pdf_sha256: Mapped[str] = mapped_column(sa.String(64))
+    frozen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    frozen_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    frozen_by_label: Mapped[str] = mapped_column(sa.String(254))
+
+    frozen_by: Mapped[User | None] = relationship()
+
+
+@sa.event.listens_for(FrozenReport, "before_update")
+@sa.event.listens_for(FrozenReport, "before_delete")
+def _frozen_is_immutable(_mapper, _connection, target) -> None:
+    raise RuntimeError("FrozenReport is frozen and cannot be changed or deleted")

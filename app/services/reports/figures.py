@@ -1,0 +1,300 @@
+"""The figures every report is built from, each computed here and only here.
+
+Money in is the ledger of donations: counted rows (`Donation.counted()`) summed by
+`Donation.net_sum()`, so a reversal or refund counts negatively in the period it was
+recorded, and an in-kind gift counts at its valuation (channel `in_kind`). Money out is the
+ledger of disbursements: approved rows net of their reversals (`Disbursement.counted()`),
+dated by the local day they were paid (`paid_on`). The balance rule of a programme is the
+one of app/services/cases/disbursements.py, cut at the period's bounds:
+
+    opening  = received before the period - spent before the period
+    closing  = opening + received in the period - spent in the period
+    reserved = money designated to a particular child's case and not yet spent on it, at
+               the end of the period (the case's "earmark", see disbursements.earmarks)
+    committed = support approved for open cases and not yet paid out (today's figure:
+               approvals are not dated history) plus payouts recorded and awaiting approval
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm
+
+from app.extensions import db
+from app.models import (
+    CHANNEL_LABELS, COUNTED_STATUSES, CaseState, Channel, Disbursement, DisbursementStatus, Donation, Donor,
+    DonorKind, PAYEE_KINDS, Programme, SupportCase,
+)
+from app.services.reports.period import ChildCount, Period
+from app.timeutil import local_day_start_utc, to_local
+
+SOURCE_LABELS = {DonorKind.ORGANIZATION.value: "Tổ chức, doanh nghiệp (tập thể)",
+                 DonorKind.INDIVIDUAL.value: "Cá nhân"}
+_Reversal = sa.orm.aliased(Donation, name="reversal")
+OPEN_CASE_STATES = (CaseState.APPROVED.value, CaseState.DISBURSING.value)
+
+
+def _in_period(period: Period):
+    return sa.and_(Donation.counted(), Donation.received_at >= period.start_utc,
+                   Donation.received_at < period.end_utc)
+
+
+def _spent_in(start: date | None, end: date | None):
+    where = [Disbursement.counted()]
+    if start is not None:
+        where.append(Disbursement.paid_on >= start)
+    if end is not None:
+        where.append(Disbursement.paid_on <= end)
+    return sa.and_(*where)
+
+
+# --------------------------------------------------------------------------- money in
+
+@dataclass(frozen=True)
+class Line:
+    """One labelled figure: an amount and how many gifts (or donors) make it."""
+
+    key: str
+    label: str
+    amount: int
+    count: int = 0
+
+
+@dataclass(frozen=True)
+class Received:
+    total: int
+    money: int  # cash, transfer, card
+    in_kind: int  # valuation of gifts in kind
+    gifts: int  # gifts (not reversal rows) in the period
+    donors: int
+    by_channel: list[Line]
+    by_source: list[Line]  # count = donors
+
+
+def received(period: Period, *, appeal_id: int | None = None, extra=None) -> Received:
+    where = [_in_period(period)]
+    if appeal_id is not None:
+        where.append(Donation.appeal_id == appeal_id)
+    if extra is not None:
+        where.append(extra)
+    gift = Donation.reverses_id.is_(None)
+    channels = {c: (int(a), int(n)) for c, a, n in db.session.execute(
+        sa.select(Donation.channel, Donation.net_sum(),
+                  sa.func.count().filter(gift))
+        .where(*where).group_by(Donation.channel))}
+    sources = {k: (int(a), int(n)) for k, a, n in db.session.execute(
+        sa.select(Donor.kind, Donation.net_sum(),
+                  sa.func.count(sa.distinct(Donation.donor_id)))
+        .join(Donor, Donor.id == Donation.donor_id).where(*where).group_by(Donor.kind))}
+    donors = int(db.session.scalar(sa.select(sa.func.count(sa.distinct(Donation.donor_id))).where(*where)))
+    by_channel = [Line(c.value, CHANNEL_LABELS[c], *channels.get(c.value, (0, 0))) for c in Channel]
+    by_source = [Line(k, label, *sources.get(k, (0, 0))) for k, label in SOURCE_LABELS.items()]
+    total = sum(line.amount for line in by_channel)
+    in_kind = channels.get(Channel.IN_KIND.value, (0, 0))[0]
+    return Received(total=total, money=total - in_kind, in_kind=in_kind,
+                    gifts=sum(line.count for line in by_channel), donors=donors,
+                    by_channel=by_channel, by_source=by_source)
+
+
+@dataclass(frozen=True)
+class InKindGift:
+    received_on: date
+    description: str
+    amount: int
+
+
+def in_kind_gifts(period: Period, *, appeal_id: int | None = None) -> list[InKindGift]:
+    """The in-kind gifts of the period (net of reversals), described without the donor."""
+    back = (sa.select(sa.func.coalesce(sa.func.sum(_Reversal.amount), 0))
+            .where(_Reversal.reverses_id == Donation.id, _Reversal.status.in_(COUNTED_STATUSES))
+            .scalar_subquery())
+    where = [_in_period(period), Donation.channel == Channel.IN_KIND.value, Donation.reverses_id.is_(None)]
+    if appeal_id is not None:
+        where.append(Donation.appeal_id == appeal_id)
+    rows = db.session.execute(sa.select(Donation.received_at, Donation.in_kind_description,
+                                        Donation.amount, back)
+                              .where(*where).order_by(Donation.received_at, Donation.id)).all()
+    return [InKindGift(to_local(at).date(), text or "Hiện vật", int(amount) - int(returned))
+            for at, text, amount, returned in rows if int(amount) - int(returned) > 0]
+
+
+def monthly_received(period: Period) -> list[int]:
+    """Net received per month of the period's year (12 figures, one scan of the year)."""
+    bounds = [local_day_start_utc(date(period.year, m, 1)) for m in range(1, 13)]
+    bounds.append(local_day_start_utc(date(period.year + 1, 1, 1)))
+    columns = [sa.cast(sa.func.coalesce(sa.func.sum(sa.case(
+        (sa.and_(Donation.received_at >= bounds[i], Donation.received_at < bounds[i + 1]),
+         Donation.signed_amount), else_=0)), 0), sa.BigInteger) for i in range(12)]
+    row = db.session.execute(sa.select(*columns).where(
+        Donation.counted(), Donation.received_at >= bounds[0], Donation.received_at < bounds[12])).one()
+    return [int(v) for v in row]
+
+
+def monthly_spent(period: Period) -> list[int]:
+    bounds = [date(period.year, m, 1) for m in range(1, 13)] + [date(period.year + 1, 1, 1)]
+    columns = [sa.cast(sa.func.coalesce(sa.func.sum(sa.case(
+        (sa.and_(Disbursement.paid_on >= bounds[i], Disbursement.paid_on < bounds[i + 1]),
+         Disbursement.signed_amount), else_=0)), 0), sa.BigInteger) for i in range(12)]
+    row = db.session.execute(sa.select(*columns).where(
+        _spent_in(bounds[0], bounds[12] - timedelta(days=1)))).one()
+    return [int(v) for v in row]
+
+
+# --------------------------------------------------------------------------- programmes
+
+@dataclass(frozen=True)
+class ProgrammeFlow:
+    programme_id: int
+    code: str
+    name: str
+    opening: int
+    received: int
+    spent: int
+    reserved: int
+    committed: int
+
+    @property
+    def closing(self) -> int:
+        return self.opening + self.received - self.spent
+
+    @property
+    def available(self) -> int:
+        """Closing balance not reserved for a particular child."""
+        return self.closing - self.reserved
+
+
+@dataclass(frozen=True)
+class ProgrammeFlows:
+    rows: list[ProgrammeFlow]
+
+    def total(self, attribute: str) -> int:
+        return sum(getattr(row, attribute) for row in self.rows)
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return {name: self.total(name) for name in
+                ("opening", "received", "spent", "reserved", "committed", "closing", "available")}
+
+
+def _by_programme(query) -> dict[int, int]:
+    return {p: int(v) for p, v in db.session.execute(query)}
+
+
+def programme_flows(period: Period) -> ProgrammeFlows:
+    """Per programme (restricted fund): opening, received, spent, reserved, committed, closing."""
+    before = _by_programme(sa.select(Donation.programme_id, Donation.net_sum()).where(
+        Donation.counted(), Donation.received_at < period.start_utc).group_by(Donation.programme_id))
+    during = _by_programme(sa.select(Donation.programme_id, Donation.net_sum()).where(
+        _in_period(period)).group_by(Donation.programme_id))
+    spent_before = _by_programme(sa.select(Disbursement.programme_id, Disbursement.net_sum()).where(
+        _spent_in(None, period.start - timedelta(days=1))).group_by(Disbursement.programme_id))
+    spent_during = _by_programme(sa.select(Disbursement.programme_id, Disbursement.net_sum()).where(
+        _spent_in(period.start, period.end)).group_by(Disbursement.programme_id))
+    # Earmarks at the end of the period: designated to a case, less that case's spending
+    # from the same programme up to then; never below zero per case.
+    designated = db.session.execute(
+        sa.select(Donation.programme_id, Donation.case_id, Donation.net_sum())
+        .where(Donation.counted(), Donation.case_id.is_not(None), Donation.received_at < period.end_utc)
+        .group_by(Donation.programme_id, Donation.case_id)).all()
+    case_spent = {(p, c): int(v) for p, c, v in db.session.execute(
+        sa.select(Disbursement.programme_id, Disbursement.case_id, Disbursement.net_sum())
+        .where(_spent_in(None, period.end)).group_by(Disbursement.programme_id, Disbursement.case_id))}
+    reserved: dict[int, int] = {}
+    for programme_id, case_id, amount in designated:
+        left = max(0, int(amount) - case_spent.get((programme_id, case_id), 0))
+        reserved[programme_id] = reserved.get(programme_id, 0) + left
+    # Committed (today): approved support of open cases not yet paid, plus recorded payouts.
+    approved = db.session.execute(
+        sa.select(SupportCase.id, SupportCase.programme_id, SupportCase.support_approved)
+        .where(SupportCase.state.in_(OPEN_CASE_STATES), SupportCase.support_approved.is_not(None))).all()
+    paid_per_case = {c: int(v) for c, v in db.session.execute(
+        sa.select(Disbursement.case_id, Disbursement.net_sum()).where(Disbursement.counted())
+        .group_by(Disbursement.case_id))}
+    committed: dict[int, int] = {}
+    for case_id, programme_id, amount in approved:
+        left = max(0, int(amount) - paid_per_case.get(case_id, 0))
+        committed[programme_id] = committed.get(programme_id, 0) + left
+    programmes = db.session.scalars(sa.select(Programme).order_by(Programme.sort_order, Programme.id)).all()
+    rows = [ProgrammeFlow(p.id, p.code, p.name,
+                          opening=before.get(p.id, 0) - spent_before.get(p.id, 0),
+                          received=during.get(p.id, 0), spent=spent_during.get(p.id, 0),
+                          reserved=reserved.get(p.id, 0), committed=committed.get(p.id, 0))
+            for p in programmes]
+    return ProgrammeFlows([r for r in rows if r.opening or r.received or r.spent or r.reserved
+                           or r.committed or any(p.id == r.programme_id and p.is_active for p in programmes)])
+
+
+# --------------------------------------------------------------------------- use of money
+
+@dataclass(frozen=True)
+class KindOfSupport:
+    key: str
+    label: str
+    children: ChildCount
+    amount: int
+
+
+@dataclass(frozen=True)
+class ProgrammeUse:
+    code: str
+    name: str
+    children: ChildCount
+    amount: int
+    lowest: int  # smallest total paid for one child in the period
+    highest: int
+    kinds: list[KindOfSupport] = field(default_factory=list)
+
+    @property
+    def average(self) -> int:
+        return self.amount // self.children.value if self.children.value else 0
+
+
+def programme_use(period: Period, *, public: bool = True, appeal_case_ids=None) -> list[ProgrammeUse]:
+    """How the money was used, per programme and kind of support (who was paid: hospital,
+    family, school…): children reached (cases paid a net positive amount in the period),
+    amounts and the level per child. Counts only, never a child's identity."""
+    where = [_spent_in(period.start, period.end)]
+    if appeal_case_ids is not None:
+        where.append(Disbursement.case_id.in_(appeal_case_ids))
+    per_case = db.session.execute(
+        sa.select(Disbursement.programme_id, Disbursement.case_id, Disbursement.payee_kind,
+                  Disbursement.net_sum())
+        .where(*where).group_by(Disbursement.programme_id, Disbursement.case_id, Disbursement.payee_kind)).all()
+    programmes = {p.id: p for p in db.session.scalars(sa.select(Programme))}
+    cases: dict[int, dict[int, int]] = {}
+    kinds: dict[int, dict[str, dict[int, int]]] = {}
+    for programme_id, case_id, payee_kind, amount in per_case:
+        cases.setdefault(programme_id, {})
+        cases[programme_id][case_id] = cases[programme_id].get(case_id, 0) + int(amount)
+        bucket = kinds.setdefault(programme_id, {}).setdefault(payee_kind, {})
+        bucket[case_id] = bucket.get(case_id, 0) + int(amount)
+    out = []
+    for programme_id in sorted(cases, key=lambda p: (programmes[p].sort_order, p)):
+        paid = [v for v in cases[programme_id].values() if v > 0]
+        total = sum(cases[programme_id].values())
+        kind_rows = [KindOfSupport(k, PAYEE_KINDS.get(k, k),
+                                   ChildCount(sum(1 for v in per.values() if v > 0), public),
+                                   sum(per.values()))
+                     for k, per in sorted(kinds[programme_id].items())]
+        p = programmes[programme_id]
+        out.append(ProgrammeUse(p.code, p.name, ChildCount(len(paid), public), total,
+                                min(paid, default=0), max(paid, default=0), kind_rows))
+    return out
+
+
+def children_reached(period: Period, *, public: bool = True, appeal_case_ids=None) -> ChildCount:
+    """Distinct children (cases) paid a net positive amount in the period, whatever the
+    programme (a child helped by two programmes counts once)."""
+    where = [_spent_in(period.start, period.end)]
+    if appeal_case_ids is not None:
+        where.append(Disbursement.case_id.in_(appeal_case_ids))
+    paid = (sa.select(Disbursement.case_id).where(*where).group_by(Disbursement.case_id)
+            .having(Disbursement.net_sum() > 0).subquery())
+    return ChildCount(int(db.session.scalar(sa.select(sa.func.count()).select_from(paid))), public)
+
+
+def disbursements_pending() -> int:
+    return int(db.session.scalar(sa.select(sa.func.count()).where(
+        Disbursement.status == DisbursementStatus.RECORDED.value)))

@@ -1,0 +1,433 @@
+"""What the public sees: the list of money received (sao kê), a donor's own gift, money out
+per programme and the yearly totals. Shared by /cong-khai and /api/v1 (same filters, same
+figures); every total comes from app/services/reports/figures.py.
+
+Privacy: a donor is named only when they consented to public listing and are not anonymous
+(otherwise "Nhà hảo tâm"); never an e-mail, phone, address, MST or bank account. The name
+search only ever matches consented names (and only letters are accepted, so it cannot be
+used to test a phone number or an e-mail address). Money out names no child: the case code
+(HS-2024-0007) is an internal number, and nothing else about the case is shown.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from app.errors import NotFound, ValidationFailed
+from app.extensions import db
+from app.models import (
+    CHANNEL_LABELS, Appeal, AppealStatus, Channel, Disbursement, Donation, Donor, PAYEE_KINDS,
+    Programme, Receipt, SupportCase,
+)
+from app.services.donor_profiles import escape_like
+from app.services.reports import figures
+from app.services.reports.period import FIRST_YEAR, Period, check_year, make_period
+from app.text import fold
+from app.timeutil import local_day_start_utc, local_today, to_local
+from app.vnd import AmountError, parse_vnd
+
+ANONYMOUS_NAME = "Nhà hảo tâm"
+DEFAULT_PER_PAGE = 25
+MAX_PER_PAGE = 100
+MAX_PAGE = 1000
+COUNT_CAP = 10_000  # beyond this the page says "more than 10.000 lines"
+CSV_MAX_ROWS = 50_000
+LEDGER_ARGS = frozenset({"date_from", "date_to", "amount_min", "amount_max", "name", "channel",
+                         "page", "per_page"})
+MONEY_OUT_ARGS = frozenset({"year", "programme", "page", "per_page"})
+
+
+class BadQuery(ValidationFailed):
+    """A query the public pages and the API answer with 400 and this message."""
+
+    status_code = 400
+
+
+def _check_known(args, allowed: frozenset[str]) -> None:
+    unknown = sorted(set(args) - allowed)
+    if unknown:
+        raise BadQuery(f"Bộ lọc không được hỗ trợ: {', '.join(unknown)}.")
+
+
+def _int_arg(args, name: str, default: int, low: int, high: int, label: str) -> int:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise BadQuery(f"{label} phải là số nguyên từ {low} đến {high}.")
+    return int(raw)
+
+
+def paging(args) -> tuple[int, int]:
+    per_page = _int_arg(args, "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE, "Số dòng mỗi trang")
+    page = _int_arg(args, "page", 1, 1, MAX_PAGE, "Số trang")
+    return page, per_page
+
+
+# --------------------------------------------------------------------------- sao kê
+
+@dataclass
+class LedgerFilter:
+    date_from: date | None = None
+    date_to: date | None = None
+    amount_min: int | None = None
+    amount_max: int | None = None
+    name: str | None = None
+    channel: str | None = None
+
+    @classmethod
+    def from_args(cls, args) -> "LedgerFilter":
+        """Read and check the filter; anything wrong (unknown argument, bad date, reversed
+        range, bad amount) raises BadQuery."""
+        _check_known(args, LEDGER_ARGS)
+        f = cls()
+        for attr, label in (("date_from", "Từ ngày"), ("date_to", "Đến ngày")):
+            raw = (args.get(attr) or "").strip()
+            if raw:
+                try:
+                    value = date.fromisoformat(raw)
+                except ValueError:
+                    raise BadQuery(f"{label}: ngày không hợp lệ (định dạng YYYY-MM-DD).") from None
+                if not date(FIRST_YEAR, 1, 1) <= value <= date(local_today().year, 12, 31):
+                    raise BadQuery(f"{label}: ngày nằm ngoài khoảng có số liệu.")
+                setattr(f, attr, value)
+        if f.date_from and f.date_to and f.date_from > f.date_to:
+            raise BadQuery("Khoảng ngày bị đảo ngược: «từ ngày» phải trước «đến ngày».")
+        for attr, label in (("amount_min", "Số tiền từ"), ("amount_max", "Số tiền đến")):
+            raw = (args.get(attr) or "").strip()
+            if raw:
+                try:
+                    setattr(f, attr, parse_vnd(raw, minimum=0))
+                except AmountError as error:
+                    raise BadQuery(f"{label}: {error.message}") from None
+        if f.amount_min is not None and f.amount_max is not None and f.amount_min > f.amount_max:
+            raise BadQuery("Khoảng số tiền bị đảo ngược: «từ» phải nhỏ hơn «đến».")
+        name = " ".join((args.get("name") or "").split())
+        if name:
+            if len(name) > 100 or re.search(r"[\d@]", name):
+                raise BadQuery("Tìm theo tên: chỉ nhập chữ (tối đa 100 ký tự).")
+            f.name = name
+        channel = (args.get("channel") or "").strip()
+        if channel:
+            if channel not in {c.value for c in Channel}:
+                raise BadQuery("Hình thức không hợp lệ: card, bank_transfer, cash hoặc in_kind.")
+            f.channel = channel
+        return f
+
+    def args(self) -> dict:
+        out = {"date_from": self.date_from, "date_to": self.date_to, "amount_min": self.amount_min,
+               "amount_max": self.amount_max, "name": self.name, "channel": self.channel}
+        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in out.items() if v not in (None, "")}
+
+    def conditions(self) -> list:
+        where = [Donation.counted()]
+        if self.date_from:
+            where.append(Donation.received_at >= local_day_start_utc(self.date_from))
+        if self.date_to:
+            where.append(Donation.received_at < local_day_start_utc(self.date_to + timedelta(days=1)))
+        if self.amount_min is not None:
+            where.append(Donation.amount >= self.amount_min)
+        if self.amount_max is not None:
+            where.append(Donation.amount <= self.amount_max)
+        if self.channel:
+            where.append(Donation.channel == self.channel)
+        if self.name:
+            folded = fold(self.name)
+            where.append(Donation.donor_id.in_(sa.select(Donor.id).where(
+                _named(), Donor.search_text.like(f"%{escape_like(folded)}%", escape="\\"))))
+        return where
+
+
+def _named():
+    return sa.and_(Donor.public_listing_consent.is_(True), Donor.anonymous.is_(False))
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    received_at: datetime  # UTC; shown in Vietnam time
+    amount: int  # signed: a refund or correction is negative
+    channel: str
+    channel_label: str
+    name: str
+    is_reversal: bool
+
+    @property
+    def local_date(self) -> str:
+        return to_local(self.received_at).strftime("%d/%m/%Y")
+
+    @property
+    def kind_label(self) -> str:
+        return "Hoàn trả / điều chỉnh" if self.is_reversal else "Ủng hộ"
+
+    def as_json(self) -> dict:
+        return {"date": to_local(self.received_at).date().isoformat(), "amount": self.amount,
+                "channel": self.channel, "donor": self.name, "reversal": self.is_reversal}
+
+
+@dataclass
+class LedgerPage:
+    items: list[LedgerLine]
+    page: int
+    per_page: int
+    total: int  # capped at COUNT_CAP + 1
+    has_next: bool
+    filters: dict = field(default_factory=dict)
+
+    @property
+    def total_is_exact(self) -> bool:
+        return self.total <= COUNT_CAP
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.items else 0
+
+    @property
+    def last_index(self) -> int:
+        return (self.page - 1) * self.per_page + len(self.items)
+
+
+def _ledger_select(f: LedgerFilter):
+    shown_name = sa.case((_named(), Donor.name), else_=sa.literal(ANONYMOUS_NAME))
+    return (sa.select(Donation.received_at, Donation.amount, Donation.reverses_id, Donation.channel, shown_name)
+            .join(Donor, Donor.id == Donation.donor_id)
+            .where(*f.conditions())
+            .order_by(Donation.received_at.desc(), Donation.id.desc()))
+
+
+def _line(row) -> LedgerLine:
+    received_at, amount, reverses_id, channel, name = row
+    return LedgerLine(received_at, -int(amount) if reverses_id is not None else int(amount), channel,
+                      CHANNEL_LABELS[Channel(channel)], name, reverses_id is not None)
+
+
+def ledger_page(f: LedgerFilter, page: int, per_page: int) -> LedgerPage:
+    rows = db.session.execute(_ledger_select(f).limit(per_page + 1).offset((page - 1) * per_page)).all()
+    capped = (sa.select(Donation.id).join(Donor, Donor.id == Donation.donor_id)
+              .where(*f.conditions()).limit(COUNT_CAP + 1).subquery())
+    total = int(db.session.scalar(sa.select(sa.func.count()).select_from(capped)))
+    return LedgerPage([_line(r) for r in rows[:per_page]], page, per_page, total,
+                      len(rows) > per_page, f.args())
+
+
+def ledger_rows(f: LedgerFilter) -> list[LedgerLine]:
+    """Every line the filter shows, for the CSV download (at most CSV_MAX_ROWS)."""
+    rows = db.session.execute(_ledger_select(f).limit(CSV_MAX_ROWS + 1)).all()
+    if len(rows) > CSV_MAX_ROWS:
+        raise BadQuery(f"Bộ lọc cho hơn {CSV_MAX_ROWS:,} dòng; vui lòng thu hẹp khoảng ngày.".replace(",", "."))
+    return [_line(r) for r in rows]
+
+
+LEDGER_CSV_HEADINGS = ("Ngày", "Số tiền (đồng)", "Hình thức", "Nhà hảo tâm", "Loại")
+
+
+def ledger_csv_rows(lines: list[LedgerLine]) -> list[list]:
+    return [[to_local(x.received_at).date().isoformat(), x.amount, x.channel_label, x.name, x.kind_label]
+            for x in lines]
+
+
+# --------------------------------------------------------------------------- find my gift
+
+@dataclass(frozen=True)
+class FoundGift:
+    receipt_number: str
+    received_on: date
+    amount: int  # the gift's net amount after any partial refund
+    channel_label: str
+    name: str
+    counted: bool
+    receipt_valid: bool
+
+    def as_json(self) -> dict:
+        return {"receipt_number": self.receipt_number, "date": self.received_on.isoformat(),
+                "amount": self.amount, "channel": self.channel_label, "donor": self.name,
+                "counted": self.counted, "receipt_valid": self.receipt_valid}
+
+
+def find_gift(receipt_number: str) -> FoundGift:
+    """One gift by its receipt number: a single line, nothing about anyone else.
+    (By bank transfer code once bank-statement import lands: look the code up here.)"""
+    number = (receipt_number or "").strip().upper()
+    if not number or len(number) > 60:
+        raise BadQuery("Vui lòng nhập số giấy chứng nhận, ví dụ BTTE-2024-000123.")
+    row = db.session.execute(sa.select(Receipt, Donation, Donor)
+                             .join(Donation, Donation.id == Receipt.donation_id)
+                             .join(Donor, Donor.id == Donation.donor_id)
+                             .where(Receipt.number == number)).first()
+    if row is None:
+        raise NotFound(f"Không tìm thấy giấy chứng nhận số {number}.")
+    receipt, donation, donor = row
+    returned = int(db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Donation.amount), 0))
+                                     .where(Donation.reverses_id == donation.id, Donation.counted())))
+    name = donor.name if donor.public_listing_consent and not donor.anonymous else ANONYMOUS_NAME
+    return FoundGift(receipt.number, to_local(donation.received_at).date(), donation.amount - returned,
+                     donation.channel_label, name, donation.status in ("confirmed", "reversed")
+                     and donation.amount - returned > 0, not receipt.is_void)
+
+
+# --------------------------------------------------------------------------- money out
+
+@dataclass(frozen=True)
+class MoneyOutLine:
+    paid_on: date
+    programme: str
+    programme_code: str
+    kind: str
+    amount: int  # signed: a reversal is negative
+    case_code: str
+
+    def as_json(self) -> dict:
+        return {"date": self.paid_on.isoformat(), "programme": self.programme_code,
+                "programme_name": self.programme, "kind": self.kind, "amount": self.amount,
+                "case": self.case_code}
+
+
+@dataclass
+class MoneyOutPage:
+    year: int
+    programme: str | None
+    items: list[MoneyOutLine]
+    page: int
+    per_page: int
+    total: int
+    amount: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.page * self.per_page < self.total
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+
+def programme_codes() -> dict[str, str]:
+    return dict(db.session.execute(sa.select(Programme.code, Programme.name).order_by(Programme.sort_order)).all())
+
+
+def money_out_args(args) -> tuple[int, str | None, int, int]:
+    _check_known(args, MONEY_OUT_ARGS)
+    year = _year_arg(args)
+    code = (args.get("programme") or "").strip() or None
+    if code is not None and code not in programme_codes():
+        raise BadQuery(f"Không có chương trình «{code}».")
+    page, per_page = paging(args)
+    return year, code, page, per_page
+
+
+def _year_arg(args) -> int:
+    raw = (args.get("year") or "").strip()
+    try:
+        return check_year(raw) if raw else local_today().year
+    except ValidationFailed as error:
+        raise BadQuery(error.message) from None
+
+
+def money_out(year: int, code: str | None, page: int, per_page: int) -> MoneyOutPage:
+    period = make_period(year)
+    where = [Disbursement.counted(), Disbursement.paid_on >= period.start, Disbursement.paid_on <= period.end]
+    if code:
+        where.append(Programme.code == code)
+    base = (sa.select(Disbursement.paid_on, Programme.name, Programme.code, Disbursement.payee_kind,
+                      Disbursement.amount, Disbursement.reverses_id, SupportCase.code)
+            .join(Programme, Programme.id == Disbursement.programme_id)
+            .join(SupportCase, SupportCase.id == Disbursement.case_id).where(*where))
+    total, amount = db.session.execute(
+        sa.select(sa.func.count(), Disbursement.net_sum()).select_from(Disbursement)
+        .join(Programme, Programme.id == Disbursement.programme_id).where(*where)).one()
+    rows = db.session.execute(base.order_by(Disbursement.paid_on.desc(), Disbursement.id.desc())
+                              .limit(per_page).offset((page - 1) * per_page)).all()
+    items = [MoneyOutLine(paid_on, name, pcode, PAYEE_KINDS.get(kind, kind),
+                          -int(a) if rev is not None else int(a), case_code)
+             for paid_on, name, pcode, kind, a, rev, case_code in rows]
+    return MoneyOutPage(year, code, items, page, per_page, int(total), int(amount))
+
+
+# --------------------------------------------------------------------------- totals
+
+@dataclass(frozen=True)
+class AppealTotal:
+    slug: str
+    title: str
+    status_label: str
+    goal: int | None
+    raised: int  # all time, net
+    raised_in_year: int
+    donors: int
+
+    @property
+    def percent(self) -> int | None:
+        if not self.goal:
+            return None
+        return min(100, max(0, self.raised) * 100 // self.goal)
+
+    def as_json(self) -> dict:
+        return {"slug": self.slug, "title": self.title, "status": self.status_label, "goal": self.goal,
+                "raised": self.raised, "raised_in_year": self.raised_in_year, "donors": self.donors,
+                "percent": self.percent}
+
+
+@dataclass(frozen=True)
+class YearSummary:
+    period: Period
+    received: figures.Received
+    spent: int
+    monthly_received: list[int]
+    monthly_spent: list[int]
+    flows: figures.ProgrammeFlows
+    appeals: list[AppealTotal]
+    children: object  # ChildCount
+
+    def as_json(self) -> dict:
+        r = self.received
+        return {"year": self.period.year, "received": r.total, "received_money": r.money,
+                "received_in_kind": r.in_kind, "gifts": r.gifts, "donors": r.donors, "spent": self.spent,
+                "children_supported": self.children.as_json(),
+                "by_channel": {line.key: line.amount for line in r.by_channel},
+                "by_source": {line.key: line.amount for line in r.by_source},
+                "months": [{"month": m + 1, "received": a, "spent": b}
+                           for m, (a, b) in enumerate(zip(self.monthly_received, self.monthly_spent))]}
+
+
+def public_appeal_totals(period: Period) -> list[AppealTotal]:
+    appeals = db.session.scalars(sa.select(Appeal).where(Appeal.is_public, Appeal.status != AppealStatus.DRAFT.value)
+                                 .order_by(Appeal.starts_on.desc().nulls_last(), Appeal.id.desc())).all()
+    if not appeals:
+        return []
+    ids = [a.id for a in appeals]
+    total = dict(db.session.execute(sa.select(Donation.appeal_id, Donation.net_sum()).where(
+        Donation.counted(), Donation.appeal_id.in_(ids)).group_by(Donation.appeal_id)).all())
+    in_year = dict(db.session.execute(sa.select(Donation.appeal_id, Donation.net_sum()).where(
+        Donation.counted(), Donation.appeal_id.in_(ids), Donation.received_at >= period.start_utc,
+        Donation.received_at < period.end_utc).group_by(Donation.appeal_id)).all())
+    donors = dict(db.session.execute(sa.select(Donation.appeal_id, sa.func.count(sa.distinct(Donation.donor_id)))
+                                     .where(Donation.counted(), Donation.reverses_id.is_(None),
+                                            Donation.appeal_id.in_(ids)).group_by(Donation.appeal_id)).all())
+    return [AppealTotal(a.slug, a.title, AppealStatus(a.status).label, a.goal_amount, int(total.get(a.id, 0)),
+                        int(in_year.get(a.id, 0)), int(donors.get(a.id, 0))) for a in appeals]
+
+
+def year_summary(year: int) -> YearSummary:
+    period = make_period(year)
+    flows = figures.programme_flows(period)
+    return YearSummary(period, figures.received(period), flows.total("spent"), figures.monthly_received(period),
+                       figures.monthly_spent(period), flows, public_appeal_totals(period),
+                       figures.children_reached(period))
+
+
+def year_arg(args, allowed: frozenset[str] = frozenset({"year"})) -> int:
+    _check_known(args, allowed)
+    return _year_arg(args)
+
+
+def years_with_data() -> list[int]:
+    first = db.session.scalar(sa.select(sa.func.min(Donation.received_at)).where(Donation.counted()))
+    this = local_today().year
+    start = to_local(first).year if first else this
+    return list(range(this, start - 1, -1))
