@@ -23,7 +23,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
 from app.renderers import charts
-from app.renderers.commendation import _csv_safe  # the shared spreadsheet-safety rule
+from app.renderers import spreadsheet  # the shared spreadsheet-safety rule
 from app.renderers.official import PDF_FONT, add_fonts, date_line, draw_letterhead, nfc
 from app.vnd import format_vnd
 
@@ -268,10 +268,8 @@ def render_xlsx(doc: ReportDocument) -> bytes:
         return Font(name=XLSX_FONT, bold=bold, italic=italic, size=size)
 
     def put(row, col, value, *, fnt=None, align=None, fmt=None):
-        cell = ws.cell(row=row, column=col, value=value)
-        if isinstance(value, str):
-            cell.value = nfc(value)
-            cell.data_type = "s"  # never a formula, whatever the text starts with
+        cell = spreadsheet.set_value(ws.cell(row=row, column=col),
+                                     nfc(value) if isinstance(value, str) else value)
         cell.font = fnt or font()
         if align is not None:
             cell.alignment = align
@@ -365,11 +363,11 @@ def render_csv(doc: ReportDocument) -> bytes:
     with BOM, CRLF; amounts as plain integers; texts made formula-safe."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([_csv_safe(nfc(doc.title))])
+    writer.writerow([spreadsheet.safe_text(nfc(doc.title))])
     for section, table in doc.tables():
         writer.writerow([])
-        writer.writerow([_csv_safe(nfc(section.title + (f" — {table.title}" if table.title else "")))])
-        writer.writerow([_csv_safe(nfc(c.label)) for c in table.columns])
+        writer.writerow([spreadsheet.safe_text(nfc(section.title + (f" — {table.title}" if table.title else "")))])
+        writer.writerow([spreadsheet.safe_text(nfc(c.label)) for c in table.columns])
         for values in list(table.rows) + ([table.total] if table.total is not None and table.rows else []):
             writer.writerow([_csv_value(v) for v in values])
     return buffer.getvalue().encode("utf-8-sig")
@@ -380,7 +378,7 @@ def _csv_value(value) -> object:
         return ""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    return _csv_safe(nfc(str(value)))
+    return spreadsheet.safe_text(nfc(str(value)))
 
 
 RENDERERS = {
