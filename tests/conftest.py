@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from flask import g
@@ -37,7 +38,13 @@ def database_uri(tmp_path_factory):
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
         return
     url = make_url(database_url(raw, raw))
-    name = f"{url.database or 'quy'}_t{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with scratch_database(url, f"{url.database or 'quy'}_t{os.getpid()}_{uuid.uuid4().hex[:6]}") as uri:
+        yield uri
+
+
+@contextmanager
+def scratch_database(url, name: str):
+    """A new PostgreSQL database `name` on `url`'s server, dropped afterwards; yields its URL."""
     server = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with server.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')

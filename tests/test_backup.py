@@ -17,7 +17,7 @@ from app.models import Donation, Receipt
 from app.services import files
 from app.services.donations import ledger
 from tests import factories
-from tests.conftest import CommittingCliRunner, make_app
+from tests.conftest import CommittingCliRunner, make_app, scratch_database
 
 pytestmark = pytest.mark.slow
 
@@ -28,16 +28,8 @@ def empty_database(database_uri, tmp_path):
     if url.get_backend_name() == "sqlite":
         yield f"sqlite:///{tmp_path / 'restored.db'}"
         return
-    name = f"{url.database}_r{uuid.uuid4().hex[:6]}"
-    server = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with server.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        server.dispose()
+    with scratch_database(url, f"{url.database}_r{uuid.uuid4().hex[:6]}") as uri:
+        yield uri
 
 
 def figures():
