@@ -86,6 +86,11 @@ class TransferPledge(Base):
     appeal: Mapped[Appeal | None] = relationship()
     donation: Mapped[Donation | None] = relationship()
 
+    @property
+    def nameless(self) -> bool:
+        """Given anonymously, with neither name nor e-mail (app/services/bank/pledges.py)."""
+        return self.donor_email is None
+
 
 class LineState(str, enum.Enum):
     MATCHED = "matched"  # a donation was recorded from it (or it was matched by hand)

@@ -3,6 +3,7 @@ its own (so a database session of its own):
 
 - `jobs.run(job_id)` — run a job (app/services/jobs/runner.py);
 - `mail.deliver(ids)` — send outbox mails right after the commit that queued them;
+- `mail.deliver_due()` — send every due mail, right after a bulk commit (a statement import);
 - every minute: `jobs.reap` (resume jobs whose worker died, re-queue lost ones) and
   `mail.pending` (mails due for a retry: what `receipts send-pending` does from cron).
 """
@@ -49,6 +50,12 @@ def init_queue(app: Flask) -> TaskQueue:
         return result.sent
 
     @in_context
+    def deliver_due_mail():
+        from app.services.receipts import mail
+
+        return mail.deliver_due().sent
+
+    @in_context
     def reap():
         from app.services.jobs import runner
 
@@ -65,6 +72,7 @@ def init_queue(app: Flask) -> TaskQueue:
     # claim); a job's own failures are recorded on the job instead.
     queue.register("jobs.run", run_job, retries=3, retry_delay=2)
     queue.register("mail.deliver", deliver_mail, retries=2, retry_delay=30)
+    queue.register("mail.deliver_due", deliver_due_mail, retries=2, retry_delay=30)
     if not queue.immediate:
         queue.periodic("jobs.reap", reap)
         queue.periodic("mail.pending", pending_mail)
