@@ -340,7 +340,9 @@ def parse_statement(rows: list[list], layout_name: str, layout: dict | None = No
             balance_after=balance, raw={"row": number, "cells": [_cell(c) for c in row]}, row_number=number))
     if errors:
         more = " (và có thể còn lỗi khác)" if len(errors) >= MAX_ERRORS else ""
-        raise StatementError(f"Tệp có {len(errors)} dòng lỗi{more}; không ghi dữ liệu nào.", errors)
+        error = StatementError(f"Tệp có {len(errors)} dòng lỗi{more}; không ghi dữ liệu nào.", errors)
+        error.lines = statement.lines  # the rows that did read (the layout page's preview shows them)
+        raise error
     if not statement.lines:
         raise StatementError("Tệp không có dòng giao dịch nào dưới dòng tiêu đề cột.")
     if statement.opening_balance is not None and statement.closing_balance is not None:
