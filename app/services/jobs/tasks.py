@@ -5,7 +5,9 @@ its own (so a database session of its own):
 - `mail.deliver(ids)` — send outbox mails right after the commit that queued them;
 - `mail.deliver_due()` — send every due mail, right after a bulk commit (a statement import);
 - every minute: `jobs.reap` (resume jobs whose worker died, re-queue lost ones) and
-  `mail.pending` (mails due for a retry: what `receipts send-pending` does from cron).
+  `mail.pending` (mails due for a retry: what `receipts send-pending` does from cron);
+- every hour: `bank.expire_pledges` (transfer pledges past BANK_PLEDGE_EXPIRY_DAYS: what
+  `bank expire-pledges` does from cron; one UPDATE, so running it often costs nothing).
 """
 from __future__ import annotations
 
@@ -68,6 +70,12 @@ def init_queue(app: Flask) -> TaskQueue:
 
         mail.deliver(limit=500)
 
+    @in_context
+    def expire_pledges():
+        from app.services.bank.pledges import expire_pledges as expire
+
+        return expire()
+
     # Retried when the task itself fails (e.g. the database connection dropped during the
     # claim); a job's own failures are recorded on the job instead.
     queue.register("jobs.run", run_job, retries=3, retry_delay=2)
@@ -76,4 +84,5 @@ def init_queue(app: Flask) -> TaskQueue:
     if not queue.immediate:
         queue.periodic("jobs.reap", reap)
         queue.periodic("mail.pending", pending_mail)
+        queue.periodic("bank.expire_pledges", expire_pledges, minute="7")
     return queue
