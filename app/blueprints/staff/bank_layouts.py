@@ -22,7 +22,7 @@ READERS = (Role.ADMIN, Role.ACCOUNTANT)
 @roles_required(*READERS)
 def bank_layouts():
     return render_template("staff/bank/layouts.html", layouts=layouts.list_layouts(), columns=layouts.COLUMNS,
-                           can_edit=user_can(*EDITORS))
+                           date_labels=dict(layouts.DATE_FORMATS), can_edit=user_can(*EDITORS))
 
 
 def _edit(layout_id: int | None):
