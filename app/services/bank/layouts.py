@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from app.adapters.bank_lines import ParsedLine
 from app.adapters.statements import BUILT_IN, StatementError, parse_statement, read_rows
 from app.adapters.statements.engine import SCAN_ROWS, find_account, find_header
+from app.adapters.statements.engine import _column_letter as column_letter
 from app.adapters.statements.layouts import COMMON
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
@@ -44,7 +45,6 @@ DATE_FORMATS = (
 AMOUNT_MODES = ("split", "signed")
 MAX_HEADER_ROW = 200
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{1,59}")
-_LETTER = re.compile(r"[A-Za-z]{1,2}")
 PREVIEW_ROWS = 100
 
 
@@ -68,15 +68,6 @@ class LayoutInput:
 
 def words(text: str | None) -> list[str]:
     return [w.strip() for w in re.split(r"[;\n]", text or "") if w.strip()]
-
-
-def _column_index(word: str) -> int | None:
-    if not _LETTER.fullmatch(word):
-        return None
-    n = 0
-    for c in word.upper():
-        n = n * 26 + ord(c) - 64
-    return n - 1
 
 
 def column_name(index: int) -> str:
@@ -117,7 +108,7 @@ def build_config(values: LayoutInput) -> dict:
     letters: dict[int, str] = {}
     for key, spec in columns.items():
         for word in spec:
-            index = _column_index(word)
+            index = column_letter(word)
             if index is None:
                 continue
             if index in letters and letters[index] != key:
