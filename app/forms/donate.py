@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import Regexp, ValidationError
+from wtforms.validators import Regexp, StopValidation, ValidationError
 
 from app.forms import AmountField, email_address, max_length, optional, required
 from app.models import DonorKind
@@ -32,6 +32,18 @@ class VietnameseSelectField(SelectField):
             raise ValidationError("Vui lòng chọn nơi nhận hợp lệ.")
 
 
+def _blank(field) -> bool:
+    return not (field.data or "").strip()
+
+
+def unless_nameless_transfer(form, field):
+    """A bank transfer may be given with neither name nor e-mail (anonymously): then the
+    two fields are not required (the chain stops without an error)."""
+    if form.nameless_transfer:
+        field.errors[:] = []
+        raise StopValidation()
+
+
 class DonationForm(FlaskForm):
     method = VietnameseRadioField(
         "Hình thức ủng hộ", default="card",
@@ -41,9 +53,9 @@ class DonationForm(FlaskForm):
         choices=[(DonorKind.INDIVIDUAL.value, "Cá nhân"),
                  (DonorKind.ORGANIZATION.value, "Tổ chức, doanh nghiệp")])
     name = StringField("Họ và tên / Tên tổ chức", validators=[
-        required("Vui lòng nhập họ tên hoặc tên tổ chức (dùng trên giấy chứng nhận)."), max_length(255)])
+        unless_nameless_transfer, required("Vui lòng nhập họ tên hoặc tên tổ chức (dùng trên giấy chứng nhận)."), max_length(255)])
     email = StringField("Email (để nhận giấy chứng nhận)", validators=[
-        required("Vui lòng nhập email để nhận giấy chứng nhận."), email_address(), max_length(254)])
+        unless_nameless_transfer, required("Vui lòng nhập email để nhận giấy chứng nhận."), email_address(), max_length(254)])
     phone = StringField("Số điện thoại", validators=[
         optional(), max_length(20), Regexp(r"^\+?[0-9 .\-]{8,20}$",
                            message="Số điện thoại không hợp lệ (chỉ gồm chữ số, ví dụ 0912 345 678).")])
@@ -70,6 +82,11 @@ class DonationForm(FlaskForm):
         self.minimum, self.maximum = minimum, maximum
         self.amount: int | None = None
 
+    @property
+    def nameless_transfer(self) -> bool:
+        """A transfer with neither name nor e-mail: an anonymous gift with no donor identity."""
+        return self.method.data == "transfer" and _blank(self.name) and _blank(self.email)
+
     def _custom_typed(self) -> bool:
         return bool(self.custom_amount.raw_data and self.custom_amount.raw_data[0].strip())
 
@@ -78,7 +95,17 @@ class DonationForm(FlaskForm):
             # An individual has no MST or representative; ignore what the browser kept.
             for field in (self.tax_code, self.representative):
                 field.data, field.raw_data = "", []
+        if self.nameless_transfer:
+            # No identity at all: nothing else about the donor is kept either.
+            self.kind.data = DonorKind.INDIVIDUAL.value
+            for field in (self.phone, self.tax_code, self.representative, self.address):
+                field.data, field.raw_data = "", []
+            self.anonymous.data, self.public_listing.data = True, False
         ok = super().validate(extra_validators)
+        if self.method.data == "transfer":
+            for field in (self.name, self.email):
+                if field.errors and _blank(field):
+                    field.errors = [field.errors[0] + " Hoặc để trống cả họ tên và email để chuyển khoản ẩn danh."]
         if self.custom_amount.errors or self.preset.errors:
             return False
         # A typed amount wins over a preset (the small script on the page clears it when a

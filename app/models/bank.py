@@ -86,6 +86,11 @@ class TransferPledge(Base):
     appeal: Mapped[Appeal | None] = relationship()
     donation: Mapped[Donation | None] = relationship()
 
+    @property
+    def nameless(self) -> bool:
+        """Given anonymously, with neither name nor e-mail (app/services/bank/pledges.py)."""
+        return self.donor_email is None
+
 
 class LineState(str, enum.Enum):
     MATCHED = "matched"  # a donation was recorded from it (or it was matched by hand)
@@ -180,14 +185,20 @@ class BankLine(Base):
 
 
 class BankLayout(Base):
-    """An admin-defined statement layout (column mapping) for a bank we have no parser for."""
+    """An admin-defined statement layout (column mapping) for a bank we have no parser for.
+
+    `config` has the keys of the built-in layouts (app/adapters/statements/layouts.py);
+    edited at /staff/bank/layouts (app/services/bank/layouts.py). A layout is never deleted
+    (imports name it): a deactivated one is neither detected nor accepted by name."""
 
     __tablename__ = "bank_layouts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(60), unique=True)
     config: Mapped[dict] = mapped_column(sa.JSON)
+    is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime | None]
 
 
 __all__ = ["BankAccount", "BankLayout", "BankLine", "BankStatementImport", "LINE_STATE_LABELS",

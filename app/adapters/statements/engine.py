@@ -249,6 +249,23 @@ def find_account(rows: list[list]) -> str | None:
     return None
 
 
+_CURRENCY = re.compile(r"(?:loai tien|currency|tien te|don vi tien|ccy)\s*[:/]?\s*(?:[a-z ./]*:)?\s*([a-z]{3})\b")
+
+
+_CODES = {"VND", "USD", "EUR", "JPY", "CNY", "KRW", "GBP", "AUD", "SGD", "THB", "HKD", "CAD", "CHF", "TWD", "LAK", "KHR"}
+
+
+def find_currency(rows: list[list]) -> str | None:
+    """The currency a statement states above its table ("Loại tiền: VND", "Currency: USD");
+    only a known currency code counts, so a label followed by other words is no answer."""
+    for row in rows[:SCAN_ROWS]:
+        joined = " ".join(_folded(c) for c in row if c not in (None, ""))
+        for match in _CURRENCY.finditer(joined):
+            if match.group(1).upper() in _CODES:
+                return match.group(1).upper()
+    return None
+
+
 # --------------------------------------------------------------------------- parsing
 
 def parse_statement(rows: list[list], layout_name: str, layout: dict | None = None) -> Statement:
@@ -260,6 +277,9 @@ def parse_statement(rows: list[list], layout_name: str, layout: dict | None = No
         raise StatementError(f"Không tìm thấy dòng tiêu đề cột của mẫu {layout.get('label', layout_name)} "
                              "(ngày, ghi nợ/ghi có hoặc số tiền, nội dung).")
     header_index, cols = header
+    currency = find_currency(rows[:header_index])
+    if currency not in (None, "VND"):
+        raise StatementError(f"Sao kê này bằng {currency}: Quỹ chỉ nhận sao kê tài khoản bằng đồng Việt Nam (VND).")
     formats = layout.get("date_formats") or BUILT_IN["vietcombank"]["date_formats"]
     opening_words = [fold(w) for w in layout.get("opening", [])]
     closing_words = [fold(w) for w in layout.get("closing", [])]
@@ -340,7 +360,9 @@ def parse_statement(rows: list[list], layout_name: str, layout: dict | None = No
             balance_after=balance, raw={"row": number, "cells": [_cell(c) for c in row]}, row_number=number))
     if errors:
         more = " (và có thể còn lỗi khác)" if len(errors) >= MAX_ERRORS else ""
-        raise StatementError(f"Tệp có {len(errors)} dòng lỗi{more}; không ghi dữ liệu nào.", errors)
+        error = StatementError(f"Tệp có {len(errors)} dòng lỗi{more}; không ghi dữ liệu nào.", errors)
+        error.lines = statement.lines  # the rows that did read (the layout page's preview shows them)
+        raise error
     if not statement.lines:
         raise StatementError("Tệp không có dòng giao dịch nào dưới dòng tiêu đề cột.")
     if statement.opening_balance is not None and statement.closing_balance is not None:

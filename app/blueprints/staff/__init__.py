@@ -7,6 +7,7 @@ from app.blueprints.staff import (  # noqa: F401  (route modules)
     receipts,
 )
 from app.blueprints.staff import donor_accounts  # noqa: F401,E402  (issue 16)
+from app.blueprints.staff import bank_layouts  # noqa: F401,E402  (issue 13: statement layouts)
 from app.blueprints.staff.base import bp
 
 __all__ = ["bp"]

@@ -6,7 +6,8 @@ amount that arrived, its receipt numbered from the year's counter, its e-mail qu
 outbox — written with one bulk insert per table (the donation importer's `_insert_many`,
 COPY on PostgreSQL) instead of several ORM round trips per line. One summary audit entry
 names the import and the counts; the per-line facts stay on the bank lines themselves.
-Mails queued here are sent by `flask --app wsgi receipts send-pending` (cron).
+Mails queued here are sent right after the caller's commit (`send_due_after_commit`: the
+worker's `mail.deliver_due` task, as MAIL_SEND_AFTER_COMMIT says); cron retries failures.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from app.services import audit
 from app.services.audit import Actor
 from app.services.donations.importer import _insert_many, _reserve_ids
 from app.services.receipts.issuing import format_receipt_number, next_sequence_block
-from app.services.receipts.mail import KIND_RECEIPT, receipt_mail_text_for
+from app.services.receipts.mail import KIND_RECEIPT, receipt_mail_text_for, send_due_after_commit
 from app.services.setup import general_programme, get_settings
 from app.adapters.bank_lines import quick_fold as fold
 from app.text import normalize_org_name
@@ -46,6 +47,8 @@ class Confirmation:
 def _donor_key(p) -> tuple:
     if p.donor_kind == DonorKind.ORGANIZATION.value and p.donor_tax_code:
         return ("mst", p.donor_tax_code)
+    if not p.donor_email:  # given anonymously: never matched, a donor of its own (pledges.py)
+        return ("pledge", p.id)
     name = normalize_org_name(p.donor_name) if p.donor_kind == DonorKind.ORGANIZATION.value else fold(p.donor_name)
     return ("email", p.donor_kind, (p.donor_email or "").lower(), name)
 
@@ -133,6 +136,8 @@ def confirm_many(items: list[Confirmation], actor: Actor, *, label: str) -> int:
         _insert_many(Receipt.__table__, receipts[start:start + CHUNK])
     for start in range(0, len(mails), CHUNK):
         _insert_many(OutboxMessage.__table__, mails[start:start + CHUNK])
+    if mails:
+        send_due_after_commit()
     _bulk_update(BankLine.__table__, [dict(id=u["b_id"], state=LineState.MATCHED.value, confidence=100,
                                            donation_id=u["b_donation"], pledge_id=u["b_pledge"],
                                            state_reason=u["b_reason"]) for u in line_updates])

@@ -4,10 +4,17 @@ A pledge holds the amount, a transfer code and the donor's details as typed. The
 record and the donation are made only when money with the code arrives
 (app/services/bank/matching.py). An unpaid pledge expires after BANK_PLEDGE_EXPIRY_DAYS;
 if its money arrives later anyway it is revived and matched like any other.
+
+A donor may give by transfer anonymously, with neither name nor e-mail: the pledge then
+keeps no identity (name ANONYMOUS_DONOR_NAME, no e-mail, anonymous, not listed). When its
+money arrives the gift gets a donor record of its own (a pledge without e-mail is never
+matched to an existing donor), its receipt is issued in that name, and — there being no
+address to mail it to — the receipt is shown and downloadable on the transfer page.
 """
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -16,11 +23,11 @@ from sqlalchemy.exc import IntegrityError
 from app.adapters import vietqr
 from app.errors import DomainError, ValidationFailed
 from app.extensions import db
-from app.models import BankAccount, PledgeStatus, TransferPledge
+from app.models import BankAccount, DonorKind, PledgeStatus, TransferPledge
 from app.services import audit
 from app.services.audit import Actor
 from app.services.bank import accounts, codes
-from app.services.donations.online import DonationRequest, _designation
+from app.services.donations.online import ANONYMOUS_DONOR_NAME, DonationRequest, _designation
 from app.text import fold
 from app.timeutil import utcnow
 
@@ -37,6 +44,13 @@ def create_pledge(req: DonationRequest, actor: Actor, *, minimum: int, expiry_da
         raise ValidationFailed(f"Số tiền tối thiểu là {minimum:,} ₫.".replace(",", "."), field="amount")
     if req.amount >= 10 ** 13:
         raise ValidationFailed("Số tiền quá lớn.", field="amount")
+    nameless = not req.name.strip() and not (req.email or "").strip()
+    if nameless:  # given anonymously: no donor identity at all (see module docstring)
+        req = replace(req, kind=DonorKind.INDIVIDUAL.value, name=ANONYMOUS_DONOR_NAME, email="", phone=None,
+                      tax_code=None, representative=None, address=None, anonymous=True, public_listing=False)
+    elif not req.name.strip() or not (req.email or "").strip():
+        raise ValidationFailed("Vui lòng nhập cả họ tên và email, hoặc để trống cả hai để chuyển khoản ẩn danh.",
+                               field="name")
     programme_id, appeal_id = _designation(req)
     account = accounts.donation_account(appeal_id)
     if account is None:

@@ -17,6 +17,7 @@ from app.services import audit
 from app.services.audit import Actor
 from app.services.bank import codes
 from app.services.bank.matching import donor_from_line, record_from_line
+from app.timeutil import format_local
 from app.services.donations.ledger import reverse_in_tx
 from app.services.donations.queries import lock_donation
 
@@ -171,14 +172,34 @@ class BalanceCheck:
 
 def balance_checks(limit: int = 20) -> list[BalanceCheck]:
     """Per imported statement (account and period): opening + credits − debits against the
-    bank's closing balance, and every difference the import listed."""
+    bank's closing balance, every difference the import listed, and whether its opening
+    balance continues the closing balance of the account's previous statement (a gap means
+    a statement or movements between the two periods are missing)."""
     checks = []
     for record in db.session.scalars(sa.select(BankStatementImport).order_by(BankStatementImport.id.desc()).limit(limit)):
         computed = None
         if record.opening_balance is not None:
             computed = record.opening_balance + record.credit_total - record.debit_total
         differences = list(record.differences or [])
+        gap = _continuity(record)
+        if gap:
+            differences.append(gap)
         checks.append(BalanceCheck(record.account, record, computed,
                                    ok=not differences and (computed is None or record.closing_balance in (None, computed)),
                                    differences=differences))
     return checks
+
+
+def _continuity(record: BankStatementImport) -> str | None:
+    if record.opening_balance is None or record.period_from is None:
+        return None
+    previous = db.session.scalars(sa.select(BankStatementImport).where(
+        BankStatementImport.account_id == record.account_id, BankStatementImport.sha256 != record.sha256,
+        BankStatementImport.period_to <= record.period_from, BankStatementImport.closing_balance.is_not(None))
+        .order_by(BankStatementImport.period_to.desc(), BankStatementImport.id.desc()).limit(1)).first()
+    if previous is None or previous.closing_balance == record.opening_balance:
+        return None
+    return (f"Số dư đầu kỳ {record.opening_balance:,} khác số dư cuối kỳ {previous.closing_balance:,} của sao kê "
+            f"trước ({previous.file_name}, đến {format_local(previous.period_to, '%d/%m/%Y')}): chênh "
+            f"{record.opening_balance - previous.closing_balance:,} — có thể thiếu sao kê hoặc giao dịch giữa "
+            "hai kỳ.").replace(",", ".")

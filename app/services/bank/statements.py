@@ -46,7 +46,7 @@ class StatementPlan:
 
 
 def custom_layouts() -> dict[str, dict]:
-    return {row.name: row.config for row in db.session.scalars(sa.select(BankLayout))}
+    return {row.name: row.config for row in db.session.scalars(sa.select(BankLayout).where(BankLayout.is_active))}
 
 
 def _layout(rows, name: str) -> tuple[str, dict]:

@@ -17,12 +17,13 @@ class TransferView:
     receipt_number: str | None
     received_amount: int | None
     expires_local: str
+    receipt: object | None = None  # the valid Receipt, for its download link
 
 
 def transfer_view(pledge: TransferPledge) -> TransferView:
     from app.services.receipts.issuing import valid_receipt_for
 
-    receipt, received = None, None
+    receipt, received, found = None, None, None
     if pledge.status == PledgeStatus.RECEIVED.value and pledge.donation is not None:
         received = pledge.donation.amount
         if pledge.donation.status == DonationStatus.CONFIRMED.value:
@@ -32,7 +33,8 @@ def transfer_view(pledge: TransferPledge) -> TransferView:
     if state == PledgeStatus.PENDING.value and pledge.expires_at < utcnow():
         state = PledgeStatus.EXPIRED.value
     return TransferView(state=state, payload=qr_payload(pledge), receipt_number=receipt,
-                        received_amount=received, expires_local=format_local(pledge.expires_at, "%d/%m/%Y"))
+                        received_amount=received, expires_local=format_local(pledge.expires_at, "%d/%m/%Y"),
+                        receipt=found)
 
 
 def qr_png(pledge: TransferPledge) -> bytes:

@@ -43,6 +43,9 @@ from app.timeutil import utcnow
 LOG = logging.getLogger(__name__)
 STRIPE = Actor.system("stripe")
 ACCEPTED_CURRENCIES = ("VND",)
+# The name of a donor who gave no identity at all (a bank transfer without name or e-mail):
+# the gift has a donor record of its own with this name, anonymous, and its receipt says so.
+ANONYMOUS_DONOR_NAME = "Nhà hảo tâm ẩn danh"
 
 REASON_EXPIRED = "Phiên thanh toán đã hết hạn trước khi nhà hảo tâm thanh toán."
 REASON_ASYNC_FAILED = "Thanh toán chậm (chuyển khoản) không thành công."
@@ -85,11 +88,15 @@ def match_or_create_donor(req: DonationRequest, actor: Actor) -> tuple[Donor, st
     file is attached to that record, but unless the name and the e-mail both agree with it
     the gift needs a donor check: it counts for the fund, is not credited to the company
     (commendation, statements) until staff accept it, and its receipt shows and is mailed
-    to what was typed.
+    to what was typed. A request without an e-mail (a transfer given anonymously, with no
+    name either) is never matched: it gets a donor record of its own, named
+    ANONYMOUS_DONOR_NAME when no name was typed.
     """
     email = req.email.strip().lower()
     live = sa.and_(Donor.merged_into_id.is_(None), Donor.kind == req.kind)
-    if req.kind == DonorKind.ORGANIZATION.value and req.tax_code:
+    if not email and not (req.kind == DonorKind.ORGANIZATION.value and req.tax_code):
+        pass  # no e-mail (an anonymous transfer): never matched, a donor record of its own
+    elif req.kind == DonorKind.ORGANIZATION.value and req.tax_code:
         donor = db.session.scalars(sa.select(Donor).where(live, Donor.tax_code == req.tax_code)).first()
         if donor is not None:
             differs = []
@@ -110,7 +117,8 @@ def match_or_create_donor(req: DonationRequest, actor: Actor) -> tuple[Donor, st
             if same_name(d.name) == same_name(req.name)]
         if len(candidates) == 1:
             return candidates[0], None
-    donor = Donor(kind=req.kind, name=req.name.strip(), email=email, phone=req.phone or None,
+    donor = Donor(kind=req.kind, name=req.name.strip() or ANONYMOUS_DONOR_NAME, email=email or None,
+                  phone=req.phone or None,
                   tax_code=req.tax_code or None, representative=req.representative or None,
                   address=req.address or None, anonymous=req.anonymous,
                   public_listing_consent=req.public_listing)

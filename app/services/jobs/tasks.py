@@ -3,8 +3,11 @@ its own (so a database session of its own):
 
 - `jobs.run(job_id)` — run a job (app/services/jobs/runner.py);
 - `mail.deliver(ids)` — send outbox mails right after the commit that queued them;
+- `mail.deliver_due()` — send every due mail, right after a bulk commit (a statement import);
 - every minute: `jobs.reap` (resume jobs whose worker died, re-queue lost ones) and
-  `mail.pending` (mails due for a retry: what `receipts send-pending` does from cron).
+  `mail.pending` (mails due for a retry: what `receipts send-pending` does from cron);
+- every hour: `bank.expire_pledges` (transfer pledges past BANK_PLEDGE_EXPIRY_DAYS: what
+  `bank expire-pledges` does from cron; one UPDATE, so running it often costs nothing).
 """
 from __future__ import annotations
 
@@ -49,6 +52,12 @@ def init_queue(app: Flask) -> TaskQueue:
         return result.sent
 
     @in_context
+    def deliver_due_mail():
+        from app.services.receipts import mail
+
+        return mail.deliver_due().sent
+
+    @in_context
     def reap():
         from app.services.jobs import runner
 
@@ -61,11 +70,19 @@ def init_queue(app: Flask) -> TaskQueue:
 
         mail.deliver(limit=500)
 
+    @in_context
+    def expire_pledges():
+        from app.services.bank.pledges import expire_pledges as expire
+
+        return expire()
+
     # Retried when the task itself fails (e.g. the database connection dropped during the
     # claim); a job's own failures are recorded on the job instead.
     queue.register("jobs.run", run_job, retries=3, retry_delay=2)
     queue.register("mail.deliver", deliver_mail, retries=2, retry_delay=30)
+    queue.register("mail.deliver_due", deliver_due_mail, retries=2, retry_delay=30)
     if not queue.immediate:
         queue.periodic("jobs.reap", reap)
         queue.periodic("mail.pending", pending_mail)
+        queue.periodic("bank.expire_pledges", expire_pledges, minute="7")
     return queue

@@ -37,6 +37,8 @@ KIND_DATA_REQUEST = "data_request"  # the answer to a personal-data request: alw
 KIND_NOTICE = "notice"  # optional mail (payment failed…): not sent to an unsubscribed address
 KIND_STATEMENT = "statement"
 _SESSION_KEY = "outbox_ids_to_send"
+_SESSION_DUE_KEY = "outbox_send_due"  # bulk paths: send whatever is due after the commit
+DUE_ROUNDS = 200  # deliver_due: at most this many batches of 500 in one run
 CLAIM_FOR = timedelta(minutes=10)  # longer than any send; a crashed sender's claim expires
 RETRY_BASE = timedelta(minutes=5)
 
@@ -141,21 +143,34 @@ def _send_after_commit(message_id: int) -> None:
     db.session().info.setdefault(_SESSION_KEY, []).append(message_id)
 
 
+def send_due_after_commit() -> None:
+    """Have every due message sent right after the current transaction commits, as
+    MAIL_SEND_AFTER_COMMIT says. For bulk paths that insert outbox rows without ORM ids (a
+    statement import confirms thousands of gifts): one task sends them all, instead of
+    leaving them to cron or the worker's periodic run."""
+    db.session().info[_SESSION_DUE_KEY] = True
+
+
 @event.listens_for(Session, "after_commit")
 def _on_commit(session: Session) -> None:
     ids = session.info.pop(_SESSION_KEY, None)
-    if ids:
+    due = session.info.pop(_SESSION_DUE_KEY, False)
+    if due:
+        dispatch(None)  # the due messages include these ids
+    elif ids:
         dispatch(ids)
 
 
 @event.listens_for(Session, "after_rollback")
 def _on_rollback(session: Session) -> None:
     session.info.pop(_SESSION_KEY, None)  # those rows are gone with the transaction
+    session.info.pop(_SESSION_DUE_KEY, None)
 
 
-def dispatch(ids: list[int]) -> None:
-    """Send just-committed messages as MAIL_SEND_AFTER_COMMIT says. Never raises: the
-    receipt is committed already, and whatever is not sent now stays queued."""
+def dispatch(ids: list[int] | None) -> None:
+    """Send just-committed messages (`ids`, or None: every due message) as
+    MAIL_SEND_AFTER_COMMIT says. Never raises: the receipt is committed already, and
+    whatever is not sent now stays queued."""
     try:
         app = current_app._get_current_object()
     except RuntimeError:
@@ -165,7 +180,10 @@ def dispatch(ids: list[int]) -> None:
         return
     if mode == "queue":
         try:
-            app.extensions["queue"].enqueue("mail.deliver", ids)
+            if ids is None:
+                app.extensions["queue"].enqueue("mail.deliver_due")
+            else:
+                app.extensions["queue"].enqueue("mail.deliver", ids)
         except Exception:  # noqa: BLE001 - the queue is down: the rows stay, cron sends them
             LOG.exception("queueing receipt mail %s failed; left to `receipts send-pending`", ids)
     elif mode == "inline":
@@ -175,12 +193,15 @@ def dispatch(ids: list[int]) -> None:
                          name="receipt-mail").start()
 
 
-def _deliver_in_own_context(app, ids: list[int]) -> None:
+def _deliver_in_own_context(app, ids: list[int] | None) -> None:
     # A context of its own means a session of its own (Flask-SQLAlchemy scopes sessions
     # by app context), separate from the one that is just finishing its commit.
     try:
         with app.app_context():
-            deliver(ids)
+            if ids is None:
+                deliver_due()
+            else:
+                deliver(ids)
     except Exception:  # noqa: BLE001 - the outbox row keeps the mail; cron retries
         LOG.exception("sending receipt mail %s after commit failed", ids)
 
@@ -302,6 +323,21 @@ def deliver(ids: list[int] | None = None, *, now: datetime | None = None,
             result.failed += 1
         db.session.commit()
     return result
+
+
+def deliver_due(*, batch: int = 500) -> DeliveryResult:
+    """Send every message that is due now, batch after batch, until none is left (or
+    DUE_ROUNDS batches: the periodic run and cron take over from there). A message that
+    fails is due again only later, so it is not retried within this run."""
+    total = DeliveryResult()
+    for _round in range(DUE_ROUNDS):
+        result = deliver(limit=batch)
+        total.sent += result.sent
+        total.failed += result.failed
+        total.cancelled += result.cancelled
+        if result.attempted == 0:
+            break
+    return total
 
 
 # --------------------------------------------------------------------------- staff
