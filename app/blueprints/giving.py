@@ -16,6 +16,7 @@ from app.services.page_cache import cached_page
 from app.services.donations import online as online_giving
 from app.services.audit import Actor
 from app.services.bank import pledges as bank_pledges
+from app.services.bank import standing
 from app.services.bank import transfers as bank_transfers
 from app.services.receipts.issuing import valid_receipt_for
 
@@ -90,10 +91,16 @@ def donate():
             appeal_slug=appeal.slug if appeal else None, anonymous=form.anonymous.data,
             public_listing=form.public_listing.data, message=form.message.data)
         if transfer:
+            actor = Actor(user_id=None, label="online-form", ip=request.remote_addr)
             try:
-                pledge = bank_pledges.create_pledge(
-                    req, Actor(user_id=None, label="online-form", ip=request.remote_addr),
-                    minimum=config["DONATION_MIN_AMOUNT"], expiry_days=config["BANK_PLEDGE_EXPIRY_DAYS"])
+                if form.frequency.data == "monthly":
+                    pledge = standing.start_standing(
+                        req, actor, minimum=config["MONTHLY_MIN_AMOUNT"], maximum=config["MONTHLY_MAX_AMOUNT"],
+                        expiry_days=config["BANK_PLEDGE_EXPIRY_DAYS"]).standing_pledge
+                else:
+                    pledge = bank_pledges.create_pledge(
+                        req, actor, minimum=config["DONATION_MIN_AMOUNT"],
+                        expiry_days=config["BANK_PLEDGE_EXPIRY_DAYS"])
             except DomainError as error:
                 if error.status_code == 503:
                     flash(error.message, "danger")
@@ -216,6 +223,7 @@ def transfer(token: str):
     view = bank_transfers.transfer_view(pledge)
     return _no_store(current_app.make_response(render_template(
         "public/transfer.html", pledge=pledge, view=view, demo=demo_transfer_key() is not None,
+        lapse_months=current_app.config["BANK_PLEDGE_LAPSE_MONTHS"],
         refresh_seconds=10)))
 
 

@@ -10,7 +10,7 @@ from app.blueprints.staff.base import bp
 from app.errors import DomainError
 from app.extensions import db
 from app.forms.account import ReasonForm, RequestStepForm, StaffDataRequestForm
-from app.models import RECURRING_STATUS_LABELS, RecurringStatus, Role
+from app.models import RECURRING_STATUS_LABELS, RecurringMethod, RecurringStatus, Role
 from app.security import current_actor, roles_required
 from app.services import audit
 from app.services.accounts import recurring, rights
@@ -116,8 +116,11 @@ def recurring_list():
     status = request.args.get("status") or None
     if status not in {s.value for s in RecurringStatus}:
         status = None
-    return render_template("staff/recurring.html", view=recurring.overview(status), status=status,
-                           labels=RECURRING_STATUS_LABELS, form=ReasonForm())
+    method = request.args.get("method") or None
+    if method not in {m.value for m in RecurringMethod}:
+        method = None
+    return render_template("staff/recurring.html", view=recurring.overview(status, method), status=status,
+                           method=method, labels=RECURRING_STATUS_LABELS, form=ReasonForm())
 
 
 def _recurring_action(action, gift_id: int, done: str):

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from app.adapters import vietqr
 from app.errors import DomainError, ValidationFailed
 from app.extensions import db
-from app.models import BankAccount, PledgeStatus, TransferPledge
+from app.models import BankAccount, PledgeStatus, RecurringGift, TransferPledge
 from app.services import audit
 from app.services.audit import Actor
 from app.services.bank import accounts, codes
@@ -29,37 +29,47 @@ class TransferUnavailable(DomainError):
     status_code = 503
 
 
-def create_pledge(req: DonationRequest, actor: Actor, *, minimum: int, expiry_days: int) -> TransferPledge:
-    """Record a pledge for `req` on the account donors are shown. One transaction."""
+def create_pledge(req: DonationRequest, actor: Actor, *, minimum: int, expiry_days: int,
+                  recurring_gift: RecurringGift | None = None, commit: bool = True) -> TransferPledge:
+    """Record a pledge for `req` on the account donors are shown. One transaction, unless
+    `commit` is False. With `recurring_gift` it is that monthly gift's standing pledge
+    (status "standing"): one code for every month (app/services/bank/standing.py)."""
     if (req.currency or "VND").upper() != "VND":
         raise ValidationFailed("Quỹ chỉ nhận chuyển khoản bằng đồng Việt Nam (VND).", field="currency")
     if not isinstance(req.amount, int) or isinstance(req.amount, bool) or req.amount < minimum:
         raise ValidationFailed(f"Số tiền tối thiểu là {minimum:,} ₫.".replace(",", "."), field="amount")
     if req.amount >= 10 ** 13:
         raise ValidationFailed("Số tiền quá lớn.", field="amount")
-    programme_id, appeal_id = _designation(req)
+    if recurring_gift is not None:
+        programme_id, appeal_id = recurring_gift.programme_id, recurring_gift.appeal_id
+    else:
+        programme_id, appeal_id = _designation(req)
     account = accounts.donation_account(appeal_id)
     if account is None:
         raise TransferUnavailable("Quỹ chưa công bố tài khoản nhận chuyển khoản. Vui lòng liên hệ Quỹ.")
     now = utcnow()
+    status = PledgeStatus.STANDING.value if recurring_gift is not None else PledgeStatus.PENDING.value
     for _attempt in range(5):  # 30^6 codes: a clash is rare, and the unique index decides
         pledge = TransferPledge(
             code=codes.new_code(), token=secrets.token_urlsafe(24), account_id=account.id,
-            amount=req.amount, status=PledgeStatus.PENDING.value, donor_kind=req.kind,
+            amount=req.amount, status=status, donor_kind=req.kind,
             donor_name=req.name.strip(), donor_email=(req.email or "").strip().lower() or None,
             donor_phone=req.phone, donor_tax_code=req.tax_code, donor_representative=req.representative,
             donor_address=req.address, anonymous=req.anonymous, public_listing=req.public_listing,
             message=(req.message or "").strip()[:500] or None, programme_id=programme_id,
-            appeal_id=appeal_id, created_at=now, expires_at=now + timedelta(days=expiry_days))
-        db.session.add(pledge)
+            appeal_id=appeal_id, created_at=now, expires_at=now + timedelta(days=expiry_days),
+            recurring_gift_id=recurring_gift.id if recurring_gift is not None else None)
         try:
-            db.session.flush()
+            with db.session.begin_nested():  # a clash undoes this row only, not the caller's
+                db.session.add(pledge)
+                db.session.flush()
         except IntegrityError:
-            db.session.rollback()
             continue
         audit.record(actor, "pledge.create", pledge,
-                     after={"code": pledge.code, "amount": pledge.amount, "account": account.account_number})
-        db.session.commit()
+                     after={"code": pledge.code, "amount": pledge.amount, "account": account.account_number,
+                            "recurring_gift_id": pledge.recurring_gift_id})
+        if commit:
+            db.session.commit()
         return pledge
     raise TransferUnavailable("Không tạo được mã chuyển khoản, vui lòng thử lại.")
 

@@ -4,7 +4,9 @@ its own (so a database session of its own):
 - `jobs.run(job_id)` — run a job (app/services/jobs/runner.py);
 - `mail.deliver(ids)` — send outbox mails right after the commit that queued them;
 - every minute: `jobs.reap` (resume jobs whose worker died, re-queue lost ones) and
-  `mail.pending` (mails due for a retry: what `receipts send-pending` does from cron).
+  `mail.pending` (mails due for a retry: what `receipts send-pending` does from cron);
+- every hour: `recurring.bank_monthly` (monthly transfer reminders and lapses: what
+  `accounts bank-monthly` does from cron; idempotent).
 """
 from __future__ import annotations
 
@@ -61,6 +63,12 @@ def init_queue(app: Flask) -> TaskQueue:
 
         mail.deliver(limit=500)
 
+    @in_context
+    def bank_monthly():
+        from app.services.bank import standing
+
+        return standing.run_monthly(lapse_after=app.config["BANK_PLEDGE_LAPSE_MONTHS"]).summary()
+
     # Retried when the task itself fails (e.g. the database connection dropped during the
     # claim); a job's own failures are recorded on the job instead.
     queue.register("jobs.run", run_job, retries=3, retry_delay=2)
@@ -68,4 +76,5 @@ def init_queue(app: Flask) -> TaskQueue:
     if not queue.immediate:
         queue.periodic("jobs.reap", reap)
         queue.periodic("mail.pending", pending_mail)
+        queue.periodic("recurring.bank_monthly", bank_monthly, minute="17")
     return queue
