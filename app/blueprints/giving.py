@@ -16,6 +16,7 @@ from app.services.page_cache import cached_page
 from app.services.donations import online as online_giving
 from app.services.audit import Actor
 from app.services.bank import pledges as bank_pledges
+from app.services.bank import qr as bank_qr
 from app.services.bank import standing
 from app.services.bank import transfers as bank_transfers
 from app.services.receipts.issuing import valid_receipt_for
@@ -230,7 +231,7 @@ def transfer(token: str):
 @bp.get("/donate/transfer/<token>/qr.png")
 def transfer_qr(token: str):
     pledge = _pledge_or_404(token)
-    response = current_app.make_response(bank_transfers.qr_png(pledge))
+    response = current_app.make_response(bank_qr.qr_png(pledge))
     response.headers["Content-Type"] = "image/png"
     response.headers["Cache-Control"] = "private, max-age=86400"
     response.headers["Content-Disposition"] = f'inline; filename="VietQR-{pledge.code}.png"'

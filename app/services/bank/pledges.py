@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from app.adapters import vietqr
 from app.errors import DomainError, ValidationFailed
 from app.extensions import db
 from app.models import BankAccount, PledgeStatus, RecurringGift, TransferPledge
@@ -80,12 +79,6 @@ def pledge_by_token(token: str | None) -> TransferPledge | None:
     return db.session.scalar(sa.select(TransferPledge).where(TransferPledge.token == token))
 
 
-def qr_payload(pledge: TransferPledge) -> str:
-    """The VietQR payload: the pledge's account, amount and its code as the memo."""
-    return vietqr.encode(vietqr.VietQR(bank_bin=pledge.account.bank_bin, account=pledge.account.account_number,
-                                       amount=pledge.amount, memo=pledge.code))
-
-
 def expire_pledges(now: datetime | None = None, actor: Actor = Actor.system("bank")) -> int:
     """Mark pending pledges past their expiry as expired (one UPDATE); returns how many."""
     now = now or utcnow()
@@ -112,4 +105,4 @@ def folded_name(pledge: TransferPledge) -> str:
 
 
 __all__ = ["BankAccount", "TransferUnavailable", "create_pledge", "donation_request", "expire_pledges",
-           "pledge_by_token", "qr_payload"]
+           "pledge_by_token"]

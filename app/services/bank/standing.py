@@ -8,9 +8,11 @@ The code is the same every month: Vietnamese banking apps' "chuyển tiền đ�
 - Every credit line with the code becomes one confirmed donation with its receipt, for the
   gift's programme/appeal and donor, for the amount that arrived (a different amount says
   so on the line and the donation), attributed to a month (`Donation.recurring_month`):
-  the previous month if it is still unpaid (a standing order that runs on the 1st pays for
-  the month before it), else the month it was booked in, else the next unpaid month
-  (paid in advance). Each month is paid once (unique per gift and month).
+  the month it was booked in (Vietnam time), else the next unpaid month (paid in advance);
+  but a transfer in the first GRACE_DAYS (5) days of a month to a running pledge pays the
+  previous month if that is still unpaid (a standing order that fell on a weekend, or a
+  late payment after a month-end reminder). A first transfer, or one reviving a lapsed
+  pledge, pays its own month. Each month is paid once (unique per gift and month).
 - `run_monthly` (cron `flask --app wsgi accounts bank-monthly`, and the worker every hour)
   sends each running pledge one reminder per month — amount, account, code and the VietQR —
   on the day of the month it started (capped at 28), not in the month it was set up, not
@@ -50,6 +52,7 @@ BANK = Actor.system("bank")
 JOB = Actor.system("monthly-bank")
 REMINDER_KEY = "bank-reminder:{gift}:{month}"
 LAPSE_KEY = "bank-lapse:{gift}:{month}"
+GRACE_DAYS = 5  # a transfer in a month's first days may still pay the month before
 
 
 # ------------------------------------------------------------------------- months
@@ -92,7 +95,8 @@ def month_for(gift: RecurringGift, booked_at: datetime) -> str:
     taken = taken_months(gift.id)
     previous = add_months(booked, -1)
     start = gift.due_from or booked
-    if previous >= start and month_key(previous) not in taken:
+    early = to_local(booked_at).day <= GRACE_DAYS if isinstance(booked_at, datetime) else False
+    if gift.status == S.ACTIVE.value and early and previous >= start and month_key(previous) not in taken:
         return month_key(previous)
     month = booked
     while month_key(month) in taken:
@@ -313,20 +317,6 @@ def run_monthly(now: datetime | None = None, *, lapse_after: int) -> MonthlyRun:
             run.reminded.append(gift.id)
         db.session.commit()
     return run
-
-
-def reminder_qr(dedupe_key: str) -> tuple[str, bytes] | None:
-    """The VietQR attachment of a reminder, from its outbox key ("bank-reminder:<gift>:<month>")."""
-    from app.services.bank.transfers import qr_png
-
-    try:
-        gift_id = int(dedupe_key.split(":")[1])
-    except (IndexError, ValueError):
-        return None
-    pledge = db.session.scalar(sa.select(TransferPledge).where(TransferPledge.recurring_gift_id == gift_id))
-    if pledge is None:
-        return None
-    return f"VietQR-{pledge.code}.png", qr_png(pledge)
 
 
 # ------------------------------------------------------------------------- reading

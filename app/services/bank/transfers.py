@@ -4,9 +4,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from app.adapters import vietqr
 from app.models import DonationStatus, PledgeStatus, TransferPledge
-from app.services.bank.pledges import qr_payload
+from app.services.bank.qr import qr_payload
 from app.timeutil import format_local, utcnow
 
 
@@ -40,10 +39,6 @@ def transfer_view(pledge: TransferPledge) -> TransferView:
     return TransferView(state=state, payload=qr_payload(pledge), receipt_number=receipt,
                         received_amount=received, expires_local=format_local(pledge.expires_at, "%d/%m/%Y"),
                         months=months)
-
-
-def qr_png(pledge: TransferPledge) -> bytes:
-    return vietqr.png(qr_payload(pledge), scale=8)
 
 
 def sepay_payload(pledge: TransferPledge, *, txn_id: int, amount: int | None = None,

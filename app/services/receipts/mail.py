@@ -245,7 +245,7 @@ def _build(message: OutboxMessage, settings: mailer.MailSettings):
         _, year, donor_id = message.dedupe_key.split(":")
         attachments.append((*donor_statement_pdf(int(donor_id), int(year)), "application/pdf"))
     elif message.kind == KIND_REMINDER and (message.dedupe_key or "").startswith("bank-reminder:"):
-        from app.services.bank.standing import reminder_qr
+        from app.services.bank.qr import reminder_qr
 
         qr = reminder_qr(message.dedupe_key)
         if qr is not None:
