@@ -400,3 +400,21 @@ def test_staff_see_bank_pledges_with_totals_and_pause_resume_stop(client, login_
     assert actions(pending.id)[-1] == "recurring.cancel"
     entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "recurring.pause")).one()
     assert "Gọi điện 02/12" in json.dumps(entry.after, ensure_ascii=False)
+
+
+def test_erasure_waits_for_a_pending_pledge_and_clears_what_its_form_held(client, login_as):
+    from app.errors import Conflict
+    from app.services.accounts import rights
+
+    bh.account()
+    gift = from_donate(client, phone="0912 345 678", address="12 Lạch Tray")
+    with pytest.raises(Conflict):
+        rights.erase_donor(gift.donor_id, Actor.system("tests"))
+    db.session.rollback()
+    login_as(Role.ACCOUNTANT)
+    client.post(f"/staff/ung-ho-hang-thang/{gift.id}/dung", data={"reason": "Yêu cầu xóa dữ liệu"})
+    rights.erase_donor(gift.donor_id, Actor.system("tests"))
+    db.session.expire_all()
+    pledge = db.session.get(TransferPledge, gift.standing_pledge.id)
+    assert (pledge.donor_email, pledge.donor_phone, pledge.donor_address) == (None, None, None)
+    assert pledge.donor_name != "Đỗ Minh Khoa" and pledge.code  # the code stays: late money is still matched
