@@ -110,3 +110,50 @@ def test_donor_gives_monthly_by_transfer_and_cancels(browser, live_server, tmp_p
         config.update(saved)
         controller.stop()
         phone.close()
+
+
+def test_accountant_pauses_a_bank_pledge_on_the_donors_request(browser, live_server, tmp_path):
+    from app.models import Role
+    from app.services.audit import Actor
+    from app.services.donations.online import DonationRequest
+    from tests import factories
+
+    shots = Path(os.environ.get("SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    bh.account()
+    gifts = []
+    for name, email, amount in (("Trần Văn Bình", "binh@example.com", 500_000),
+                                ("Công ty TNHH Cảng Xanh", "ketoan@cangxanh.vn", 5_000_000)):
+        donor = factories.donor(name, email=email)
+        gifts.append(standing.start_standing(
+            DonationRequest(kind="individual", name=name, email=email, amount=amount), Actor.system("tests"),
+            donor=donor, minimum=50_000, maximum=20_000_000, expiry_days=14))
+    lapsed_id, active_id = gifts[1].id, gifts[0].id
+    gift = db.session.get(RecurringGift, lapsed_id)  # as if set up in the summer, never paid
+    gift.due_from = standing.add_months(gift.due_from, -4)
+    gift.started_at = datetime(2026, 7, 5, tzinfo=timezone.utc)
+    db.session.commit()
+    assert standing.run_monthly(lapse_after=3).lapsed == [lapsed_id]
+    factories.user(Role.ACCOUNTANT.value, email="ketoan.quy@example.org", name="Lê Thu Hà")
+    context = browser.new_context(locale="vi-VN", viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        page.goto(live_server.url + "/auth/login")
+        page.get_by_label("Email").fill("ketoan.quy@example.org")
+        page.get_by_label("Mật khẩu").fill(factories.PASSWORD)
+        page.get_by_role("button", name="Đăng nhập").click()
+        page.wait_for_url(live_server.url + "/staff/")
+        page.goto(live_server.url + "/staff/ung-ho-hang-thang?method=bank")
+        assert page.get_by_test_id("committed-bank").inner_text() == "500.000 ₫"
+        row = page.get_by_test_id(f"recurring-{active_id}")
+        row.get_by_placeholder("Yêu cầu của nhà hảo tâm").fill("Gọi điện ngày 02/12: tạm dừng 2 tháng")
+        row.get_by_role("button", name="Tạm dừng").click()
+        assert "Đã tạm dừng" in page.locator(".alert").first.inner_text()
+        assert "Tạm dừng" in page.get_by_test_id(f"recurring-{active_id}").inner_text()
+        assert "4 tháng liền" in page.get_by_test_id(f"recurring-{lapsed_id}").inner_text()
+        page.screenshot(path=str(shots / "staff-recurring-1366.png"), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.screenshot(path=str(shots / "staff-recurring-390.png"), full_page=True)
+    finally:
+        context.close()

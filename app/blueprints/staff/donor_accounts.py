@@ -127,9 +127,11 @@ def _recurring_action(action, gift_id: int, done: str):
     from app.blueprints.giving import current_gateway
 
     form = ReasonForm()
+    method = request.args.get("method")  # back to the list as it was filtered
+    back = url_for("staff.recurring_list", method=method if method in {m.value for m in RecurringMethod} else None)
     if not form.validate_on_submit():
         flash("Vui lòng ghi yêu cầu của nhà hảo tâm.", "danger")
-        return redirect(url_for("staff.recurring_list"))
+        return redirect(back)
     try:
         action(gift_id, current_gateway(), current_actor(), form.reason.data)
     except DomainError as error:
@@ -138,7 +140,7 @@ def _recurring_action(action, gift_id: int, done: str):
         flash(error.message, "danger")
     else:
         flash(done, "success")
-    return redirect(url_for("staff.recurring_list"))
+    return redirect(back)
 
 
 @bp.post("/ung-ho-hang-thang/<int:gift_id>/tam-dung")
