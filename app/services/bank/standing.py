@@ -42,13 +42,12 @@ from app.models import (
 )
 from app.services import audit
 from app.services.audit import Actor
-from app.services.bank import pledges
+from app.services.bank import accounts, pledges
 from app.services.donations.online import DonationRequest
 from app.timeutil import to_local, utcnow
 from app.vnd import format_vnd
 
 S = RecurringStatus
-BANK = Actor.system("bank")
 JOB = Actor.system("monthly-bank")
 REMINDER_KEY = "bank-reminder:{gift}:{month}"
 LAPSE_KEY = "bank-lapse:{gift}:{month}"
@@ -140,7 +139,7 @@ def start_standing(req: DonationRequest, actor: Actor, *, minimum: int, maximum:
 
     check_monthly_amount(req.amount, minimum=minimum, maximum=maximum)
     programme_id, appeal_id = _designation(req)
-    if pledges.accounts.donation_account(appeal_id) is None:
+    if accounts.donation_account(appeal_id) is None:  # refused before any donor record is made
         raise pledges.TransferUnavailable("Quỹ chưa công bố tài khoản nhận chuyển khoản. Vui lòng liên hệ Quỹ.")
     note, active = None, donor is not None
     if donor is None:
