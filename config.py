@@ -134,6 +134,9 @@ class Config:
     # Monthly card gifts (Stripe subscriptions): limits per month, whole đồng.
     MONTHLY_MIN_AMOUNT = int(os.environ.get("MONTHLY_MIN_AMOUNT", "50000"))
     MONTHLY_MAX_AMOUNT = int(os.environ.get("MONTHLY_MAX_AMOUNT", "20000000"))
+    # Monthly gifts by bank transfer (standing pledges): a pledge lapses after this many
+    # consecutive finished months without a transfer (and says so by e-mail).
+    BANK_PLEDGE_LAPSE_MONTHS = int(os.environ.get("BANK_PLEDGE_LAPSE_MONTHS", "3"))
 
     # --- Background jobs, cache, files, metrics (issue 15; docs/production.md, docs/jobs.md)
     # The task queue: sqlite:///PATH (default, one machine, no extra service), redis://…

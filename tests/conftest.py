@@ -122,6 +122,26 @@ def runner(app):
 
 
 @pytest.fixture
+def stripe_stub():
+    """A local Stripe API stand-in (tests/stripe_stub.py), one per test."""
+    from tests.stripe_stub import stripe_stub_fixture
+
+    yield from stripe_stub_fixture()
+
+
+@pytest.fixture
+def stripe_on(app, stripe_stub, monkeypatch):
+    """The session app pointed at the stub, as a real deployment with STRIPE_* set
+    (webhooks signed with tests.stripe_stub.TEST_WEBHOOK_SECRET)."""
+    from tests.stripe_stub import TEST_SECRET_KEY, TEST_WEBHOOK_SECRET
+
+    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", TEST_SECRET_KEY)
+    monkeypatch.setitem(app.config, "STRIPE_WEBHOOK_SECRET", TEST_WEBHOOK_SECRET)
+    monkeypatch.setitem(app.config, "STRIPE_API_BASE", stripe_stub.base_url)
+    return stripe_stub
+
+
+@pytest.fixture
 def login_as(client):
     """Sign the test client in as a new user with the given role; returns the user."""
 

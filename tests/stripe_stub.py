@@ -848,7 +848,13 @@ class StripeStub:
             self.deliveries.append((event["id"], status))
 
 
+# The keys the app under test is given when pointed at the stub (tests/conftest.py
+# `stripe_on`): signatures of test webhooks use TEST_WEBHOOK_SECRET.
+TEST_SECRET_KEY = "sk_test_hai_phong_fund"
+TEST_WEBHOOK_SECRET = "whsec_test_hai_phong"
+
+
 def stripe_stub_fixture() -> Iterator[StripeStub]:
-    """Generator for a pytest fixture: ``stripe_stub = pytest.fixture(stripe_stub_fixture)``."""
+    """Generator for the `stripe_stub` fixture (tests/conftest.py)."""
     with StripeStub() as stub:
         yield stub

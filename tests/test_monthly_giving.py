@@ -3,26 +3,15 @@ against tests/stripe_stub.py; every paid invoice becomes one donation with its r
 exactly once; failures are shown to donor and staff; the donor cancels; staff pause/stop."""
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import AuditEntry, Donation, OutboxMessage, PaymentEvent, Receipt, RecurringGift, Role
 from tests import factories
 from tests.account_helpers import sign_in
-from tests.stripe_stub import signed_webhook, stripe_stub_fixture
+from tests.stripe_stub import TEST_WEBHOOK_SECRET, signed_webhook
 
-WHSEC = "whsec_test_monthly"
-KEY = "sk_test_monthly_fund"
-stripe_stub = pytest.fixture(stripe_stub_fixture)
-
-
-@pytest.fixture
-def stripe_on(app, stripe_stub, monkeypatch):
-    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", KEY)
-    monkeypatch.setitem(app.config, "STRIPE_WEBHOOK_SECRET", WHSEC)
-    monkeypatch.setitem(app.config, "STRIPE_API_BASE", stripe_stub.base_url)
-    return stripe_stub
+WHSEC = TEST_WEBHOOK_SECRET
 
 
 def deliver(client, event):

@@ -14,21 +14,10 @@ from app.extensions import db
 from app.models import AuditEntry, Donation, PaymentEvent, Receipt, Role
 from tests import factories
 from tests.conftest import CommittingClient
-from tests.stripe_stub import event_body, sign_payload, signed_webhook, stripe_stub_fixture
+from tests.stripe_stub import event_body, sign_payload, TEST_WEBHOOK_SECRET, signed_webhook
 
-WHSEC = "whsec_test_hai_phong"
-KEY = "sk_test_hai_phong_fund"
+WHSEC = TEST_WEBHOOK_SECRET
 
-stripe_stub = pytest.fixture(stripe_stub_fixture)
-
-
-@pytest.fixture
-def stripe_on(app, stripe_stub, monkeypatch):
-    """The session app pointed at the stub, as a real deployment with STRIPE_* set."""
-    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", KEY)
-    monkeypatch.setitem(app.config, "STRIPE_WEBHOOK_SECRET", WHSEC)
-    monkeypatch.setitem(app.config, "STRIPE_API_BASE", stripe_stub.base_url)
-    return stripe_stub
 
 
 FORM = {"kind": "individual", "name": "Trần Thị Mai", "email": "mai@example.com", "phone": "0912 345 678",

@@ -150,10 +150,12 @@ def sign_out():
 def overview():
     email = g.account_email
     donors = signin.live_donors(email)
+    from app.services.bank.standing import waiting_pledges
+
     return render_template(
         "account/overview.html", email=email, donors=donors, gifts=profile.gifts(email),
         years={d.id: profile.statement_years(d.id) for d in donors},
-        monthly=profile.recurring_gifts(email))
+        monthly=profile.recurring_gifts(email), waiting=waiting_pledges(email))
 
 
 @bp.get("/giay-chung-nhan/<int:receipt_id>.pdf")
@@ -358,28 +360,42 @@ def unsubscribe(token: str):
 
 # ------------------------------------------------------------------- monthly giving
 
-def _monthly_form():
+def _monthly_form(form_class=None, **kwargs):
     from app.forms.account import MonthlyForm
     from app.services.donations import online
 
-    form = MonthlyForm()
+    form = (form_class or MonthlyForm)(**kwargs)
     form.amount.minimum = current_app.config["MONTHLY_MIN_AMOUNT"]
     form.designation.choices = online.designation_choices(None)
     return form
 
 
+def _bank_form():
+    """The standing-pledge form, when the fund shows donors a bank account."""
+    from app.forms.account import BankMonthlyForm
+    from app.services.bank.accounts import donation_account
+
+    return _monthly_form(BankMonthlyForm, prefix="bank") if donation_account(None) is not None else None
+
+
+def _monthly_page(form=None, bank_form=None, status: int = 200):
+    from app.blueprints.giving import current_gateway
+
+    if form is None:
+        gateway = current_gateway()
+        form = _monthly_form() if gateway is not None and getattr(gateway, "subscriptions", False) else None
+    return render_template("account/monthly.html", gifts=profile.recurring_gifts(g.account_email),
+                           form=form, bank_form=bank_form if bank_form is not None else _bank_form(),
+                           confirm=ConfirmForm()), status
+
+
 @bp.get("/hang-thang")
 @account_required
 def monthly():
-    from app.blueprints.giving import current_gateway
-
-    gateway = current_gateway()
-    form = _monthly_form() if gateway is not None and getattr(gateway, "subscriptions", False) else None
     if request.args.get("ket-qua") == "ok":
         flash("Cảm ơn Quý vị đã đăng ký ủng hộ hằng tháng. Giấy chứng nhận của mỗi tháng sẽ được gửi "
               "qua email khi thanh toán thành công.", "success")
-    return render_template("account/monthly.html", gifts=profile.recurring_gifts(g.account_email),
-                           form=form, confirm=ConfirmForm())
+    return _monthly_page()
 
 
 @bp.post("/hang-thang/dang-ky")
@@ -391,8 +407,7 @@ def monthly_start():
 
     form = _monthly_form()
     if not form.validate_on_submit():
-        gifts = profile.recurring_gifts(g.account_email)
-        return render_template("account/monthly.html", gifts=gifts, form=form, confirm=ConfirmForm()), 422
+        return _monthly_page(form, status=422)
     try:
         _gift, url = recurring.start_monthly(
             g.account_email, form.amount.data, form.designation.data, current_gateway(),
@@ -404,10 +419,44 @@ def monthly_start():
         if error.status_code == 404:
             raise
         attach_error(form, error, "amount")
-        gifts = profile.recurring_gifts(g.account_email)
-        return render_template("account/monthly.html", gifts=gifts, form=form,
-                               confirm=ConfirmForm()), error.status_code
+        return _monthly_page(form, status=error.status_code)
     return redirect(url, code=303)
+
+
+@bp.post("/hang-thang/chuyen-khoan")
+@account_required
+@limiter.limit(lambda: current_app.config["DONATE_RATE_LIMIT"], exempt_when=_rate_limit_exempt)
+def monthly_bank_start():
+    """A standing pledge by bank transfer for the account's donor: active at once (the
+    address is proven), then the transfer page with its code and VietQR."""
+    from app.services.bank import standing
+    from app.services.donations.online import DonationRequest
+
+    form = _bank_form()
+    if form is None:
+        flash("Quỹ chưa công bố tài khoản nhận chuyển khoản. Vui lòng liên hệ Quỹ.", "danger")
+        return redirect(url_for("account.monthly"))
+    if not form.validate_on_submit():
+        return _monthly_page(bank_form=form, status=422)
+    donors = signin.live_donors(g.account_email)
+    if not donors:
+        return redirect(url_for("account.sign_in"))
+    donor = donors[0]
+    req = DonationRequest(kind=donor.kind, name=donor.name, email=g.account_email, amount=form.amount.data,
+                          phone=donor.phone, tax_code=donor.tax_code, representative=donor.representative,
+                          address=donor.address, designation=form.designation.data,
+                          anonymous=donor.anonymous, public_listing=donor.public_listing_consent)
+    try:
+        gift = standing.start_standing(
+            req, profile.donor_actor(g.account_email, _ip()), donor=donor,
+            minimum=current_app.config["MONTHLY_MIN_AMOUNT"], maximum=current_app.config["MONTHLY_MAX_AMOUNT"],
+            expiry_days=current_app.config["BANK_PLEDGE_EXPIRY_DAYS"])
+    except DomainError as error:
+        attach_error(form, error, "amount")
+        return _monthly_page(bank_form=form, status=error.status_code)
+    flash("Đã đăng ký ủng hộ hằng tháng bằng chuyển khoản. Mỗi tháng dùng cùng một nội dung chuyển khoản "
+          f"{gift.standing_pledge.code}.", "success")
+    return redirect(url_for("giving.transfer", token=gift.standing_pledge.token), code=303)
 
 
 @bp.post("/hang-thang/<int:gift_id>/huy")
@@ -418,11 +467,16 @@ def monthly_cancel(gift_id: int):
 
     if ConfirmForm().validate_on_submit():
         try:
-            recurring.cancel_by_donor(g.account_email, gift_id, current_gateway(), ip=_ip())
+            gift = recurring.cancel_by_donor(g.account_email, gift_id, current_gateway(), ip=_ip())
         except DomainError as error:
             if error.status_code == 404:
                 raise
             flash(error.message, "danger")
         else:
-            flash("Đã hủy ủng hộ hằng tháng. Thẻ của Quý vị sẽ không bị trừ tiền nữa.", "success")
+            if gift.is_bank:
+                flash("Đã hủy ủng hộ hằng tháng; Quỹ ngừng gửi thư nhắc. Vui lòng hủy cả lệnh chuyển tiền "
+                      "định kỳ trong ứng dụng ngân hàng (nếu có): khoản nào vẫn chuyển đến sẽ được ghi nhận "
+                      "là ủng hộ.", "success")
+            else:
+                flash("Đã hủy ủng hộ hằng tháng. Thẻ của Quý vị sẽ không bị trừ tiền nữa.", "success")
     return redirect(url_for("account.monthly"))

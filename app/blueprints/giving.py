@@ -16,6 +16,8 @@ from app.services.page_cache import cached_page
 from app.services.donations import online as online_giving
 from app.services.audit import Actor
 from app.services.bank import pledges as bank_pledges
+from app.services.bank import qr as bank_qr
+from app.services.bank import standing
 from app.services.bank import transfers as bank_transfers
 from app.services.receipts.issuing import valid_receipt_for
 
@@ -90,10 +92,16 @@ def donate():
             appeal_slug=appeal.slug if appeal else None, anonymous=form.anonymous.data,
             public_listing=form.public_listing.data, message=form.message.data)
         if transfer:
+            actor = Actor(user_id=None, label="online-form", ip=request.remote_addr)
             try:
-                pledge = bank_pledges.create_pledge(
-                    req, Actor(user_id=None, label="online-form", ip=request.remote_addr),
-                    minimum=config["DONATION_MIN_AMOUNT"], expiry_days=config["BANK_PLEDGE_EXPIRY_DAYS"])
+                if form.frequency.data == "monthly":
+                    pledge = standing.start_standing(
+                        req, actor, minimum=config["MONTHLY_MIN_AMOUNT"], maximum=config["MONTHLY_MAX_AMOUNT"],
+                        expiry_days=config["BANK_PLEDGE_EXPIRY_DAYS"]).standing_pledge
+                else:
+                    pledge = bank_pledges.create_pledge(
+                        req, actor, minimum=config["DONATION_MIN_AMOUNT"],
+                        expiry_days=config["BANK_PLEDGE_EXPIRY_DAYS"])
             except DomainError as error:
                 if error.status_code == 503:
                     flash(error.message, "danger")
@@ -216,13 +224,14 @@ def transfer(token: str):
     view = bank_transfers.transfer_view(pledge)
     return _no_store(current_app.make_response(render_template(
         "public/transfer.html", pledge=pledge, view=view, demo=demo_transfer_key() is not None,
+        lapse_months=current_app.config["BANK_PLEDGE_LAPSE_MONTHS"],
         refresh_seconds=10)))
 
 
 @bp.get("/donate/transfer/<token>/qr.png")
 def transfer_qr(token: str):
     pledge = _pledge_or_404(token)
-    response = current_app.make_response(bank_transfers.qr_png(pledge))
+    response = current_app.make_response(bank_qr.qr_png(pledge))
     response.headers["Content-Type"] = "image/png"
     response.headers["Cache-Control"] = "private, max-age=86400"
     response.headers["Content-Disposition"] = f'inline; filename="VietQR-{pledge.code}.png"'

@@ -23,3 +23,28 @@ def purge():
         AccountToken.used_at.is_not(None), AccountToken.expires_at < utcnow()))).rowcount
     db.session.commit()
     click.echo(f"Đã ẩn danh {count} hồ sơ hết hạn lưu trữ; đã xóa {removed} đường dẫn đăng nhập cũ.")
+
+
+@accounts.command("bank-monthly")
+@click.option("--at", "at", default=None, help="Run as of this moment (ISO 8601, e.g. 2027-01-05T09:00+07:00).")
+def bank_monthly(at: str | None):
+    """Monthly gifts by bank transfer: send this month's reminders (once per pledge and
+    month, not when paid, not to unsubscribed addresses) and lapse pledges with
+    BANK_PLEDGE_LAPSE_MONTHS missed months. Safe to run daily or hourly (cron)."""
+    from datetime import datetime, timezone
+
+    from flask import current_app
+
+    from app.services.bank import standing
+
+    now = None
+    if at:
+        try:
+            now = datetime.fromisoformat(at)
+        except ValueError:
+            raise click.BadParameter("thời điểm không hợp lệ (ISO 8601)", param_hint="--at") from None
+        now = (now if now.tzinfo else now.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    run = standing.run_monthly(now, lapse_after=current_app.config["BANK_PLEDGE_LAPSE_MONTHS"])
+    click.echo(f"Đã gửi nhắc {len(run.reminded)}; đã thanh toán tháng này {len(run.already_paid)}; "
+               f"hủy nhận thư {len(run.unsubscribed)}; ngừng do quá hạn {len(run.lapsed)}; "
+               f"bỏ dở {len(run.abandoned)}.")

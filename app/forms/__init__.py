@@ -95,6 +95,11 @@ __all__ = ["AmountField", "BoundedDateField", "IdField", "attach_error", "Valida
 
 
 def attach_error(form, error, default_field: str) -> None:
-    """Show a service's DomainError under the field it names (or `default_field`)."""
+    """Show a service's DomainError under the field it names (or `default_field`, also
+    when the name is not a field of this form, e.g. the donation form's parsed `amount`)."""
+    from wtforms import Field
+
     field = getattr(form, error.field, None) if error.field else None
-    (field or getattr(form, default_field)).errors.append(error.message)
+    if not isinstance(field, Field):
+        field = getattr(form, default_field)
+    field.errors = list(field.errors) + [error.message]

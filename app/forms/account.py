@@ -59,6 +59,11 @@ class MonthlyForm(FlaskForm):
     submit = SubmitField("Đăng ký ủng hộ hằng tháng bằng thẻ")
 
 
+class BankMonthlyForm(MonthlyForm):
+    """The same choice for a standing pledge by bank transfer (prefix "bank")."""
+    submit = SubmitField("Đăng ký chuyển khoản hằng tháng")
+
+
 STAFF_CHANNELS = [("email", "Thư điện tử"), ("phone", "Điện thoại"), ("letter", "Thư giấy"),
                   ("in_person", "Trực tiếp")]
 

@@ -48,6 +48,9 @@ class DonationForm(FlaskForm):
     method = VietnameseRadioField(
         "Hình thức ủng hộ", default="card",
         choices=[("card", "Thẻ (thanh toán trực tuyến)"), ("transfer", "Chuyển khoản / VietQR")])
+    frequency = VietnameseRadioField(
+        "Tần suất", default="once",
+        choices=[("once", "Một lần"), ("monthly", "Hằng tháng (chuyển khoản)")])
     kind = VietnameseRadioField(
         "Bạn ủng hộ với tư cách", default=DonorKind.INDIVIDUAL.value,
         choices=[(DonorKind.INDIVIDUAL.value, "Cá nhân"),
@@ -107,6 +110,11 @@ class DonationForm(FlaskForm):
                 if field.errors and _blank(field):
                     field.errors = [field.errors[0] + " Hoặc để trống cả họ tên và email để chuyển khoản ẩn danh."]
         if self.custom_amount.errors or self.preset.errors:
+            return False
+        if self.frequency.data == "monthly" and self.method.data != "transfer":
+            self.frequency.errors.append(
+                "Ủng hộ hằng tháng trên trang này là chuyển khoản: vui lòng chọn “Chuyển khoản / VietQR”. "
+                "Ủng hộ hằng tháng bằng thẻ: đăng nhập tài khoản nhà hảo tâm, mục Ủng hộ hằng tháng.")
             return False
         # A typed amount wins over a preset (the small script on the page clears it when a
         # preset is picked); nothing the browser sends is trusted beyond these two fields.

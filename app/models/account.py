@@ -105,11 +105,15 @@ class DataRequest(Base):
 
 class RecurringMethod(str, enum.Enum):
     CARD = "card"  # Stripe subscription
-    # BANK = "bank"  (standing pledge by transfer; added with bank-transfer pledges)
+    BANK = "bank"  # standing pledge by transfer: its own code, monthly reminder, lapse
+
+    @property
+    def label(self) -> str:
+        return {"card": "Thẻ", "bank": "Chuyển khoản"}[self.value]
 
 
 class RecurringStatus(str, enum.Enum):
-    PENDING = "pending"      # Checkout opened, not finished
+    PENDING = "pending"      # Checkout opened, not finished; a bank pledge before its first transfer
     ACTIVE = "active"
     PAST_DUE = "past_due"    # the last payment failed; the provider retries
     PAUSED = "paused"        # on the donor's request, by staff
@@ -123,7 +127,7 @@ class RecurringStatus(str, enum.Enum):
 
 
 RECURRING_STATUS_LABELS = {
-    RecurringStatus.PENDING: "Chờ đăng ký",
+    RecurringStatus.PENDING: "Chờ đăng ký / chờ lần chuyển đầu",
     RecurringStatus.ACTIVE: "Đang ủng hộ",
     RecurringStatus.PAST_DUE: "Thanh toán lỗi",
     RecurringStatus.PAUSED: "Tạm dừng",
@@ -136,8 +140,9 @@ RECURRING_STATUS_LABELS = {
 class RecurringGift(Base):
     """A monthly gift. Each paid month is a Donation pointing here (`recurring_gift_id`);
     this row is the promise, never money. `method` says how it is paid: "card" is a
-    Stripe subscription; a "bank" standing pledge (its own transfer code, monthly reminder,
-    lapse after missed months) fits the same row with its own columns."""
+    Stripe subscription; "bank" is a standing pledge by transfer, whose code, account and
+    QR live on its TransferPledge row (`standing_pledge`, one code for every month) and
+    whose months are the donations' `recurring_month` (app/services/bank/standing.py)."""
 
     __tablename__ = "recurring_gifts"
 
@@ -161,6 +166,11 @@ class RecurringGift(Base):
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Bank standing pledges: the first month (its 1st day, Vietnam time) that counts towards
+    # a lapse — the start, or the month it was resumed or revived; and why staff should
+    # check the donor match (from the public form), copied onto every month's donation.
+    due_from: Mapped[date | None]
+    donor_note: Mapped[str | None] = mapped_column(sa.Text)
 
     donor: Mapped[Donor] = relationship()
     programme: Mapped[Programme] = relationship()
@@ -173,3 +183,11 @@ class RecurringGift(Base):
     @property
     def is_running(self) -> bool:
         return self.status in (RecurringStatus.ACTIVE.value, RecurringStatus.PAST_DUE.value)
+
+    @property
+    def is_bank(self) -> bool:
+        return self.method == RecurringMethod.BANK.value
+
+    @property
+    def method_label(self) -> str:
+        return RecurringMethod(self.method).label

@@ -12,8 +12,9 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
+from app.models.account import RecurringGift
 from app.models.base import Base, utcnow
 from app.models.donation import Donation
 from app.models.fund import Appeal, Programme
@@ -44,6 +45,7 @@ class PledgeStatus(str, enum.Enum):
     PENDING = "pending"
     RECEIVED = "received"
     EXPIRED = "expired"
+    STANDING = "standing"  # a monthly standing pledge: never "received", every transfer counts
 
 
 class TransferPledge(Base):
@@ -80,11 +82,15 @@ class TransferPledge(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     received_at: Mapped[datetime | None]
     donation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("donations.id"), index=True)
+    # A standing pledge (status "standing"): the monthly gift whose code this is.
+    recurring_gift_id: Mapped[int | None] = mapped_column(sa.ForeignKey("recurring_gifts.id"), unique=True)
 
     account: Mapped[BankAccount] = relationship()
     programme: Mapped[Programme] = relationship()
     appeal: Mapped[Appeal | None] = relationship()
     donation: Mapped[Donation | None] = relationship()
+    recurring_gift: Mapped[RecurringGift | None] = relationship(
+        backref=backref("standing_pledge", uselist=False))
 
     @property
     def nameless(self) -> bool:

@@ -68,6 +68,9 @@ class Donation(Base):
     __table_args__ = (
         sa.CheckConstraint("amount > 0", name="amount_positive"),
         sa.Index("ix_donations_status_received_at", "status", "received_at"),
+        # A month of a bank standing pledge is paid once: a second transfer in the same
+        # month is attributed to the next unpaid month (app/services/bank/standing.py).
+        sa.UniqueConstraint("recurring_gift_id", "recurring_month", name="uq_donations_recurring_month"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -93,6 +96,7 @@ class Donation(Base):
     # A month of a monthly gift; the Stripe invoice it was paid by (unique: exactly once).
     recurring_gift_id: Mapped[int | None] = mapped_column(sa.ForeignKey("recurring_gifts.id"), index=True)
     stripe_invoice_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    recurring_month: Mapped[str | None] = mapped_column(sa.String(7))  # "2026-12": the month a transfer paid
     reason: Mapped[str | None] = mapped_column(sa.Text)  # why a reversal was made
     flagged_reason: Mapped[str | None] = mapped_column(sa.Text)  # needs a person to look
     public_message: Mapped[str | None] = mapped_column(sa.String(500))

@@ -10,7 +10,7 @@ from app.blueprints.staff.base import bp
 from app.errors import DomainError
 from app.extensions import db
 from app.forms.account import ReasonForm, RequestStepForm, StaffDataRequestForm
-from app.models import RECURRING_STATUS_LABELS, RecurringStatus, Role
+from app.models import RECURRING_STATUS_LABELS, RecurringMethod, RecurringStatus, Role
 from app.security import current_actor, roles_required
 from app.services import audit
 from app.services.accounts import recurring, rights
@@ -116,17 +116,22 @@ def recurring_list():
     status = request.args.get("status") or None
     if status not in {s.value for s in RecurringStatus}:
         status = None
-    return render_template("staff/recurring.html", view=recurring.overview(status), status=status,
-                           labels=RECURRING_STATUS_LABELS, form=ReasonForm())
+    method = request.args.get("method") or None
+    if method not in {m.value for m in RecurringMethod}:
+        method = None
+    return render_template("staff/recurring.html", view=recurring.overview(status, method), status=status,
+                           method=method, labels=RECURRING_STATUS_LABELS, form=ReasonForm())
 
 
 def _recurring_action(action, gift_id: int, done: str):
     from app.blueprints.giving import current_gateway
 
     form = ReasonForm()
+    method = request.args.get("method")  # back to the list as it was filtered
+    back = url_for("staff.recurring_list", method=method if method in {m.value for m in RecurringMethod} else None)
     if not form.validate_on_submit():
         flash("Vui lòng ghi yêu cầu của nhà hảo tâm.", "danger")
-        return redirect(url_for("staff.recurring_list"))
+        return redirect(back)
     try:
         action(gift_id, current_gateway(), current_actor(), form.reason.data)
     except DomainError as error:
@@ -135,7 +140,7 @@ def _recurring_action(action, gift_id: int, done: str):
         flash(error.message, "danger")
     else:
         flash(done, "success")
-    return redirect(url_for("staff.recurring_list"))
+    return redirect(back)
 
 
 @bp.post("/ung-ho-hang-thang/<int:gift_id>/tam-dung")

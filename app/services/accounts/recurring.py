@@ -2,9 +2,9 @@
 pause/resume/stop by staff on the donor's request, and the staff overview.
 
 A RecurringGift is the promise; money arrives only as invoices Stripe reports paid
-(recurring_events.py). `method` is "card" today; a "bank" standing pledge (transfer code,
-monthly reminder with VietQR, lapse after missed months) is another method on the same
-row, listed and paused through the same staff page.
+(recurring_events.py) or, for a "bank" standing pledge, as transfers with its code
+(app/services/bank/standing.py). Both are cancelled, paused, resumed and stopped here
+(a bank pledge has no provider to tell) and listed on the same staff page.
 """
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def _end(gift: RecurringGift, gateway, actor: Actor, reason: str) -> None:
         except GatewayError:
             raise MonthlyUnavailable(UNAVAILABLE) from None
     before = {"status": gift.status}
-    gift.status = S.CANCELLED.value if gift.stripe_subscription_id else S.ABANDONED.value
+    gift.status = S.CANCELLED.value if gift.stripe_subscription_id or gift.is_bank else S.ABANDONED.value
     gift.ended_at = utcnow()
     gift.end_reason = reason
     audit.record(actor, "recurring.cancel", gift, before=before, after={"status": gift.status, "reason": reason})
@@ -127,10 +127,11 @@ def pause_by_staff(gift_id: int, gateway, actor: Actor, reason: str | None) -> R
     reason = _reason(reason)
     if gift.status not in RUNNING:
         raise Conflict("Chỉ tạm dừng được khoản đang ủng hộ.")
-    try:
-        gateway.pause_subscription(gift.stripe_subscription_id)
-    except (GatewayError, AttributeError):
-        raise MonthlyUnavailable(UNAVAILABLE) from None
+    if not gift.is_bank:  # a standing pledge by transfer has nobody to tell
+        try:
+            gateway.pause_subscription(gift.stripe_subscription_id)
+        except (GatewayError, AttributeError):
+            raise MonthlyUnavailable(UNAVAILABLE) from None
     before = {"status": gift.status}
     gift.status = S.PAUSED.value
     gift.paused_at = utcnow()
@@ -144,10 +145,15 @@ def resume_by_staff(gift_id: int, gateway, actor: Actor, reason: str | None) -> 
     reason = _reason(reason)
     if gift.status != S.PAUSED.value:
         raise Conflict("Khoản này không ở trạng thái tạm dừng.")
-    try:
-        gateway.resume_subscription(gift.stripe_subscription_id)
-    except (GatewayError, AttributeError):
-        raise MonthlyUnavailable(UNAVAILABLE) from None
+    if gift.is_bank:
+        from app.services.bank.standing import first_of_month
+
+        gift.due_from = first_of_month(utcnow())  # the paused months were not due
+    else:
+        try:
+            gateway.resume_subscription(gift.stripe_subscription_id)
+        except (GatewayError, AttributeError):
+            raise MonthlyUnavailable(UNAVAILABLE) from None
     gift.status = S.ACTIVE.value
     gift.paused_at = None
     audit.record(actor, "recurring.resume", gift, before={"status": "paused"},
@@ -159,13 +165,15 @@ def resume_by_staff(gift_id: int, gateway, actor: Actor, reason: str | None) -> 
 @dataclass(frozen=True)
 class RecurringOverview:
     monthly_committed: int  # đồng per month from active and past-due gifts
+    committed_by_method: dict[str, int]  # the same, per method ("card", "bank")
     counts: dict[str, int]
     gifts: list[RecurringGift]
 
 
-def overview(status: str | None = None) -> RecurringOverview:
-    committed = db.session.scalar(sa.select(sa.cast(sa.func.coalesce(sa.func.sum(RecurringGift.amount), 0),
-                                                    sa.BigInteger)).where(RecurringGift.status.in_(RUNNING)))
+def overview(status: str | None = None, method: str | None = None) -> RecurringOverview:
+    by_method = {m: int(total) for m, total in db.session.execute(
+        sa.select(RecurringGift.method, sa.cast(sa.func.coalesce(sa.func.sum(RecurringGift.amount), 0), sa.BigInteger))
+        .where(RecurringGift.status.in_(RUNNING)).group_by(RecurringGift.method))}
     counts = dict(db.session.execute(sa.select(RecurringGift.status, sa.func.count())
                                      .group_by(RecurringGift.status)).all())
     query = sa.select(RecurringGift).order_by(RecurringGift.id.desc())
@@ -173,4 +181,6 @@ def overview(status: str | None = None) -> RecurringOverview:
         query = query.where(RecurringGift.status == status)
     else:
         query = query.where(RecurringGift.status != S.ABANDONED.value)
-    return RecurringOverview(int(committed), counts, list(db.session.scalars(query.limit(500))))
+    if method:
+        query = query.where(RecurringGift.method == method)
+    return RecurringOverview(sum(by_method.values()), by_method, counts, list(db.session.scalars(query.limit(500))))

@@ -24,7 +24,7 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import (
     AccountToken, AuditEntry, DataRequest, Donation, Donor, DonorKind, OutboxMessage, Receipt,
-    RecurringGift, RecurringStatus, RequestKind, RequestStatus,
+    RecurringGift, RecurringStatus, RequestKind, RequestStatus, TransferPledge,
 )
 from app.renderers.data_export import render_export
 from app.services import audit
@@ -226,8 +226,10 @@ def erase_donor(donor_id: int, actor: Actor, *, commit: bool = True) -> str:
         raise Conflict("Dữ liệu của nhà hảo tâm này đã được xóa trước đó.")
     running = db.session.scalar(sa.select(sa.func.count()).select_from(RecurringGift).where(
         RecurringGift.donor_id == donor.id,
-        RecurringGift.status.in_((RecurringStatus.ACTIVE.value, RecurringStatus.PAST_DUE.value,
-                                  RecurringStatus.PAUSED.value))))
+        sa.or_(RecurringGift.status.in_((RecurringStatus.ACTIVE.value, RecurringStatus.PAST_DUE.value,
+                                         RecurringStatus.PAUSED.value)),
+               # a bank standing pledge waiting for its first transfer would still be matched
+               sa.and_(RecurringGift.method == "bank", RecurringGift.status == RecurringStatus.PENDING.value))))
     if running:
         raise Conflict("Nhà hảo tâm còn khoản ủng hộ hằng tháng đang chạy: hãy dừng trước khi xóa dữ liệu.")
     email = donor.email
@@ -260,6 +262,12 @@ def erase_donor(donor_id: int, actor: Actor, *, commit: bool = True) -> str:
     # Personal text on the gifts (not money: amounts are untouched) and mail copies.
     db.session.execute(sa.update(Donation).where(Donation.donor_id == donor.id)
                        .values(public_message=None).execution_options(synchronize_session=False))
+    # What was typed on the form of the donor's monthly standing pledges (their codes stay:
+    # a late transfer with one is still recorded, for the erased record).
+    db.session.execute(sa.update(TransferPledge).where(TransferPledge.recurring_gift_id.in_(
+        sa.select(RecurringGift.id).where(RecurringGift.donor_id == donor.id))).values(
+        donor_name=ERASED_NAME, donor_email=None, donor_phone=None, donor_address=None,
+        donor_representative=None, donor_tax_code=None, message=None).execution_options(synchronize_session=False))
     if email:
         db.session.execute(sa.delete(AccountToken).where(AccountToken.email == email.lower()))
         db.session.execute(sa.update(OutboxMessage).where(

@@ -5,7 +5,8 @@ For each unmatched credit line, in order:
    at once (receipt issued and e-mailed) for the amount that arrived — when it differs from
    the pledge, the line and the donation say so; an expired pledge is revived. A code whose
    pledge was already paid becomes a suggestion (a second transfer), never a second receipt
-   on its own.
+   on its own. A monthly standing pledge's code (status "standing") is the same every
+   month: each line with it is one donation, attributed to a month (bank/standing.py).
 2. otherwise suggestions, each with a confidence (0–100) and its reasons: a donor known by
    the sender's account (from earlier matched lines), a pending pledge of the same amount
    whose donor's name is in the memo or is the sender, a donor's name in the memo, a
@@ -62,7 +63,7 @@ class Outcome:
 PLEDGE_COLUMNS = [TransferPledge.__table__.c[name] for name in (
     "id", "code", "amount", "status", "donor_kind", "donor_name", "donor_email", "donor_phone", "donor_tax_code",
     "donor_representative", "donor_address", "anonymous", "public_listing", "message", "programme_id",
-    "appeal_id")]
+    "appeal_id", "recurring_gift_id")]
 
 
 class Context:
@@ -143,6 +144,13 @@ def decide(line: BankLine, ctx: Context) -> Outcome:
         pledge = ctx.pledges.get(code)
         if pledge is None:
             continue
+        if pledge.status == PledgeStatus.STANDING.value:
+            notes = []
+            if line.amount != pledge.amount:
+                notes.append(f"Số tiền nhận {line.amount:,} ₫ khác số đăng ký hằng tháng {pledge.amount:,} ₫: "
+                             "ghi nhận theo số tiền thực nhận.".replace(",", "."))
+            return Outcome(LineState.MATCHED.value, confidence=AUTO_CONFIRM, pledge_id=pledge.id, confirm=True,
+                           reason=" ".join([f"Khớp mã ủng hộ hằng tháng {code}."] + notes), notes=notes)
         if pledge.status == PledgeStatus.RECEIVED.value or pledge.id in ctx.claimed:
             return Outcome(LineState.SUGGESTED.value, confidence=70, pledge_id=pledge.id,
                            reason=f"Mã {code} đã được thanh toán trước đó: có thể là lần chuyển thứ hai.",
@@ -251,12 +259,21 @@ def record_from_line(line: BankLine, actor: Actor, *, pledge: TransferPledge | N
     """Record and confirm the donation a credit line brought (receipt issued and queued for
     e-mail through the ledger), in the caller's transaction."""
     from app.services.donations.online import match_or_create_donor
+    from app.services.bank import standing
     from app.services.bank.pledges import donation_request
     from app.services.setup import general_programme
 
     if line.direction != "credit" or line.amount <= 0:
         raise ValueError("only a positive credit becomes a donation")
-    if pledge is not None:
+    gift = standing.lock(pledge.recurring_gift_id) if pledge is not None and pledge.recurring_gift_id else None
+    month = None
+    if gift is not None:  # a month of a standing pledge: the gift's donor and designation
+        donor = gift.donor
+        month = standing.month_for(gift, line.booked_at)
+        note = " ".join(n for n in (f"Ủng hộ hằng tháng, tháng {standing.month_label(month)}.", note,
+                                    gift.donor_note) if n)
+        programme_id, appeal_id = gift.programme_id, gift.appeal_id
+    elif pledge is not None:
         donor, donor_note = match_or_create_donor(donation_request(pledge), actor)
         note = " ".join(n for n in (note, donor_note) if n) or None
         programme_id, appeal_id = pledge.programme_id, pledge.appeal_id
@@ -271,8 +288,14 @@ def record_from_line(line: BankLine, actor: Actor, *, pledge: TransferPledge | N
         status=DonationStatus.PENDING.value, received_at=min(line.booked_at, now),
         programme_id=programme_id or general_programme().id, appeal_id=appeal_id,
         reference=_reference(line.id), note=note, recorded_by_id=actor.user_id,
-        public_message=pledge.message if pledge else None)
+        public_message=pledge.message if pledge else None,
+        recurring_gift_id=gift.id if gift is not None else None, recurring_month=month)
     db.session.add(donation)
+    if gift is not None:
+        db.session.flush()
+        extra = standing.month_paid(gift, donation, line, actor)
+        if extra:
+            donation.note = f"{donation.note} {extra}"
     audit.record(actor, "donation.record", donation, after={
         "amount": line.amount, "channel": donation.channel, "donor_id": donor.id, "bank_line_id": line.id,
         "pledge": pledge.code if pledge else None})
@@ -280,6 +303,7 @@ def record_from_line(line: BankLine, actor: Actor, *, pledge: TransferPledge | N
     line.donation_id, line.state = donation.id, LineState.MATCHED.value
     if pledge is not None:
         line.pledge_id = pledge.id
+    if pledge is not None and gift is None:
         before = pledge.status
         pledge.status, pledge.donation_id, pledge.received_at = PledgeStatus.RECEIVED.value, donation.id, now
         audit.record(actor, "pledge.receive", pledge, before={"status": before},

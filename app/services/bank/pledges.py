@@ -20,10 +20,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from app.adapters import vietqr
 from app.errors import DomainError, ValidationFailed
 from app.extensions import db
-from app.models import BankAccount, DonorKind, PledgeStatus, TransferPledge
+from app.models import BankAccount, DonorKind, PledgeStatus, RecurringGift, TransferPledge
 from app.services import audit
 from app.services.audit import Actor
 from app.services.bank import accounts, codes
@@ -36,8 +35,11 @@ class TransferUnavailable(DomainError):
     status_code = 503
 
 
-def create_pledge(req: DonationRequest, actor: Actor, *, minimum: int, expiry_days: int) -> TransferPledge:
-    """Record a pledge for `req` on the account donors are shown. One transaction."""
+def create_pledge(req: DonationRequest, actor: Actor, *, minimum: int, expiry_days: int,
+                  recurring_gift: RecurringGift | None = None, commit: bool = True) -> TransferPledge:
+    """Record a pledge for `req` on the account donors are shown. One transaction, unless
+    `commit` is False. With `recurring_gift` it is that monthly gift's standing pledge
+    (status "standing"): one code for every month (app/services/bank/standing.py)."""
     if (req.currency or "VND").upper() != "VND":
         raise ValidationFailed("Quỹ chỉ nhận chuyển khoản bằng đồng Việt Nam (VND).", field="currency")
     if not isinstance(req.amount, int) or isinstance(req.amount, bool) or req.amount < minimum:
@@ -51,29 +53,36 @@ def create_pledge(req: DonationRequest, actor: Actor, *, minimum: int, expiry_da
     elif not req.name.strip() or not (req.email or "").strip():
         raise ValidationFailed("Vui lòng nhập cả họ tên và email, hoặc để trống cả hai để chuyển khoản ẩn danh.",
                                field="name")
-    programme_id, appeal_id = _designation(req)
+    if recurring_gift is not None:
+        programme_id, appeal_id = recurring_gift.programme_id, recurring_gift.appeal_id
+    else:
+        programme_id, appeal_id = _designation(req)
     account = accounts.donation_account(appeal_id)
     if account is None:
         raise TransferUnavailable("Quỹ chưa công bố tài khoản nhận chuyển khoản. Vui lòng liên hệ Quỹ.")
     now = utcnow()
+    status = PledgeStatus.STANDING.value if recurring_gift is not None else PledgeStatus.PENDING.value
     for _attempt in range(5):  # 30^6 codes: a clash is rare, and the unique index decides
         pledge = TransferPledge(
             code=codes.new_code(), token=secrets.token_urlsafe(24), account_id=account.id,
-            amount=req.amount, status=PledgeStatus.PENDING.value, donor_kind=req.kind,
+            amount=req.amount, status=status, donor_kind=req.kind,
             donor_name=req.name.strip(), donor_email=(req.email or "").strip().lower() or None,
             donor_phone=req.phone, donor_tax_code=req.tax_code, donor_representative=req.representative,
             donor_address=req.address, anonymous=req.anonymous, public_listing=req.public_listing,
             message=(req.message or "").strip()[:500] or None, programme_id=programme_id,
-            appeal_id=appeal_id, created_at=now, expires_at=now + timedelta(days=expiry_days))
-        db.session.add(pledge)
+            appeal_id=appeal_id, created_at=now, expires_at=now + timedelta(days=expiry_days),
+            recurring_gift_id=recurring_gift.id if recurring_gift is not None else None)
         try:
-            db.session.flush()
+            with db.session.begin_nested():  # a clash undoes this row only, not the caller's
+                db.session.add(pledge)
+                db.session.flush()
         except IntegrityError:
-            db.session.rollback()
             continue
         audit.record(actor, "pledge.create", pledge,
-                     after={"code": pledge.code, "amount": pledge.amount, "account": account.account_number})
-        db.session.commit()
+                     after={"code": pledge.code, "amount": pledge.amount, "account": account.account_number,
+                            "recurring_gift_id": pledge.recurring_gift_id})
+        if commit:
+            db.session.commit()
         return pledge
     raise TransferUnavailable("Không tạo được mã chuyển khoản, vui lòng thử lại.")
 
@@ -82,12 +91,6 @@ def pledge_by_token(token: str | None) -> TransferPledge | None:
     if not token or len(token) > 64:
         return None
     return db.session.scalar(sa.select(TransferPledge).where(TransferPledge.token == token))
-
-
-def qr_payload(pledge: TransferPledge) -> str:
-    """The VietQR payload: the pledge's account, amount and its code as the memo."""
-    return vietqr.encode(vietqr.VietQR(bank_bin=pledge.account.bank_bin, account=pledge.account.account_number,
-                                       amount=pledge.amount, memo=pledge.code))
 
 
 def expire_pledges(now: datetime | None = None, actor: Actor = Actor.system("bank")) -> int:
@@ -116,4 +119,4 @@ def folded_name(pledge: TransferPledge) -> str:
 
 
 __all__ = ["BankAccount", "TransferUnavailable", "create_pledge", "donation_request", "expire_pledges",
-           "pledge_by_token", "qr_payload"]
+           "pledge_by_token"]

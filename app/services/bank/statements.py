@@ -25,7 +25,7 @@ from app.services.bank import accounts, bulk
 from app.services.bank.lines import base_fingerprint, fingerprint, initial_state
 
 __all__ = ["BUILT_IN", "StatementPlan", "custom_layouts", "import_file", "import_statement", "plan_statement"]
-from app.services.bank.matching import BANK, Context, decide
+from app.services.bank.matching import BANK, Context, apply, decide
 from app.services.donations.importer import _insert_many, _reserve_ids
 from app.timeutil import utcnow
 
@@ -172,12 +172,14 @@ def match_views(views: list[_LineView], actor: Actor = BANK, *, label: str, sqli
     """Decide every unmatched line, confirm code matches in bulk, store the rest's states."""
     todo = [v for v in views if v.state == LineState.UNMATCHED.value]
     ctx = Context(todo)
-    confirmations, updates = [], []
+    confirmations, updates, months = [], [], []
     counts: Counter = Counter(v.state for v in views if v.state != LineState.UNMATCHED.value)
     for view in todo:
         outcome = decide(view, ctx)
         counts[outcome.state] += 1
-        if outcome.confirm:
+        if outcome.confirm and ctx.pledges_by_id[outcome.pledge_id].recurring_gift_id:
+            months.append((view.id, outcome))  # a month of a standing pledge: few, one by one
+        elif outcome.confirm:
             confirmations.append(bulk.Confirmation(view.id, view.amount, view.booked_at,
                                                    ctx.pledges_by_id[outcome.pledge_id], outcome.reason))
         elif outcome.state != LineState.UNMATCHED.value or outcome.reason:
@@ -185,6 +187,8 @@ def match_views(views: list[_LineView], actor: Actor = BANK, *, label: str, sqli
                                 b_reason=outcome.reason, b_suggestion=outcome.suggestion, b_pledge=outcome.pledge_id))
     bulk.update_states(updates)
     bulk.confirm_many(confirmations, actor, label=label)
+    for line_id, outcome in months:
+        apply(db.session.get(BankLine, line_id), outcome, actor, ctx)
     return dict(counts)
 
 

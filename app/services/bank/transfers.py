@@ -2,22 +2,22 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from app.adapters import vietqr
 from app.models import DonationStatus, PledgeStatus, TransferPledge
-from app.services.bank.pledges import qr_payload
+from app.services.bank.qr import qr_payload
 from app.timeutil import format_local, utcnow
 
 
 @dataclass
 class TransferView:
-    state: str  # pending | received | expired
+    state: str  # pending | received | expired | standing (a monthly standing pledge)
     payload: str
     receipt_number: str | None
     received_amount: int | None
     expires_local: str
     receipt: object | None = None  # the valid Receipt, for its download link
+    months: list = field(default_factory=list)  # standing: the months received, newest first
 
 
 def transfer_view(pledge: TransferPledge) -> TransferView:
@@ -32,13 +32,14 @@ def transfer_view(pledge: TransferPledge) -> TransferView:
     state = pledge.status
     if state == PledgeStatus.PENDING.value and pledge.expires_at < utcnow():
         state = PledgeStatus.EXPIRED.value
+    months = []
+    if state == PledgeStatus.STANDING.value:
+        from app.services.bank.standing import months_of
+
+        months = months_of(pledge.recurring_gift_id)
     return TransferView(state=state, payload=qr_payload(pledge), receipt_number=receipt,
                         received_amount=received, expires_local=format_local(pledge.expires_at, "%d/%m/%Y"),
-                        receipt=found)
-
-
-def qr_png(pledge: TransferPledge) -> bytes:
-    return vietqr.png(qr_payload(pledge), scale=8)
+                        receipt=found, months=months)
 
 
 def sepay_payload(pledge: TransferPledge, *, txn_id: int, amount: int | None = None,

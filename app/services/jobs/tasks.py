@@ -8,6 +8,8 @@ its own (so a database session of its own):
   `mail.pending` (mails due for a retry: what `receipts send-pending` does from cron);
 - every hour: `bank.expire_pledges` (transfer pledges past BANK_PLEDGE_EXPIRY_DAYS: what
   `bank expire-pledges` does from cron; one UPDATE, so running it often costs nothing).
+- every hour: `recurring.bank_monthly` (monthly transfer reminders and lapses: what
+  `accounts bank-monthly` does from cron; idempotent).
 """
 from __future__ import annotations
 
@@ -76,6 +78,12 @@ def init_queue(app: Flask) -> TaskQueue:
 
         return expire()
 
+    @in_context
+    def bank_monthly():
+        from app.services.bank import standing
+
+        return standing.run_monthly(lapse_after=app.config["BANK_PLEDGE_LAPSE_MONTHS"]).summary()
+
     # Retried when the task itself fails (e.g. the database connection dropped during the
     # claim); a job's own failures are recorded on the job instead.
     queue.register("jobs.run", run_job, retries=3, retry_delay=2)
@@ -85,4 +93,5 @@ def init_queue(app: Flask) -> TaskQueue:
         queue.periodic("jobs.reap", reap)
         queue.periodic("mail.pending", pending_mail)
         queue.periodic("bank.expire_pledges", expire_pledges, minute="7")
+        queue.periodic("recurring.bank_monthly", bank_monthly, minute="17")
     return queue

@@ -36,6 +36,8 @@ KIND_RECEIPT = "receipt"
 KIND_DATA_REQUEST = "data_request"  # the answer to a personal-data request: always sent
 KIND_NOTICE = "notice"  # optional mail (payment failed…): not sent to an unsubscribed address
 KIND_STATEMENT = "statement"
+KIND_REMINDER = "reminder"  # a monthly transfer reminder (optional; the VietQR attached)
+OPTIONAL_KINDS = (KIND_NOTICE, KIND_REMINDER)
 _SESSION_KEY = "outbox_ids_to_send"
 _SESSION_DUE_KEY = "outbox_send_due"  # bulk paths: send whatever is due after the commit
 DUE_ROUNDS = 200  # deliver_due: at most this many batches of 500 in one run
@@ -89,15 +91,18 @@ def queue_receipt_mail(receipt: Receipt, *, to: str | None = None,
     return message
 
 
-def queue_notice(to: str, subject: str, body: str, *, created_by: str | None = None) -> OutboxMessage | None:
-    """Queue an optional e-mail (no attachment) in the current transaction. It is cancelled
-    at sending time if the address has unsubscribed by then."""
+def queue_notice(to: str, subject: str, body: str, *, created_by: str | None = None,
+                 kind: str = KIND_NOTICE, dedupe_key: str | None = None) -> OutboxMessage | None:
+    """Queue an optional e-mail in the current transaction. It is cancelled at sending
+    time if the address has unsubscribed by then. `dedupe_key` (unique) makes it once
+    per thing; a reminder (KIND_REMINDER) gets its standing pledge's VietQR attached."""
+    assert kind in OPTIONAL_KINDS
     to = (to or "").strip()
     if not to:
         return None
-    message = OutboxMessage(kind=KIND_NOTICE, to_address=to, subject=subject, body=body,
+    message = OutboxMessage(kind=kind, to_address=to, subject=subject, body=body,
                             status=OutboxStatus.PENDING.value, next_attempt_at=utcnow(),
-                            created_by=created_by)
+                            created_by=created_by, dedupe_key=dedupe_key)
     db.session.add(message)
     db.session.flush()
     _send_after_commit(message.id)
@@ -260,6 +265,12 @@ def _build(message: OutboxMessage, settings: mailer.MailSettings):
 
         _, year, donor_id = message.dedupe_key.split(":")
         attachments.append((*donor_statement_pdf(int(donor_id), int(year)), "application/pdf"))
+    elif message.kind == KIND_REMINDER and (message.dedupe_key or "").startswith("bank-reminder:"):
+        from app.services.bank.qr import reminder_qr
+
+        qr = reminder_qr(message.dedupe_key)
+        if qr is not None:
+            attachments.append((*qr, "image/png"))
     # Every mail carries the unsubscribe link and headers, made when it is sent.
     return mailer.build_message(settings, to=message.to_address, subject=message.subject,
                                 body=unsubscribe.with_footer(message.body, message.to_address),
@@ -285,7 +296,7 @@ def deliver(ids: list[int] | None = None, *, now: datetime | None = None,
         cancel_reason = None
         if message.receipt is not None and message.receipt.is_void:
             cancel_reason = "Giấy chứng nhận đã bị hủy trước khi thư được gửi."
-        elif message.kind == KIND_NOTICE and not unsubscribe.accepts_optional_mail(message.to_address):
+        elif message.kind in OPTIONAL_KINDS and not unsubscribe.accepts_optional_mail(message.to_address):
             cancel_reason = "Người nhận đã hủy nhận thư thông báo."
         if cancel_reason:
             message.status = OutboxStatus.CANCELLED.value
