@@ -585,8 +585,11 @@ def last_moved_at():
 def attention_condition(kind: str):
     """The filter of one ATTENTION kind, as a WHERE clause."""
     if kind == "consent":
-        # The consent rule is consent_missing(), applied to the open cases lacking a date.
-        candidates = db.session.scalars(sa.select(SupportCase).where(
+        # The consent rule is consent_missing(), applied to the open cases lacking a date
+        # (rows of just the columns it reads: no identity loaded).
+        candidates = db.session.execute(sa.select(
+            SupportCase.id, SupportCase.child_birth_date, SupportCase.guardian_consent_on,
+            SupportCase.child_consent_on).where(
             SupportCase.state.in_(OPEN_STATES),
             sa.or_(SupportCase.guardian_consent_on.is_(None), SupportCase.child_consent_on.is_(None))))
         return SupportCase.id.in_([c.id for c in candidates if consent_missing(c)])
