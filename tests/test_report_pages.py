@@ -102,6 +102,7 @@ def test_downloads_are_the_cli_files(client, runner, login_as, last_year, tmp_pa
 
 @pytest.mark.parametrize("query, message", [
     ({"year": "abc"}, "Năm không hợp lệ."),
+    ({"year": "²"}, "Năm không hợp lệ."),
     ({"year": "1999"}, "Năm phải từ 2000"),
     ({"year": str(date.today().year + 1)}, "Năm phải từ 2000"),
     ({"year": LAST, "date_from": f"{LAST}-05-01", "date_to": f"{LAST}-04-01"}, "Khoảng ngày bị đảo ngược"),
