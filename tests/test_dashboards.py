@@ -188,8 +188,6 @@ def test_charts_are_drawn_inline_with_their_tables_and_no_inline_style(client, l
 def test_cached_figures_are_served_until_stale_then_refreshed_once(app, client, login_as, monkeypatch):
     """With the cache on, the donation figures come from one computation per period; an old
     entry is still served while one background refresh replaces it."""
-    import time as clock
-
     from app.extensions import cache
     from app.services import dashboard as dashboards
 

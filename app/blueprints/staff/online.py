@@ -9,7 +9,7 @@ from app.params import parse_page
 from app.blueprints.staff.base import bp
 from app.errors import DomainError
 from app.extensions import db
-from app.models import AuditEntry, Channel, Donation, DonationStatus, Donor, Role
+from app.models import AuditEntry, Donation, DonationStatus, Donor, Role
 from app.security import current_actor, roles_required
 from app.services.donations import online as online_giving
 from app.services.donations.online import ONLINE_FILTERS as FILTERS
