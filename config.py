@@ -159,6 +159,8 @@ class Config:
     # Public pages (home, appeals, results) are served from the cache for at most this many
     # seconds; a confirmed donation clears them at once.
     PUBLIC_PAGE_CACHE_SECONDS = int(os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", "60"))
+    # The staff dashboard's year figures and charts (docs/dashboards.md); 0 = always fresh.
+    DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "60"))
     # Static files: versioned URLs (static_url(), ?v=<content hash>) are cached for a year
     # (app/static_files.py).
     # Uploaded import files and generated files (job results). With STORAGE_S3_BUCKET set,
@@ -222,6 +224,7 @@ class TestingConfig(Config):
     QUEUE_URL = "immediate"
     CACHE_TYPE = "SimpleCache"
     PUBLIC_PAGE_CACHE_SECONDS = 0  # tests see every change at once; tests/test_cache.py turns it on
+    DASHBOARD_CACHE_SECONDS = 0
 
 
 class ProductionConfig(Config):

@@ -87,7 +87,11 @@ def _figure(spec: ChartSpec) -> Figure:
         ax.spines[side].set_visible(False)
     ax.set_title(spec.title, fontfamily=FONT_FAMILY, fontsize=10, loc="left")
     if len(spec.series) > 1:
-        ax.legend(prop={"family": FONT_FAMILY, "size": 8}, frameon=False)
+        if spec.horizontal:  # below the axes: inside, it covers the bars of long label lists
+            ax.legend(prop={"family": FONT_FAMILY, "size": 8}, frameon=False, loc="upper center",
+                      bbox_to_anchor=(0.5, -0.12), ncol=len(spec.series))
+        else:
+            ax.legend(prop={"family": FONT_FAMILY, "size": 8}, frameon=False)
     fig.tight_layout()
     return fig
 

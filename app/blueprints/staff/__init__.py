@@ -4,7 +4,7 @@ registers one complete blueprint."""
 from app.blueprints.staff import (  # noqa: F401  (route modules)
     admin, appeals, audit_log, bank, cases, commendation, dashboard, donations, donors, imports, jobs, once,
     online,
-    receipts,
+    receipts, reports,
 )
 from app.blueprints.staff import donor_accounts  # noqa: F401,E402  (issue 16)
 from app.blueprints.staff import bank_layouts  # noqa: F401,E402  (issue 13: statement layouts)

@@ -70,13 +70,19 @@ def _case_helpers():
 @roles_required(*FINANCE)
 def case_list():
     state = request.args.get("state") or None
+    if state not in {s.value for s in CaseState}:
+        state = None
     programme_id = parse_id(request.args.get("programme"))
-    code = request.args.get("q") or None
-    rows = cases.list_cases(state=state, programme_id=programme_id, code=code)
+    code = (request.args.get("q") or "").strip()[:40] or None
+    attention = request.args.get("attention") if request.args.get("attention") in cases.ATTENTION else None
+    mine = request.args.get("mine") == "1"
+    rows = cases.list_cases(state=state, programme_id=programme_id, code=code, attention=attention,
+                            created_by_id=current_user.id if mine else None)
     cases.record_list_view(current_actor(), _role(), len(rows))
     template = "cases/list.html" if cases.may_see_identity(_role()) else "cases/list_finance.html"
     return render_template(template, cases=rows, states=list(CaseState), state=state,
-                           programmes=_programme_choices(), programme_id=programme_id, q=code or "")
+                           programmes=_programme_choices(), programme_id=programme_id, q=code or "",
+                           attention=attention, attentions=cases.ATTENTION, mine=mine)
 
 
 def _fill_case_choices(form: CaseForm) -> None:

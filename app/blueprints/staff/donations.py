@@ -45,7 +45,8 @@ def donation_list_view():
         "staff/donations/list.html", f=f, totals=queries.totals(f),
         page=queries.page_of(f, page_number(request.args.get("page")), PER_PAGE),
         args=f.query_args(), appeals=appeals, programmes=programmes,
-        channels=[(c.value, CHANNEL_LABELS[c]) for c in Channel], statuses=queries.STATUS_CHOICES)
+        channels=[(c.value, CHANNEL_LABELS[c]) for c in Channel], statuses=queries.STATUS_CHOICES,
+        receipts=queries.RECEIPT_CHOICES)
 
 
 def _export_name(ext: str) -> str:

@@ -9,26 +9,14 @@ from app.params import parse_page
 from app.blueprints.staff.base import bp
 from app.errors import DomainError
 from app.extensions import db
-from app.models import AuditEntry, Channel, Donation, DonationStatus, Donor, Role
+from app.models import AuditEntry, Donation, DonationStatus, Donor, Role
 from app.security import current_actor, roles_required
 from app.services.donations import online as online_giving
+from app.services.donations.online import ONLINE_FILTERS as FILTERS
+from app.services.donations.online import ONLINE_GIFTS as online
 
-FILTERS = {
-    "all": ("Tất cả", None),
-    "flagged": ("Cần kiểm tra", sa.or_(sa.and_(Donation.flagged_reason.is_not(None),
-                                               Donation.status == DonationStatus.PENDING.value),
-                                       Donation.donor_check.is_not(None))),
-    "pending": ("Chờ thanh toán", sa.and_(Donation.flagged_reason.is_(None),
-                                          Donation.status == DonationStatus.PENDING.value)),
-    "confirmed": ("Đã xác nhận", Donation.status == DonationStatus.CONFIRMED.value),
-    "failed": ("Không thành công", Donation.status == DonationStatus.FAILED.value),
-    "reversed": ("Đã hoàn tiền", Donation.status == DonationStatus.REVERSED.value),
-}
 RESOLVERS = (Role.ACCOUNTANT, Role.DIRECTOR)
 READERS = (Role.ACCOUNTANT, Role.DIRECTOR, Role.VIEWER)
-
-online = sa.and_(Donation.channel == Channel.CARD.value, Donation.reverses_id.is_(None),
-                 Donation.stripe_checkout_session_id.is_not(None))
 
 
 @bp.get("/online-donations")

@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
-    AdminUnit, CaseSequence, CaseState, CaseTransition, CircumstanceCategory, Disbursement,
-    DisbursementStatus, Donation, Programme, Role, SupportCase,
+    AdminUnit, CaseDocument, CaseSequence, CaseState, CaseTransition, CircumstanceCategory, Disbursement,
+    DisbursementStatus, DocumentKind, Donation, Programme, Role, SupportCase,
 )
 from app.services import audit, sequences
 from app.services.audit import Actor
@@ -554,16 +554,90 @@ def update_category(category_id: int, actor: Actor, *, name: str | None = None,
 
 # --------------------------------------------------------------------------- lists
 
-def list_cases(*, state: str | None = None, programme_id: int | None = None,
-               code: str | None = None, limit: int = 200) -> list[SupportCase]:
-    query = sa.select(SupportCase).order_by(SupportCase.year.desc(), SupportCase.sequence.desc())
+# --------------------------------------------------------------------------- lists
+
+# Cases that need someone's attention (the list's `attention` filter and the dashboards).
+ATTENTION = {
+    "consent": "Thiếu sự đồng ý (người giám hộ, hoặc trẻ từ đủ 7 tuổi)",
+    "documents": "Chưa có báo giá / dự toán chi phí",
+    "waiting": "Chờ lâu: quá 14 ngày chưa chuyển bước",
+}
+WAITING_DAYS = 14
+OPEN_STATES = (S.INTAKE.value, S.ASSESSMENT.value, S.PROPOSED.value, S.APPROVED.value,
+               S.DISBURSING.value, S.REOPENED.value)
+# States in which the next step is a person's (not a payout running its course).
+WAITING_STATES = (S.INTAKE.value, S.ASSESSMENT.value, S.PROPOSED.value, S.REOPENED.value)
+# From assessment on, a case is costed on a quote or estimate.
+QUOTE_STATES = (S.ASSESSMENT.value, S.PROPOSED.value, S.APPROVED.value, S.DISBURSING.value)
+
+
+def waiting_cutoff() -> datetime:
+    return utcnow() - timedelta(days=WAITING_DAYS)
+
+
+def last_moved_at():
+    """When the case last changed state (its creation when it never did), as a column."""
+    latest = (sa.select(sa.func.max(CaseTransition.created_at))
+              .where(CaseTransition.case_id == SupportCase.id).scalar_subquery())
+    return sa.func.coalesce(latest, SupportCase.created_at)
+
+
+def attention_condition(kind: str):
+    """The filter of one ATTENTION kind, as a WHERE clause."""
+    if kind == "consent":
+        # The consent rule is consent_missing(), applied to the open cases lacking a date
+        # (rows of just the columns it reads: no identity loaded).
+        candidates = db.session.execute(sa.select(
+            SupportCase.id, SupportCase.child_birth_date, SupportCase.guardian_consent_on,
+            SupportCase.child_consent_on).where(
+            SupportCase.state.in_(OPEN_STATES),
+            sa.or_(SupportCase.guardian_consent_on.is_(None), SupportCase.child_consent_on.is_(None))))
+        return SupportCase.id.in_([c.id for c in candidates if consent_missing(c)])
+    if kind == "documents":
+        quote = sa.exists().where(CaseDocument.case_id == SupportCase.id,
+                                  CaseDocument.kind == DocumentKind.QUOTE.value)
+        return sa.and_(SupportCase.state.in_(QUOTE_STATES), ~quote)
+    if kind == "waiting":
+        cutoff = waiting_cutoff()
+        moved = sa.exists().where(CaseTransition.case_id == SupportCase.id, CaseTransition.created_at >= cutoff)
+        return sa.and_(SupportCase.state.in_(WAITING_STATES), SupportCase.created_at < cutoff, ~moved)
+    raise ValidationFailed("Bộ lọc hồ sơ không hợp lệ.", field="attention")
+
+
+def case_conditions(*, state: str | None = None, programme_id: int | None = None, code: str | None = None,
+                    created_by_id: int | None = None, attention: str | None = None) -> list:
+    where = []
     if state:
-        query = query.where(SupportCase.state == state)
+        where.append(SupportCase.state == state)
     if programme_id:
-        query = query.where(SupportCase.programme_id == programme_id)
+        where.append(SupportCase.programme_id == programme_id)
     if code:
-        query = query.where(SupportCase.code.ilike(f"%{code.strip()}%"))
+        where.append(SupportCase.code.ilike(f"%{code.strip()}%"))
+    if created_by_id:
+        where.append(SupportCase.created_by_id == created_by_id)
+    if attention:
+        where.append(attention_condition(attention))
+    return where
+
+
+def list_cases(*, limit: int = 200, **filters) -> list[SupportCase]:
+    """Cases matching `case_conditions(**filters)`, newest first."""
+    query = (sa.select(SupportCase).where(*case_conditions(**filters))
+             .order_by(SupportCase.year.desc(), SupportCase.sequence.desc()))
     return list(db.session.scalars(query.limit(limit)))
+
+
+def count_cases(**filters) -> int:
+    return int(db.session.scalar(sa.select(sa.func.count()).select_from(SupportCase)
+                                 .where(*case_conditions(**filters))))
+
+
+def state_counts(*, created_by_id: int | None = None) -> dict[str, int]:
+    """state → number of cases (of one case worker when given)."""
+    query = sa.select(SupportCase.state, sa.func.count()).group_by(SupportCase.state)
+    if created_by_id:
+        query = query.where(SupportCase.created_by_id == created_by_id)
+    return dict(db.session.execute(query).all())
 
 
 def case_state_counts() -> dict[tuple[int, str], int]:

@@ -48,6 +48,16 @@ STATUS_CHOICES = {
     "pending": "Chờ xác nhận",
     "failed": "Không thành công",
 }
+# The receipt filter: confirmed gifts still waiting for a valid receipt (the accountant's
+# dashboard counts exactly these).
+RECEIPT_CHOICES = {"missing": "Chưa có giấy chứng nhận"}
+
+
+def without_receipt():
+    """Confirmed gifts (not reversal rows, not fully reversed) with no valid receipt."""
+    valid = aliased(Receipt)  # the list query joins Receipt itself
+    return sa.and_(Donation.status == DonationStatus.CONFIRMED.value, Donation.reverses_id.is_(None),
+                   ~sa.exists().where(valid.donation_id == Donation.id, valid.voided_at.is_(None)))
 
 
 @dataclass
@@ -62,6 +72,7 @@ class DonationFilter:
     amount_max: int | None = None
     q: str | None = None
     donor_id: int | None = None
+    receipt: str | None = None
     errors: list[str] = field(default_factory=list)
 
     @classmethod
@@ -100,6 +111,8 @@ class DonationFilter:
         f.donor_id = integer("donor_id")
         status = args.get("status") or None
         f.status = status if status in STATUS_CHOICES else None
+        receipt = args.get("receipt") or None
+        f.receipt = receipt if receipt in RECEIPT_CHOICES else None
         f.amount_min = amount("amount_min", "Số tiền từ")
         f.amount_max = amount("amount_max", "Số tiền đến")
         f.q = (args.get("q") or "").strip() or None
@@ -123,6 +136,8 @@ class DonationFilter:
             where.append(Donation.amount >= self.amount_min)
         if self.amount_max is not None:
             where.append(Donation.amount <= self.amount_max)
+        if self.receipt == "missing":
+            where.append(without_receipt())
         if self.status == "reversal":
             where.append(Donation.reverses_id.is_not(None))
         elif self.status == "confirmed":
@@ -148,7 +163,7 @@ class DonationFilter:
             "date_to": self.date_to.isoformat() if self.date_to else None,
             "channel": self.channel, "appeal_id": self.appeal_id, "programme_id": self.programme_id,
             "status": self.status, "amount_min": self.amount_min, "amount_max": self.amount_max,
-            "q": self.q, "donor_id": self.donor_id,
+            "q": self.q, "donor_id": self.donor_id, "receipt": self.receipt,
         }
         return {k: v for k, v in values.items() if v not in (None, "")}
 

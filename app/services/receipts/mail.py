@@ -371,14 +371,22 @@ def retry_message(message_id: int, actor: Actor) -> OutboxMessage:
     return message
 
 
+def _is_problem():
+    """Failed, or pending after at least one failure."""
+    return sa.or_(OutboxMessage.status == OutboxStatus.FAILED.value,
+                  sa.and_(OutboxMessage.status == OutboxStatus.PENDING.value, OutboxMessage.attempts > 0))
+
+
 def problem_messages(limit: int = 200) -> list[OutboxMessage]:
-    """Messages staff should look at: failed, or pending after at least one failure."""
+    """Messages staff should look at (`_is_problem`), newest first."""
     return list(db.session.scalars(
-        sa.select(OutboxMessage)
-        .where(sa.or_(OutboxMessage.status == OutboxStatus.FAILED.value,
-                      sa.and_(OutboxMessage.status == OutboxStatus.PENDING.value,
-                              OutboxMessage.attempts > 0)))
+        sa.select(OutboxMessage).where(_is_problem())
         .order_by(OutboxMessage.created_at.desc()).limit(limit)))
+
+
+def problem_count() -> int:
+    """How many messages `problem_messages` lists (the dashboard's figure)."""
+    return int(db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(_is_problem())))
 
 
 def outbox_counts() -> dict[str, int]:

@@ -59,7 +59,7 @@ def check_year(year: object) -> int:
     """A year a report can be asked for: from 2000 to the current year."""
     if isinstance(year, str):
         year = year.strip()
-        if not year.isdigit():
+        if not (year.isascii() and year.isdigit()):  # "²".isdigit() is True, int("²") fails
             raise ValidationFailed("Năm không hợp lệ.", field="year")
         year = int(year)
     if not isinstance(year, int) or isinstance(year, bool):
