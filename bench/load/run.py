@@ -102,7 +102,9 @@ class Bench:
             from app.models import Appeal
 
             from app.extensions import db
-            self.slug = db.session.scalar(sa.select(Appeal.slug).where(Appeal.is_public).limit(1))
+            # An open appeal: a closed one's donate form is a warning page ("đã kết thúc").
+            self.slug = db.session.scalar(sa.select(Appeal.slug).where(
+                Appeal.is_public, Appeal.status == "open").order_by(Appeal.id).limit(1))
             db.session.add(Appeal(slug="bench-appeal", title="Chiến dịch thử tải", status="open"))
             db.session.commit()
 
