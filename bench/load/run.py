@@ -1,26 +1,36 @@
 """Load and fault tests against gunicorn + PostgreSQL on this machine, one command:
 
     .venv/bin/python bench/load/run.py [--duration 10] [--connections 16,64] [--rows 20000]
-                                       [--skip-load] [--skip-faults]
+                                       [--events 300] [--bank-events 200] [--only a,b,...]
+                                       [--skip-load] [--skip-faults] [--json FILE]
 
-Load (wrk, bench/load/latency.lua): the home, appeal and results pages, the donate form,
-each beside a bare Flask "hello" (bench/load/hello.py) under the same gunicorn settings
-(gunicorn.conf.py, 2 workers), as a ratio; then a Stripe webhook storm (signed
-checkout.session.completed events, every event sent twice, from a threaded client).
+Scenarios (all by default, in this order; `--only` picks some):
+  load          wrk (bench/load/latency.lua) on the home, appeal and results pages and the
+                donate form, each right after a bare Flask "hello" (bench/load/hello.py) under
+                the same gunicorn settings (gunicorn.conf.py, 2 sync workers), as a ratio;
+  checkout      wrk POSTing the donate form (card) with one visitor's session and CSRF token:
+                pending donation, two commits, a Checkout Session on the suite's Stripe stub
+                (tests/stripe_stub.py, in this process), 303; then the same under 4 threads
+                per process (gunicorn.conf.py's default);
+  stripe        Stripe webhook storm: signed checkout.session.completed events, every event
+                sent twice, from a threaded client;
+  bank          bank-notification storm: signed SePay (API key) and Casso (HMAC-SHA512)
+                deliveries for open transfer pledges, every transfer notified twice;
+  kill-import   kill -9 the worker in the middle of a donation import; start a new one;
+  kill-statements  kill -9 the worker in the middle of an annual statement run;
+  kill-web      kill -9 a web worker during a webhook storm (gunicorn starts a new one;
+                the sender's retries are the storm's second copies);
+  pg-webhooks   pg_terminate_backend on every app connection every 0.4 s during a storm;
+  pg-import     the same during an import job, until it was interrupted at least once;
+  pg-statements the same during the annual statements (PDFs + e-mails) of a past year.
+Each storm and fault is followed by the invariants: no donation without its receipt, no
+receipt without its donation, no gap in receipt numbers, no donation with two valid
+receipts, no receipt mailed twice, every job finished, every webhook/transfer applied once.
+Exit status 1 when one does not hold.
 
-Faults, each followed by the invariants (no donation without its receipt, no receipt
-without its donation, no gap in receipt numbers, every job finished or resumable, every
-webhook applied once):
-  1. kill -9 the worker in the middle of a donation import; start a new one;
-  2. kill -9 the worker in the middle of an annual statement run (PDFs + e-mails);
-  3. kill -9 a web worker during a webhook storm (gunicorn starts a new one; Stripe's
-     retries are the storm's second copies);
-  4. pg_terminate_backend on every app connection, repeatedly, during a webhook storm and
-     during an import job.
-
-Needs PostgreSQL (BENCH_PG_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/postgres;
-a throw-away database is created and dropped) and Redis for the queue and cache
-(BENCH_REDIS_URL, default redis://127.0.0.1:6379/5). Ports BENCH_PORT (default 5106) and +1.
+Needs wrk, PostgreSQL (BENCH_PG_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/postgres;
+a throw-away database is created and dropped) and Redis for the queue, cache and rate limits
+(BENCH_REDIS_URL, default redis://127.0.0.1:6379/5). Ports BENCH_PORT (default 5106) to +3.
 """
 from __future__ import annotations
 
@@ -304,7 +314,7 @@ class Bench:
             db.session.commit()
             return [(d.id, d.amount, d.stripe_checkout_session_id) for d in rows]
 
-    def storm(self, n: int, connections: int, *, during=None) -> dict:
+    def storm(self, n: int, connections: int, *, during=None, with_hello=False) -> dict:
         from tests.stripe_stub import signed_webhook
 
         donations = self.pending_donations(n)
@@ -319,8 +329,10 @@ class Bench:
             bodies.append(signed_webhook(event, WEBHOOK_SECRET))
         bodies = bodies + bodies  # Stripe delivers at least once: every event twice
         url = f"http://127.0.0.1:{PORT}/payments/stripe/webhook"
-        result = self.deliver([(lambda b=b: (url, *b)) for b in bodies], connections, during=during)
-        return {**result, "ids": [d[0] for d in donations]}
+        items = [(lambda b=b: (url, *b)) for b in bodies]
+        base = self.hello_storm(items, connections) if with_hello else None
+        result = self.deliver(items, connections, during=during)
+        return {**result, "ids": [d[0] for d in donations], "base": base}
 
     def deliver(self, items, connections: int, *, during=None) -> dict:
         """POST every item (a callable giving url, body, headers: signed when called) from
@@ -367,18 +379,25 @@ class Bench:
                 "p99": pick(.99), "non200": sum(1 for s in statuses if s != 200), "given_up": len(given_up),
                 "statuses": sorted({s for s in statuses if s != 200})}
 
-    def storm_line(self, label: str, r: dict) -> None:
-        log(f"{label}: {r['events']} deliveries, {r['rps']:.0f}/s, p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, "
+    def hello_storm(self, items, connections: int) -> dict:
+        """The same client, bodies and concurrency against the bare hello (POST /hello)."""
+        url = f"http://127.0.0.1:{PORT + 1}/hello"
+        return self.deliver([(lambda m=make: (url, *m()[1:])) for make in items], connections)
+
+    def storm_line(self, label: str, r: dict, base: dict | None = None) -> None:
+        ratio = f" = {r['rps'] / base['rps']:.0%} of hello's {base['rps']:.0f}/s (same client)" if base else ""
+        log(f"{label}: {r['events']} deliveries, {r['rps']:.0f}/s{ratio}, p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, "
             f"p99 {r['p99']:.1f} ms, not acknowledged {r['non200']} (statuses {r['statuses'] or '-'}; "
             f"retried by the sender), given up {r['given_up']}")
-        self.results.append({"storm": label, **{k: v for k, v in r.items() if k not in ("ids", "pledges")}})
+        self.results.append({"storm": label, **{k: v for k, v in r.items() if k not in ("ids", "pledges")},
+                             "hello_rps": base["rps"] if base else None})
 
     def webhooks(self):
         self.servers()
         log("\n== Stripe webhook storm (every event twice; threaded Python client on the same 2 cores)")
         for connections in self.args.connections:
-            r = self.storm(self.args.events, connections)
-            self.storm_line(f"stripe c={connections}", r)
+            r = self.storm(self.args.events, connections, with_hello=True)
+            self.storm_line(f"stripe c={connections}", r, r.pop("base"))
             self.check(f"webhook storm c={connections}", donation_ids=r["ids"])
 
     # ------------------------------------------------------------------ bank notifications
@@ -437,8 +456,10 @@ class Bench:
             "(every transfer notified twice; threaded Python client on the same 2 cores)")
         for connections in self.args.connections:
             pledges = self.pending_pledges(self.args.bank_events)
-            r = self.deliver(self.bank_items(pledges), connections)
-            self.storm_line(f"bank c={connections}", r)
+            items = self.bank_items(pledges)
+            base = self.hello_storm(items, connections)
+            r = self.deliver(items, connections)
+            self.storm_line(f"bank c={connections}", r, base)
             self.check(f"bank storm c={connections}", pledge_ids=[p[0] for p in pledges])
 
     # ------------------------------------------------------------------ invariants
