@@ -5,13 +5,14 @@ What is cached: the home page, appeal pages and the support results page (`cache
 for anonymous visitors with nothing flashed for them. A form page that is the same for every
 visitor but for its CSRF token (the donate form) is kept as HTML with a slot where the token
 goes (`form_page`, `draw_form_page`): each visitor still gets a token of their own, bound to
-their session, and the form page never goes to the shared cache. Each entry carries the current *version*;
-any commit that touches what those pages show (donations, appeals, programmes, fund
-settings, cases, disbursements) sets a new version, so every process stops serving the old
-pages. Processes re-read the version at most once per second (VERSION_EVERY) and keep the
-pages they served in memory for as long, so a confirmed donation shows on the progress bars
-within about a second, and an entry lives at most PUBLIC_PAGE_CACHE_SECONDS in any case
-(for changes no commit announces, e.g. an appeal's end date passing).
+their session, and the form page stays in the process (never in the shared cache). Each
+entry carries the current *version*; any commit that touches what those pages show
+(donations, appeals, programmes, fund settings, cases, disbursements) sets a new version, so
+every process stops serving the old pages. Processes re-read the version at most once per
+second (VERSION_EVERY) and keep the pages they served in memory for as long, so a confirmed
+donation shows on the progress bars within about a second, and an entry lives at most
+PUBLIC_PAGE_CACHE_SECONDS in any case (for changes no commit announces, e.g. an appeal's end
+date passing).
 """
 from __future__ import annotations
 
@@ -20,11 +21,10 @@ import logging
 import threading
 import time
 import uuid
-
 from typing import Callable
 
-from markupsafe import escape
 from flask import Response, current_app, request, session
+from markupsafe import escape
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
