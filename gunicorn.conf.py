@@ -18,8 +18,11 @@ worker_class = "gthread" if threads > 1 else "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))           # a stuck worker is restarted
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))         # behind a proxy that keeps connections
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))  # recycle workers (memory)
-max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "500"))
+# Recycle workers now and then (memory). Not every few seconds: a new worker imports the app
+# (~4 s of CPU on the 2-core VM), and at a peak of ~700 req/s a limit of 5,000 recycled one
+# of two workers every ~7 s (bench/load: stalls of 2 s+ and timeouts; docs/BENCHMARKS.md).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "100000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "10000"))
 limit_request_line = 8190
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None          # the app logs requests itself

@@ -70,7 +70,7 @@ def init_production_profile(app: Flask) -> None:
     init_queue(app)
     observability.init_app(app)
     static_files.init_app(app)
-    app.wsgi_app = page_cache.FastPath(app, app.wsgi_app)
+    app.wsgi_app = page_cache.FastPath(app, app.wsgi_app, web_headers.fixed_headers(app.config))
 
 
 def configure_sqlite(engine) -> None:

@@ -30,15 +30,21 @@ CONTENT_SECURITY_POLICY = "; ".join([
 STATIC_ENDPOINTS = {"static", "bootstrap.static", "public.favicon"}
 
 
+def fixed_headers(config) -> list[tuple[str, str]]:
+    """The headers every page carries; also sent by the page cache's fast path
+    (app/services/page_cache.py: FastPath), which answers before Flask runs."""
+    headers = [("Content-Security-Policy", CONTENT_SECURITY_POLICY), ("X-Content-Type-Options", "nosniff"),
+               ("X-Frame-Options", "DENY"), ("Referrer-Policy", "strict-origin-when-cross-origin")]
+    hsts = config.get("HSTS_SECONDS") or 0
+    if hsts:
+        headers.append(("Strict-Transport-Security", f"max-age={int(hsts)}; includeSubDomains"))
+    return headers
+
+
 def set_security_headers(response):
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    hsts = current_app.config.get("HSTS_SECONDS") or 0
-    if hsts:
-        headers.setdefault("Strict-Transport-Security", f"max-age={int(hsts)}; includeSubDomains")
+    for name, value in fixed_headers(current_app.config):
+        headers.setdefault(name, value)
     if request.endpoint not in STATIC_ENDPOINTS:
         headers["Cache-Control"] = "no-store"
         headers.pop("Expires", None)

@@ -1,5 +1,6 @@
 """Public pages from the shared cache: served without rendering while nothing changed, fresh
-right after a donation is confirmed, never the donate form (its CSRF token is per visitor);
+right after a donation is confirmed; the donate form drawn once with a slot for each visitor's
+own CSRF token;
 static files under versioned URLs cached for a year. On the default cache types and on
 Redis DB 5 when a Redis server answers."""
 from __future__ import annotations
@@ -65,6 +66,18 @@ def test_home_and_appeal_come_from_the_cache_until_a_donation_is_confirmed(cache
         assert "3.500.000" in page and "Tên mới chưa công bố" in page  # fresh at once
 
 
+def test_a_page_answered_before_flask_runs_keeps_the_security_headers(cached_app):
+    appeal = factories.appeal("dong", title="Đông ấm", status="open", is_public=True)
+    db.session.commit()
+    rendered = cached_app.test_client().get("/appeals/dong")
+    rename_behind_the_orms_back(appeal.id, "Đông mới")
+    fast = cached_app.test_client().get("/appeals/dong")  # no cookie: the WSGI fast path
+    assert "Đông ấm" in fast.get_data(as_text=True)
+    for name in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy",
+                 "Cache-Control"):
+        assert fast.headers.get(name) == rendered.headers.get(name), name
+
+
 def test_other_processes_see_the_new_version_within_a_second(cached_app, monkeypatch):
     client = cached_app.test_client()
     appeal = factories.appeal("he", title="Hè vui", status="open", is_public=True)
@@ -80,14 +93,48 @@ def test_other_processes_see_the_new_version_within_a_second(cached_app, monkeyp
     assert "Hè an toàn" in client.get("/appeals/he").get_data(as_text=True)
 
 
-def test_the_donate_form_is_never_cached_and_each_visitor_gets_a_token(database_uri, app):
+def csrf_token_of(page: str) -> str:
+    return page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+
+
+def test_the_donate_form_is_drawn_once_and_each_visitor_gets_a_working_token_of_their_own(database_uri, app):
     other = make_app(database_uri, PUBLIC_PAGE_CACHE_SECONDS=60, WTF_CSRF_ENABLED=True)
+    appeal = factories.appeal("xuan", title="Xuân sẻ chia", status="open", is_public=True)
     db.session.commit()
-    tokens = set()
-    for _ in range(2):  # two visitors, each request in an app context of its own
-        page = other.test_client().get("/donate").get_data(as_text=True)
-        tokens.add(page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0])
-    assert len(tokens) == 2
+    with other.app_context():
+        page_cache.invalidate()
+    first, second = other.test_client(), other.test_client()
+    page_one = first.get("/donate?appeal=xuan").get_data(as_text=True)
+    rename_behind_the_orms_back(appeal.id, "Tên chưa công bố")
+    page_two = second.get("/donate?appeal=xuan").get_data(as_text=True)
+    token_one, token_two = csrf_token_of(page_one), csrf_token_of(page_two)
+    assert token_one != token_two and page_cache.CSRF_SLOT not in page_two
+    assert "Xuân sẻ chia" in page_two and "Tên chưa công bố" not in page_two  # the stored drawing
+    assert page_two.replace(token_two, token_one) == page_one
+    incomplete = {"method": "card", "kind": "individual", "name": "", "appeal": "xuan"}
+    # Each token works in its own visitor's session (the form is checked: 422), and only there.
+    assert first.post("/donate", data={**incomplete, "csrf_token": token_one}).status_code == 422
+    assert second.post("/donate", data={**incomplete, "csrf_token": token_two}).status_code == 422
+    assert second.post("/donate", data={**incomplete, "csrf_token": token_one}).status_code == 400
+    assert other.test_client().post("/donate", data={**incomplete, "csrf_token": token_one}).status_code == 400
+    # A commit that touches appeals draws the form again.
+    factories.appeal("he-2", title="Hè", status="open", is_public=True)
+    db.session.commit()
+    assert "Tên chưa công bố" in other.test_client().get("/donate?appeal=xuan").get_data(as_text=True)
+
+
+def test_a_flashed_message_on_the_donate_form_is_shown_once_and_never_stored(database_uri, app):
+    other = make_app(database_uri, PUBLIC_PAGE_CACHE_SECONDS=60, WTF_CSRF_ENABLED=True)
+    factories.appeal("cu", title="Chiến dịch cũ", status="closed", is_public=True)
+    db.session.commit()
+    client = other.test_client()
+    for _ in range(2):  # a closed appeal: the warning each time, never a stored page without it
+        assert "đã kết thúc" in client.get("/donate?appeal=cu").get_data(as_text=True)
+    client.get("/donate")
+    with client.session_transaction() as session:
+        session["_flashes"] = [("success", "Cảm ơn bạn đã ủng hộ!")]
+    assert "Cảm ơn bạn đã ủng hộ!" in client.get("/donate").get_data(as_text=True)
+    assert "Cảm ơn bạn đã ủng hộ!" not in client.get("/donate").get_data(as_text=True)
 
 
 def test_signed_in_or_flashed_visitors_get_a_fresh_page(cached_app):

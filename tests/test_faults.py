@@ -1,7 +1,9 @@
-"""Fault test with real processes: a worker (`flask --app wsgi worker`) is killed with
-SIGKILL in the middle of a donation import; a new worker resumes the job, which ends with
-every row imported once, every donation with its receipt and no gap in receipt numbers.
-(The full set — statements, webhook storms, pg_terminate_backend — is bench/load/run.py.)"""
+"""Fault tests with real processes: a worker (`flask --app wsgi worker`) is killed with
+SIGKILL in the middle of a donation import, or has its database connections terminated
+(`pg_terminate_backend`, PostgreSQL) again and again while it imports; either way the job
+ends done, with every row imported once, every donation with its receipt and no gap in
+receipt numbers. (The full set — statements, webhook storms, a killed web worker — is
+bench/load/run.py.)"""
 from __future__ import annotations
 
 import hashlib
@@ -9,7 +11,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,6 +31,7 @@ from tests.test_jobs import receipt_invariants
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = 6000
+WORKER_APP_NAME = "quy-fault-worker"  # libpq's PGAPPNAME: how the terminator finds the worker
 
 
 def start_worker(env) -> subprocess.Popen:
@@ -53,7 +58,11 @@ def wait(job_id, until, timeout=180):
     raise AssertionError(f"job {job_id} stuck at {job_state(job_id)}")
 
 
-def test_kill_minus_nine_during_an_import_loses_and_doubles_nothing(database_uri, tmp_path, app):
+@contextmanager
+def import_job(database_uri, tmp_path, rows: int):
+    """An import job of `rows` generated rows, submitted in an app of its own (queue and
+    cache in files, so a worker process shares them); yields (job id, worker env, workers)
+    and stops every worker started into the list at the end."""
     sys.path.insert(0, str(ROOT / "bench"))
     from import_bench import generate
 
@@ -61,44 +70,87 @@ def test_kill_minus_nine_during_an_import_loses_and_doubles_nothing(database_uri
                     CACHE_DIR=str(tmp_path / "cache"), IMPORT_FOLDER=str(tmp_path / "imports"),
                     FILES_FOLDER=str(tmp_path / "files"), JOB_STALE_SECONDS=2)
     env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": database_uri,
-           "MAIL_SEND_AFTER_COMMIT": "off", "MAIL_FOLDER": str(tmp_path / "mail"),
+           "MAIL_SEND_AFTER_COMMIT": "off", "MAIL_FOLDER": str(tmp_path / "mail"), "PGAPPNAME": WORKER_APP_NAME,
            **{k: str(v) for k, v in settings.items() if k != "CACHE_TYPE"}}
     factories.appeal("bench-appeal")
     other = make_app(database_uri, **settings)
     db.session.commit()
-    workers = []
+    workers: list[subprocess.Popen] = []
     with other.app_context():
         try:
-            data = generate(ROWS, seed=7, ref_prefix="F")
+            data = generate(rows, seed=7, ref_prefix="F")
             token = f"{hashlib.sha256(data).hexdigest()}.csv"
             files.imports().put(token, data)
             job, _ = runner.submit(kinds.IMPORT, {"token": token, "file_name": "f.csv"}, Actor.system("t"), key=token)
             job_id = job.id
             db.session.commit()
-            workers.append(start_worker(env))
-            # Watch the worker's live progress in the shared cache (on SQLite the import's
-            # transaction holds the database) and kill it in the write phase.
-            deadline = time.time() + 180
-            while True:
-                live = runner.live(job_id) or {}
-                if live.get("phase") == "write" and live["total"] and live["done"] > live["total"] * 0.55:
-                    break
-                assert time.time() < deadline, f"never saw the write phase: {live}"
-                time.sleep(0.02)
-            os.killpg(workers[0].pid, signal.SIGKILL)
-            workers[0].wait()
-            assert db.session.scalar(sa.select(sa.func.count()).select_from(Donation)) == 0  # rolled back
-            assert job_state(job_id)[0] == "running"  # what a kill leaves
-            time.sleep(2.5)  # JOB_STALE_SECONDS: the job's heartbeat is now old
-            workers.append(start_worker(env))  # reaps the silent job at start, then runs it
-            state = wait(job_id, lambda s: s[0] in ("done", "failed"))
-            assert state[0] == "done", state
-            assert state[1] == 2
-            assert db.session.scalar(sa.select(sa.func.count()).select_from(Donation)) == ROWS
-            receipt_invariants()
+            yield job_id, env, workers
         finally:
             for worker in workers:
                 if worker.poll() is None:
                     os.killpg(worker.pid, signal.SIGTERM)
                     worker.wait(timeout=30)
             db.session.remove()
+
+
+def test_kill_minus_nine_during_an_import_loses_and_doubles_nothing(database_uri, tmp_path, app):
+    with import_job(database_uri, tmp_path, ROWS) as (job_id, env, workers):
+        workers.append(start_worker(env))
+        # Watch the worker's live progress in the shared cache (on SQLite the import's
+        # transaction holds the database) and kill it in the write phase.
+        deadline = time.time() + 180
+        while True:
+            live = runner.live(job_id) or {}
+            if live.get("phase") == "write" and live["total"] and live["done"] > live["total"] * 0.55:
+                break
+            assert time.time() < deadline, f"never saw the write phase: {live}"
+            time.sleep(0.02)
+        os.killpg(workers[0].pid, signal.SIGKILL)
+        workers[0].wait()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Donation)) == 0  # rolled back
+        assert job_state(job_id)[0] == "running"  # what a kill leaves
+        time.sleep(2.5)  # JOB_STALE_SECONDS: the job's heartbeat is now old
+        workers.append(start_worker(env))  # reaps the silent job at start, then runs it
+        state = wait(job_id, lambda s: s[0] in ("done", "failed"))
+        assert state[0] == "done", state
+        assert state[1] == 2
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Donation)) == ROWS
+        receipt_invariants()
+
+
+def test_pg_terminate_backend_during_an_import_job_loses_and_doubles_nothing(database_uri, tmp_path, app):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("pg_terminate_backend is PostgreSQL's")
+    rows = 2000
+    killer = sa.create_engine(database_uri, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    stop, terminated = threading.Event(), []
+
+    def terminate_the_workers_connections():
+        with killer.connect() as conn:
+            while not stop.is_set():
+                terminated.append(conn.execute(sa.text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND application_name = :name"),
+                    {"name": WORKER_APP_NAME}).scalar())
+                time.sleep(0.25)
+
+    side = threading.Thread(target=terminate_the_workers_connections)
+    try:
+        with import_job(database_uri, tmp_path, rows) as (job_id, env, workers):
+            side.start()
+            workers.append(start_worker(env))
+            # Every connection the worker opens dies within 0.25 s, until the job has been
+            # interrupted at least once; then the same worker must finish it by itself.
+            state = wait(job_id, lambda s: s[1] >= 2 or s[0] in ("done", "failed"), timeout=120)
+            stop.set()
+            side.join()
+            state = wait(job_id, lambda s: s[0] in ("done", "failed"), timeout=120)
+            assert state[0] == "done", state
+            assert state[1] >= 2 and sum(terminated) > 0, (state, sum(terminated))
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(Donation)) == rows
+            receipt_invariants()
+    finally:
+        stop.set()
+        if side.is_alive():
+            side.join()
+        killer.dispose()

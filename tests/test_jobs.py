@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import sys
 import uuid
 import zipfile
 from pathlib import Path
@@ -159,6 +160,25 @@ def test_a_job_whose_worker_died_after_the_commit_only_finishes(queued_app):
     assert job.state == "done" and job.attempts == 2
     assert job.result["imported"] == 6  # the report of the run that wrote, not "0 new"
     assert count(Donation) == 6
+    receipt_invariants()
+
+
+def test_a_connection_lost_while_marking_the_job_done_does_not_leave_it_running(queued_app, monkeypatch):
+    job, _ = submit_import(stored_import(csv_bytes(*GOOD)))
+    lost = sa.exc.OperationalError("UPDATE jobs …", {}, Exception("terminating connection due to administrator command"))
+    calls = []
+
+    def utcnow_once_lost():  # marking the job done, after the import's commit: the connection drops
+        if sys._getframe(1).f_code.co_name == "record_done" and not calls:
+            calls.append(1)
+            raise lost
+        return utcnow()
+
+    monkeypatch.setattr(runner, "utcnow", utcnow_once_lost)
+    drain(queued_app)
+    job = db.session.get(Job, job.id, populate_existing=True)
+    assert job.state == "done" and job.attempts == 1 and job.active_key is None  # not "running" until a reap
+    assert job.result["imported"] == 6 and count(Donation) == 6 and calls == [1]
     receipt_invariants()
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.adapters.stripe_gateway import DemoGateway, gateway_for
@@ -12,6 +13,7 @@ from app.forms.donate import DonationForm
 from app.models import DonationStatus
 from app.services.setup import get_settings
 from app.services import public_site
+from app.services import page_cache
 from app.services.page_cache import cached_page
 from app.services.donations import online as online_giving
 from app.services.audit import Actor
@@ -62,9 +64,14 @@ def appeal(slug: str):
 @limiter.limit(lambda: current_app.config["DONATE_RATE_LIMIT"], methods=["POST"],
                exempt_when=_rate_limit_exempt)
 def donate():
+    slug = (request.values.get("appeal") or "").strip()
+    # A GET is the same page for every visitor but for the CSRF token: drawn once per cache
+    # version (page_cache.draw_form_page below), then only the visitor's token is new.
+    page = page_cache.form_page(f"donate:{slug}", generate_csrf)
+    if page is not None:
+        return page
     get_settings()  # a database without reference data: one clear sentence (503), not a form that fails
     config = current_app.config
-    slug = (request.values.get("appeal") or "").strip()
     try:
         appeal = online_giving.open_appeal(slug)
     except NotFound:
@@ -131,8 +138,23 @@ def donate():
             return redirect(url, code=303)
     elif request.method == "POST":
         status = 422
+    if request.method == "GET":
+        return _draw_donate_form(slug, form, appeal, gateway)
     return render_template("public/donate.html", form=form, appeal=appeal, gateway=gateway,
                            demo=bool(gateway and gateway.demo)), status
+
+
+def _draw_donate_form(slug: str, form: DonationForm, appeal, gateway) -> str:
+    """The GET page, kept by the page cache with a slot for the visitor's CSRF token."""
+    csrf = getattr(form, "csrf_token", None)  # absent when CSRF is off (some tests)
+
+    def draw(token):
+        if csrf is not None:
+            csrf.current_token = token
+        return render_template("public/donate.html", form=form, appeal=appeal, gateway=gateway,
+                               demo=bool(gateway and gateway.demo))
+
+    return page_cache.draw_form_page(f"donate:{slug}", draw, csrf.current_token if csrf is not None else None)
 
 
 def _no_store(response):

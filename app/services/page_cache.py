@@ -2,14 +2,17 @@
 production), so a televised appeal's visitors are served without rendering or querying.
 
 What is cached: the home page, appeal pages and the support results page (`cached_page`),
-for anonymous visitors with nothing flashed for them; never a form (the donate page carries
-a CSRF token and is rendered for each visitor). Each entry carries the current *version*;
-any commit that touches what those pages show (donations, appeals, programmes, fund
-settings, cases, disbursements) sets a new version, so every process stops serving the old
-pages. Processes re-read the version at most once per second (VERSION_EVERY) and keep the
-pages they served in memory for as long, so a confirmed donation shows on the progress bars
-within about a second, and an entry lives at most PUBLIC_PAGE_CACHE_SECONDS in any case
-(for changes no commit announces, e.g. an appeal's end date passing).
+for anonymous visitors with nothing flashed for them. A form page that is the same for every
+visitor but for its CSRF token (the donate form) is kept as HTML with a slot where the token
+goes (`form_page`, `draw_form_page`): each visitor still gets a token of their own, bound to
+their session, and the form page stays in the process (never in the shared cache). Each
+entry carries the current *version*; any commit that touches what those pages show
+(donations, appeals, programmes, fund settings, cases, disbursements) sets a new version, so
+every process stops serving the old pages. Processes re-read the version at most once per
+second (VERSION_EVERY) and keep the pages they served in memory for as long, so a confirmed
+donation shows on the progress bars within about a second, and an entry lives at most
+PUBLIC_PAGE_CACHE_SECONDS in any case (for changes no commit announces, e.g. an appeal's end
+date passing).
 """
 from __future__ import annotations
 
@@ -18,8 +21,10 @@ import logging
 import threading
 import time
 import uuid
+from typing import Callable
 
 from flask import Response, current_app, request, session
+from markupsafe import escape
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -118,6 +123,54 @@ def cached_page(view):
     return wrapped
 
 
+# ---------------------------------------------------------------- forms with a CSRF slot
+
+CSRF_SLOT = "csrf-slot-per-visitor-9f2c"  # put in a form's token field while it is drawn once
+FORM_PAGES_MAX = 256  # per process and app: one per appeal slug, bounded against junk slugs
+
+
+def _form_store() -> dict:
+    # Kept on the app (not the module) so two apps in one process never share a form.
+    return current_app.extensions.setdefault("page_cache_forms", {})
+
+
+def _form_cacheable() -> bool:
+    return (request.method == "GET" and current_app.config.get("PUBLIC_PAGE_CACHE_SECONDS", 0) > 0
+            and "_flashes" not in session)
+
+
+def form_page(key: str, token: Callable[[], str]) -> str | None:
+    """The stored HTML of form page `key` with `token()` (the visitor's own CSRF token) in
+    its slot, or None (not stored yet, stale, or the request is not a plain GET with nothing
+    flashed): then draw it with `draw_form_page`."""
+    if not _form_cacheable():
+        return None
+    version = current_version()
+    entry = _form_store().get(key)
+    if not version or entry is None or entry[0] != version or entry[1] <= time.monotonic():
+        return None
+    metrics.CACHE.labels("hit").inc()
+    html, has_slot = entry[2], entry[3]
+    return html.replace(CSRF_SLOT, str(escape(token()))) if has_slot else html
+
+
+def draw_form_page(key: str, draw: Callable[[str | None], str], token: str | None) -> str:
+    """Form page `key` drawn by `draw(token)`, which puts `token` in the form's CSRF field
+    (None: a form without one). Where `form_page` may serve it, it is drawn with CSRF_SLOT
+    instead and kept; the visitor's `token` then goes in the slot."""
+    version = current_version() if _form_cacheable() else ""  # before drawing: it pops flashes
+    if not version:
+        return draw(token)
+    html = draw(CSRF_SLOT if token else None)
+    has_slot = bool(token) and CSRF_SLOT in html
+    metrics.CACHE.labels("miss").inc()
+    store = _form_store()
+    if len(store) >= FORM_PAGES_MAX:
+        store.clear()
+    store[key] = (version, time.monotonic() + current_app.config["PUBLIC_PAGE_CACHE_SECONDS"], html, has_slot)
+    return html.replace(CSRF_SLOT, str(escape(token))) if has_slot else html
+
+
 @event.listens_for(Session, "before_flush")
 def _track(session: Session, _context, _instances) -> None:
     if session.info.get(_DIRTY):
@@ -149,9 +202,11 @@ class FastPath:
     Everything else, including the once-a-second refresh, goes through Flask and
     `cached_page` above."""
 
-    def __init__(self, app, wsgi_app):
+    def __init__(self, app, wsgi_app, headers=()):
         self.app = app
         self.wsgi_app = wsgi_app
+        # What the app's after_request hooks would add (security headers, no-store).
+        self.headers = [*headers, ("Cache-Control", "no-store")]
 
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") == "GET" and "HTTP_COOKIE" not in environ:
@@ -164,6 +219,6 @@ class FastPath:
                     metrics.CACHE.labels("hit").inc()
                     metrics.REQUESTS.labels("GET", "page_cache", "200").inc()
                     start_response("200 OK", [("Content-Type", entry[3]), ("Content-Length", str(len(body))),
-                                              ("X-Request-ID", uuid.uuid4().hex)])
+                                              ("X-Request-ID", uuid.uuid4().hex), *self.headers])
                     return [body]
         return self.wsgi_app(environ, start_response)

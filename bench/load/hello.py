@@ -4,6 +4,6 @@ from flask import Flask
 app = Flask(__name__)
 
 
-@app.get("/hello")
+@app.route("/hello", methods=["GET", "POST"])  # POST: the webhook storms' yardstick
 def hello():
     return "hello"

@@ -204,20 +204,40 @@ def _transient(error: Exception) -> bool:
         error.connection_invalidated or isinstance(error, sa.exc.OperationalError))
 
 
+def _persist(step: Callable[[], str], what: str) -> str:
+    """Run a short bookkeeping transaction on the job row, again on a fresh connection when
+    the connection was lost (a database restart or pg_terminate_backend can hit these too;
+    a job left `running` would otherwise wait JOB_STALE_SECONDS and the next reap)."""
+    for attempt in range(BOOKKEEPING_ATTEMPTS):
+        try:
+            return step()
+        except Exception as error:  # noqa: BLE001
+            db.session.rollback()
+            if not _transient(error) or attempt == BOOKKEEPING_ATTEMPTS - 1:
+                raise
+            LOG.warning("job bookkeeping (%s) lost its connection; again", what)
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+BOOKKEEPING_ATTEMPTS = 4
+
+
 def run_job(job_id: int) -> str:
     """Run one job if it is still queued (the worker's task). Returns its final state, or
     "skipped" when another worker has it or it is finished."""
     from app.services import metrics
 
-    if not _claim(job_id):
+    if not _persist(lambda: _claim(job_id), "claim"):
         return "skipped"
-    job = db.session.get(Job, job_id, populate_existing=True)
-    kind = KINDS.get(job.kind)
     started = time.monotonic()
-    ctx = JobContext(job, started)
-    ctx.progress(ctx.done, ctx.total, ctx.phase, force=True)
-    LOG.info("job %s (%s) started, attempt %s", job_id, job.kind, job.attempts)
+    ctx = None
     try:
+        job = db.session.get(Job, job_id, populate_existing=True)
+        kind = KINDS.get(job.kind)
+        ctx = JobContext(job, started)
+        ctx.progress(ctx.done, ctx.total, ctx.phase, force=True)
+        LOG.info("job %s (%s) started, attempt %s", job_id, job.kind, job.attempts)
         if kind is None:
             raise DomainError(f"Không có loại tác vụ “{job.kind}” trong phiên bản này.")
         outcome = kind.run(ctx)
@@ -225,33 +245,45 @@ def run_job(job_id: int) -> str:
         db.session.rollback()
         message = error.message if isinstance(error, DomainError) else f"{type(error).__name__}: {error}"
         if not isinstance(error, DomainError):
-            LOG.exception("job %s (%s) failed", job_id, getattr(job, "kind", "?"))
-        job = db.session.get(Job, job_id, populate_existing=True)
-        if _transient(error) and job.attempts < TRANSIENT_ATTEMPTS:
-            # The database connection went away (restart, failover, pg_terminate_backend):
-            # back in the queue; the checkpoint makes the next attempt resume.
-            job.state, job.error = JobState.QUEUED.value, None
+            LOG.exception("job %s failed", job_id)
+
+        def record_failure() -> str:
+            job = db.session.get(Job, job_id, populate_existing=True)
+            if _transient(error) and job.attempts < TRANSIENT_ATTEMPTS:
+                # The database connection went away (restart, failover, pg_terminate_backend):
+                # back in the queue; the checkpoint makes the next attempt resume.
+                job.state, job.error = JobState.QUEUED.value, None
+                db.session.commit()
+                LOG.warning("job %s: transient failure (%s); queued again", job_id, type(error).__name__)
+                return JobState.QUEUED.value
+            job.params = {**(job.params or {}), "active_key": job.active_key}
+            job.state, job.error, job.finished_at, job.active_key = JobState.FAILED.value, message[:4000], utcnow(), None
+            if ctx is not None:
+                job.done, job.total, job.phase = max(job.done, ctx.done), ctx.total or job.total, ctx.phase
             db.session.commit()
-            LOG.warning("job %s: transient failure (%s); queued again", job_id, type(error).__name__)
+            metrics.job_finished(job.kind, "failed", time.monotonic() - started)
+            return JobState.FAILED.value
+
+        state = _persist(record_failure, "failure")
+        if state == JobState.QUEUED.value:
             enqueue(job_id)
-            return JobState.QUEUED.value
-        job.params = {**(job.params or {}), "active_key": job.active_key}
-        job.state, job.error, job.finished_at, job.active_key = JobState.FAILED.value, message[:4000], utcnow(), None
-        job.done, job.total, job.phase = max(job.done, ctx.done), ctx.total or job.total, ctx.phase
+        return state
+
+    def record_done() -> str:
+        job = db.session.get(Job, job_id, populate_existing=True)
+        job.state, job.finished_at, job.active_key = JobState.DONE.value, utcnow(), None
+        job.result, job.result_key, job.result_name = outcome.summary, outcome.file_key, outcome.file_name
+        job.total = ctx.total or job.total or ctx.done
+        job.done = job.total
+        job.phase = "done"
         db.session.commit()
-        metrics.job_finished(job.kind, "failed", time.monotonic() - started)
-        return JobState.FAILED.value
-    job = db.session.get(Job, job_id, populate_existing=True)
-    job.state, job.finished_at, job.active_key = JobState.DONE.value, utcnow(), None
-    job.result, job.result_key, job.result_name = outcome.summary, outcome.file_key, outcome.file_name
-    job.total = ctx.total or job.total or ctx.done
-    job.done = job.total
-    job.phase = "done"
-    db.session.commit()
-    ctx.progress(job.done, job.total, "done", force=True)
-    LOG.info("job %s (%s) done in %.1f s", job_id, job.kind, time.monotonic() - started)
-    metrics.job_finished(job.kind, "done", time.monotonic() - started)
-    return JobState.DONE.value
+        ctx.progress(job.done, job.total, "done", force=True)
+        LOG.info("job %s (%s) done in %.1f s", job_id, job.kind, time.monotonic() - started)
+        metrics.job_finished(job.kind, "done", time.monotonic() - started)
+        return JobState.DONE.value
+
+    # Killed here, after the work's own commit: the new attempt finds the checkpoint.
+    return _persist(record_done, "done")
 
 
 def last_seen(job: Job) -> datetime | None:
