@@ -65,3 +65,32 @@ def test_every_nav_link_and_sign_out_on_screen(page, live_server, role):
                 items.nth(j).scroll_into_view_if_needed()
                 assert inside(page, items.nth(j)), f"{role} at {width} px: «{items.nth(j).inner_text()}»"
             page.keyboard.press("Escape")
+
+
+def test_donation_list_on_a_phone(page, live_server):
+    """At 390 px the list is stacked cards: the amount of every gift is on screen without
+    scrolling sideways, each value carries its column heading, and a page of 50 gifts
+    stays a page a person can scroll (it was 8,000 px of squeezed table)."""
+    factories.user(Role.ACCOUNTANT.value, email="phone@example.org")
+    donors = [factories.donor(f"Công ty Cổ phần Thương mại Dịch vụ Hải Phòng số {i}") for i in range(10)]
+    for i in range(60):
+        factories.donation(donors[i % 10], 1_250_000_000 + i * 1000, reference=f"PT-2026-{i:04d}")
+    db.session.commit()
+    sign_in(page, live_server.url, "phone@example.org")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + "/staff/donations")
+    amounts = page.locator("table tbody td.amount")
+    assert amounts.count() == 50
+    for i in (0, 25, 49):
+        assert inside(page, amounts.nth(i)), f"row {i}: amount off screen"
+        assert "\u00a0₫" in amounts.nth(i).text_content()  # never split from its number
+    assert amounts.first.get_attribute("data-label") == "Số tiền"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    height = page.evaluate("document.documentElement.scrollHeight")
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}/donations-390.png", full_page=False)
+        page.locator("table").screenshot(path=f"{SHOTS}/donations-390-table.png")
+    # Before: 12,430 px for these 50 rows, the amount column off screen to the right.
+    rows = page.locator("table tbody tr")
+    per_row = page.locator("table").bounding_box()["height"] / rows.count()
+    assert per_row < 170 and height < 9_500, f"{height} px tall, {per_row:.0f} px a gift"
