@@ -42,7 +42,7 @@ def test_progress_is_net_with_donor_count(client, login_as):
     factories.donation(factories.donor("C"), 9_000_000)  # another appeal's money
     reverse_donation(gift.id, factories.SYSTEM, reason="Nhầm chiến dịch")
     page = client.get("/staff/appeals").get_data(as_text=True)
-    assert "3.000.000 ₫" in page and "10.000.000 ₫" in page and "1 nhà hảo tâm" in page and "30%" in page
+    assert "3.000.000\u00a0₫" in page and "10.000.000\u00a0₫" in page and "1 nhà hảo tâm" in page and "30%" in page
 
 
 def test_audit_log_is_for_director_and_admin_with_filters(app, client, login_as):
