@@ -6,12 +6,12 @@
   function span(cell) { return parseInt(cell.getAttribute("colspan") || "1", 10) || 1; }
   document.querySelectorAll("table.table-stack").forEach(function (table) {
     var headings = [];
-    var row = table.querySelector("thead tr:last-child");
+    var row = table.querySelector(":scope > thead > tr:last-child");
     if (!row) { return; }
     Array.prototype.forEach.call(row.children, function (th) {
       for (var i = 0; i < span(th); i++) { headings.push(th.textContent.trim()); }
     });
-    table.querySelectorAll("tbody tr, tfoot tr").forEach(function (tr) {
+    table.querySelectorAll(":scope > tbody > tr, :scope > tfoot > tr").forEach(function (tr) {
       var column = 0;
       Array.prototype.forEach.call(tr.children, function (cell) {
         if (!cell.hasAttribute("data-label") && span(cell) === 1 && headings[column]) {
