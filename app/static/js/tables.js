@@ -9,7 +9,9 @@
     var row = table.querySelector(":scope > thead > tr:last-child");
     if (!row) { return; }
     Array.prototype.forEach.call(row.children, function (th) {
-      for (var i = 0; i < span(th); i++) { headings.push(th.textContent.trim()); }
+      // A heading only for screen readers (an action column) puts no label on the card.
+      var text = th.querySelector(".visually-hidden") ? "" : th.textContent.trim();
+      for (var i = 0; i < span(th); i++) { headings.push(text); }
     });
     table.querySelectorAll(":scope > tbody > tr, :scope > tfoot > tr").forEach(function (tr) {
       var column = 0;
