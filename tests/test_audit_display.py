@@ -81,6 +81,8 @@ def test_the_page_shows_labels_links_and_changes_not_codes_and_json(client, logi
     assert "Khoản ủng hộ #" in page and "Hồ sơ hỗ trợ #" in page  # not "donations", "cases"
     assert "<del>Đã đề xuất</del> → <ins>Đã phê duyệt</ins>" in page
     assert "40.000.000\u00a0₫" in page
+    heart = factories.programme("heart").name  # case.create wrote its programme_id
+    assert f'Chương trình</th>\n            <td>{heart}</td>' in page
     assert CHILD not in page  # the log never carries a child's identity
     assert '<option value="donations"' in page and ">Khoản ủng hộ</option>" in page  # filter labelled
 

@@ -8,9 +8,13 @@ code base writes and fails when one has no label here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Appeal, Programme
 from app.models.account import RecurringStatus
 from app.models.bank import LineState
 from app.models.case import CaseState, DisbursementStatus
@@ -168,7 +172,8 @@ FIELD_LABELS: dict[str, str] = {
     "payee": "Người nhận", "purpose": "Nội dung chi", "created_at": "Tạo lúc", "received_at": "Nhận lúc",
     "threshold": "Ngưỡng", "action": "Thao tác", "subscription": "Mã đăng ký", "session": "Phiên thanh toán",
     "original_name": "Tên tệp", "document_kind": "Loại tài liệu", "line_id": "Giao dịch",
-    "pledge_id": "Mã chuyển khoản", "count": "Số lượng", "total": "Tổng",
+    "pledge_id": "Mã chuyển khoản", "count": "Số lượng", "total": "Tổng", "voucher": "Chứng từ",
+    "method": "Hình thức chi", "paid_on": "Ngày chi", "disbursement_id": "Khoản chi",
 }
 
 #: Fields that hold whole đồng: shown as "50.000.000 ₫".
@@ -207,10 +212,20 @@ class Change:
     known: bool       # the field has a Vietnamese label
 
 
-def show_value(field: str, value: Any, entity_type: str = "") -> str:
+def reference_names() -> dict[str, dict[int, str]]:
+    """Names for the ids a log entry may hold that are not personal: programmes, appeals."""
+    return {
+        "programme_id": dict(db.session.execute(sa.select(Programme.id, Programme.name)).all()),
+        "appeal_id": dict(db.session.execute(sa.select(Appeal.id, Appeal.title)).all()),
+    }
+
+
+def show_value(field: str, value: Any, entity_type: str = "", names: dict | None = None) -> str:
     """One before/after value as a person reads it."""
     if value is None or value == "":
         return "—"
+    if names and isinstance(value, int) and value in names.get(field, {}):
+        return names[field][value]
     if isinstance(value, bool):
         return "có" if value else "không"
     if field in MONEY_FIELDS and isinstance(value, int):
@@ -219,11 +234,13 @@ def show_value(field: str, value: Any, entity_type: str = "") -> str:
         coded = _VALUE_LABELS.get(entity_type, {}).get(field, {})
         if value in coded:
             return coded[value]
-        if len(value) >= 19 and value[4] == "-" and value[10] == "T":
-            try:
+        try:
+            if len(value) >= 19 and value[4] == "-" and value[10] == "T":
                 return format_local(datetime.fromisoformat(value))
-            except ValueError:
-                pass
+            if len(value) == 10 and value[4] == "-" and value[7] == "-":
+                return date.fromisoformat(value).strftime("%d/%m/%Y")
+        except ValueError:
+            pass
         return value
     if isinstance(value, list):
         return ", ".join(FIELD_LABELS.get(v, str(v)) if isinstance(v, str) else show_value(field, v, entity_type)
@@ -233,13 +250,14 @@ def show_value(field: str, value: Any, entity_type: str = "") -> str:
     return str(value)
 
 
-def changes(before: dict | None, after: dict | None, entity_type: str = "") -> list[Change]:
+def changes(before: dict | None, after: dict | None, entity_type: str = "",
+            names: dict | None = None) -> list[Change]:
     """Before and after, field by field, in the order they were written."""
     before, after = before or {}, after or {}
     fields = list(before) + [k for k in after if k not in before]
     rows = []
     for field in fields:
-        old = show_value(field, before[field], entity_type) if field in before else ""
-        new = show_value(field, after[field], entity_type) if field in after else ""
+        old = show_value(field, before[field], entity_type, names) if field in before else ""
+        new = show_value(field, after[field], entity_type, names) if field in after else ""
         rows.append(Change(field, FIELD_LABELS.get(field, field), old, new, field in FIELD_LABELS))
     return rows

@@ -83,4 +83,5 @@ def audit_log():
                                   date_from=day_from.isoformat() if day_from else None,
                                   date_to=day_to.isoformat() if day_to else None).items() if v}
     return render_template("staff/audit.html", page=page, entities=entities, actions=actions, args=args,
-                           show=audit_display, entity_url=entity_url)
+                           show=audit_display, entity_url=entity_url,
+                           names=audit_display.reference_names())
