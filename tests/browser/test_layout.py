@@ -10,17 +10,10 @@ import pytest
 from app.extensions import db
 from app.models import Role
 from tests import factories
+from tests.browser.test_csp import sign_in
 
 WIDTHS = (390, 768, 1024, 1200, 1366, 1536, 1920)
 SHOTS = os.environ.get("LAYOUT_SHOTS")
-
-
-def sign_in(page, url, email):
-    page.goto(url + "/auth/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Mật khẩu").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(url + "/staff/")
 
 
 def inside(page, locator) -> bool:
