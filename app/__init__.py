@@ -181,6 +181,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["local_dt"] = timeutil.format_local
     app.jinja_env.filters["local_date"] = lambda v: timeutil.format_local(v, "%d/%m/%Y")
     app.jinja_env.globals["hidden_fields"] = hidden_fields
+    from app.services.audit_display import action_label
+    app.jinja_env.filters["audit_action"] = action_label  # "receipt.issue" → "Cấp giấy chứng nhận"
 
     @app.context_processor
     def inject_globals():

@@ -100,3 +100,13 @@ def test_links_only_for_roles_that_may_open_the_page(app):
             assert (entity_url(entry) == "/staff/cases/7") is case_link, role
             assert (entity_url(gift) == "/staff/donations/9") is gift_link, role
             assert entity_url(odd) is None
+
+
+def test_object_histories_show_labels_too(client, login_as):
+    """The receipt, online gift and bank line pages list their own audit entries."""
+    login_as(Role.ACCOUNTANT)
+    donation = factories.donation(factories.donor("Phạm Thị Mai"), 5_000_000)
+    from app.services.receipts.issuing import valid_receipt_for
+    receipt_id = valid_receipt_for(donation.id).id
+    page = client.get(f"/staff/receipts/{receipt_id}").get_data(as_text=True)
+    assert "Cấp giấy chứng nhận" in page and "receipt.issue" not in page
