@@ -172,6 +172,12 @@ def hidden_fields(form) -> Markup:
                           for field in form if field.type in ("CSRFTokenField", "HiddenField")))
 
 
+def csrf_field(form) -> Markup:
+    """The form's CSRF field without an id ("" when CSRF is off, as in tests)."""
+    field = getattr(form, "csrf_token", None)
+    return Markup(field(id=False)) if field is not None else Markup("")
+
+
 def register_template_helpers(app: Flask) -> None:
     from app import timeutil, vnd
     from app.models import Role
@@ -181,6 +187,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["local_dt"] = timeutil.format_local
     app.jinja_env.filters["local_date"] = lambda v: timeutil.format_local(v, "%d/%m/%Y")
     app.jinja_env.globals["hidden_fields"] = hidden_fields
+    app.jinja_env.globals["csrf_field"] = csrf_field
     from app.services.audit_display import action_label
     app.jinja_env.filters["audit_action"] = action_label  # "receipt.issue" → "Cấp giấy chứng nhận"
 
