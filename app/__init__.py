@@ -1,6 +1,7 @@
 """Application factory."""
 from __future__ import annotations
 
+from markupsafe import Markup
 from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
@@ -164,6 +165,19 @@ def register_errorhandlers(app: Flask) -> None:
         return render_error(error.status_code, error.message)
 
 
+def hidden_fields(form) -> Markup:
+    """`form.hidden_tag()` without the CSRF field's id="csrf_token", which repeats on every
+    page with two forms (an HTML error, issue 12 item 27); other hidden fields keep theirs."""
+    return Markup("".join(str(field(id=False) if field.type == "CSRFTokenField" else field())
+                          for field in form if field.type in ("CSRFTokenField", "HiddenField")))
+
+
+def csrf_field(form) -> Markup:
+    """The form's CSRF field without an id ("" when CSRF is off, as in tests)."""
+    field = getattr(form, "csrf_token", None)
+    return Markup(field(id=False)) if field is not None else Markup("")
+
+
 def register_template_helpers(app: Flask) -> None:
     from app import timeutil, vnd
     from app.models import Role
@@ -172,6 +186,10 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["vnd_plain"] = lambda v: vnd.format_vnd(v, symbol=False)
     app.jinja_env.filters["local_dt"] = timeutil.format_local
     app.jinja_env.filters["local_date"] = lambda v: timeutil.format_local(v, "%d/%m/%Y")
+    app.jinja_env.globals["hidden_fields"] = hidden_fields
+    app.jinja_env.globals["csrf_field"] = csrf_field
+    from app.services.audit_display import action_label
+    app.jinja_env.filters["audit_action"] = action_label  # "receipt.issue" → "Cấp giấy chứng nhận"
 
     @app.context_processor
     def inject_globals():

@@ -6,8 +6,8 @@ never a float). This module is pure Python: no Flask, no database.
 
 Public API
 ----------
-``format_vnd(amount, symbol=True)``
-    ``50000000`` -> ``"50.000.000 ₫"``.
+``format_vnd(amount, symbol=True, space=NBSP)``
+    ``50000000`` -> ``"50.000.000\u00a0₫"`` (a no-break space: the sign never wraps away).
 ``parse_vnd(text, *, minimum=1, maximum=100_000_000_000_000)``
     What staff and donors type -> ``int``; raises :class:`AmountError` with a
     Vietnamese message suitable for showing next to the form field.
@@ -25,6 +25,7 @@ import unicodedata
 __all__ = [
     "AmountError",
     "DEFAULT_MAXIMUM",
+    "NBSP",
     "amount_in_words",
     "format_vnd",
     "number_to_words",
@@ -51,16 +52,23 @@ def _require_int(value: object, name: str) -> int:
 # Formatting
 # ---------------------------------------------------------------------------
 
-def format_vnd(amount: int, symbol: bool = True) -> str:
+#: No-break space (U+00A0) between an amount and "₫", so a narrow screen never puts the
+#: sign alone on the next line.
+NBSP = "\u00a0"
+
+
+def format_vnd(amount: int, symbol: bool = True, *, space: str = NBSP) -> str:
     """Format a whole number of đồng the Vietnamese way.
 
-    Thousands are grouped with a dot; with ``symbol=True`` a normal space
-    (U+0020) and the đồng sign follow::
+    Thousands are grouped with a dot; with ``symbol=True`` a no-break space
+    (U+00A0, :data:`NBSP`) and the đồng sign follow. Documents that wrap text
+    themselves (receipt PDFs) and files read by other programs pass ``space=" "``::
 
-        format_vnd(50000000)               == "50.000.000 ₫"
+        format_vnd(50000000)               == "50.000.000\u00a0₫"
+        format_vnd(50000000, space=" ")    == "50.000.000 ₫"
         format_vnd(50000000, symbol=False) == "50.000.000"
-        format_vnd(-1000)                  == "-1.000 ₫"
-        format_vnd(0)                      == "0 ₫"
+        format_vnd(-1000)                  == "-1.000\u00a0₫"
+        format_vnd(0)                      == "0\u00a0₫"
 
     Raises ``TypeError`` for anything that is not an ``int`` (including
     ``bool`` and ``float``).
@@ -68,7 +76,7 @@ def format_vnd(amount: int, symbol: bool = True) -> str:
     _require_int(amount, "amount")
     digits = f"{abs(amount):,}".replace(",", ".")
     text = f"-{digits}" if amount < 0 else digits
-    return f"{text} ₫" if symbol else text
+    return f"{text}{space}₫" if symbol else text
 
 
 # ---------------------------------------------------------------------------

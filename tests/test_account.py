@@ -40,7 +40,7 @@ def test_sign_in_by_link_over_smtp(client, mail_config, smtp_server):
     response = client.post(path)
     assert response.status_code == 302 and response.headers["Location"].endswith("/tai-khoan")
     overview = client.get("/tai-khoan").get_data(as_text=True)
-    assert "Nguyễn Văn An" in overview and "2.000.000 ₫" in overview
+    assert "Nguyễn Văn An" in overview and "2.000.000\u00a0₫" in overview
     # The token is stored only as a hash.
     raw = path.rsplit("/", 1)[1]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AccountToken)

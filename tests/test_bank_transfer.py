@@ -52,7 +52,7 @@ def test_transfer_above_the_card_limit_gives_a_page_with_account_code_and_qr(cli
     page = client.get(f"/donate/transfer/{pledge.token}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
-    for text in ("Vietcombank", "0011001234567", "QUY BAO TRO TRE EM HAI PHONG", "75.000.000 ₫", pledge.code,
+    for text in ("Vietcombank", "0011001234567", "QUY BAO TRO TRE EM HAI PHONG", "75.000.000\u00a0₫", pledge.code,
                  "Lưu ảnh QR", "Điều gì xảy ra tiếp theo?"):
         assert text in html
     assert "<script>" not in html and "onclick" not in html
@@ -68,7 +68,7 @@ def test_transfer_above_the_card_limit_gives_a_page_with_account_code_and_qr(cli
 def test_card_above_the_limit_points_to_transfer(client):
     bh.account()
     page = client.post("/donate", data={**FORM, "method": "card"}).get_data(as_text=True)
-    assert "Thanh toán bằng thẻ tối đa 50.000.000 ₫ mỗi lần" in page and "Chuyển khoản / VietQR" in page
+    assert "Thanh toán bằng thẻ tối đa 50.000.000\u00a0₫ mỗi lần" in page and "Chuyển khoản / VietQR" in page
 
 
 def test_a_signed_sepay_notification_confirms_the_gift_with_receipt_and_mail(client, secrets):
@@ -100,10 +100,10 @@ def test_a_different_amount_confirms_what_arrived_and_says_so(client, secrets):
     db.session.expire_all()
     donation = db.session.scalars(sa.select(Donation)).one()
     assert donation.amount == 300_000 and donation.status == "confirmed"
-    assert "300.000 ₫ khác số đăng ký 500.000 ₫" in donation.note
+    assert "300.000\u00a0₫ khác số đăng ký 500.000\u00a0₫" in donation.note
     assert "khác số đăng ký" in db.session.scalars(sa.select(BankLine)).one().state_reason
     html = client.get(f"/donate/transfer/{pledge.token}").get_data(as_text=True)
-    assert "300.000 ₫" in html and "ghi nhận theo số tiền thực nhận" in html
+    assert "300.000\u00a0₫" in html and "ghi nhận theo số tiền thực nhận" in html
 
 
 def test_an_expired_pledge_is_revived_when_its_money_arrives(client, secrets):

@@ -20,7 +20,7 @@ def test_approval_above_the_proposal_is_refused(client, login_as):
     response = client.post(f"/staff/cases/{case.id}/transition",
                            data={"target": "approved", "approved_amount": "999.999.999.999"})
     assert response.status_code == 422
-    assert "vượt số tiền đề xuất 35.000.000 ₫" in response.get_data(as_text=True)
+    assert "vượt số tiền đề xuất 35.000.000\u00a0₫" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(SupportCase, case.id).state == "proposed" and approved_of(case.id) is None
     ok = client.post(f"/staff/cases/{case.id}/transition",

@@ -185,7 +185,7 @@ def test_balances_page_for_every_staff_role(client, login_as):
     fund("heart", 12_345_000)
     login_as(Role.VIEWER)
     page = client.get("/staff/programme-balances").get_data(as_text=True)
-    assert 'data-testid="balance-heart">12.345.000 ₫' in page
+    assert 'data-testid="balance-heart">12.345.000\u00a0₫' in page
 
 
 def test_accountant_records_and_director_approves_over_http(client, login_as):
@@ -216,7 +216,7 @@ def test_accountant_designates_a_gift_to_a_case_and_the_case_shows_it(client, lo
     assert client.post(f"/staff/cases/{case.id}/donations/new", data={**form, "donor_id": "0"}).status_code == 400
     assert client.post(f"/staff/cases/{case.id}/donations/new", data=form).status_code == 302
     page = client.get(f"/staff/cases/{case.id}").get_data(as_text=True)
-    assert "Công ty TNHH Thép Đình Vũ Xanh" in page and "15.000.000 ₫" in page
+    assert "Công ty TNHH Thép Đình Vũ Xanh" in page and "15.000.000\u00a0₫" in page
     assert money.case_designated(case.id) == 15_000_000
     assert money.earmarks(factories.programme("heart").id) == {case.id: 15_000_000}
 
@@ -266,7 +266,7 @@ def test_approving_a_payout_has_a_confirmation_step(client, login_as):
     row = pay(case, 1_000_000, approve=False)
     login_as(Role.DIRECTOR)
     step = client.post(f"/staff/disbursements/{row.id}/approve")
-    assert step.status_code == 200 and "Duyệt khoản chi 1.000.000 ₫?" in step.get_data(as_text=True)
+    assert step.status_code == 200 and "Duyệt khoản chi 1.000.000\u00a0₫?" in step.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Disbursement, row.id).status == "recorded"
     assert client.post(f"/staff/disbursements/{row.id}/approve", data={"confirmed": "1"}).status_code == 302

@@ -135,7 +135,7 @@ def test_freeze_from_the_page_then_diff_and_downloads(client, login_as, year_dat
 
     give(org, 7_000_000, local_to_utc(datetime(2023, 12, 31, 23, 30)))
     page = text(client.get(f"/staff/commendation/submissions/{submission.id}"))
-    assert "Số tiền thay đổi (1)" in page and "120.000.000 ₫ → 127.000.000 ₫" in page
+    assert "Số tiền thay đổi (1)" in page and "120.000.000\u00a0₫ → 127.000.000\u00a0₫" in page
 
     for fmt, mimetype in (("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
                           ("csv", "text/csv"), ("pdf", "application/pdf")):

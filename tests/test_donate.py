@@ -42,7 +42,7 @@ def test_home_shows_theme_slogans_hotlines_and_open_appeals(client):
     assert len(CAMPAIGN_SLOGANS) == 12 and all(s in page for s in CAMPAIGN_SLOGANS)
     assert 'href="tel:111"' in page and 'href="tel:18006605"' in page
     assert "Trái tim cho em" in page and "Chiến dịch nháp" not in page and "Chiến dịch đã xong" not in page
-    assert "1.500.000 ₫" in page and "2 lượt nhà hảo tâm" in page and "75%" in page
+    assert "1.500.000\u00a0₫" in page and "2 lượt nhà hảo tâm" in page and "75%" in page
     assert 'href="/donate?appeal=mo"' in page
 
 
@@ -69,7 +69,7 @@ def test_appeal_page_lists_only_consenting_donors_and_hides_anonymous_names(clie
     page = client.get("/appeals/tet").get_data(as_text=True)
     assert "Câu chuyện." in page and "Nguyễn Văn Công Khai" in page
     assert "Trần Thị Kín Đáo" not in page and "Hoàng Ẩn Danh" not in page
-    assert "Nhà hảo tâm" in page and "600.000 ₫" in page
+    assert "Nhà hảo tâm" in page and "600.000\u00a0₫" in page
     assert client.get("/appeals/khong-co").status_code == 404
     factories.appeal("nhap", status="draft")
     assert client.get("/appeals/nhap").status_code == 404
@@ -80,7 +80,7 @@ def test_appeal_page_lists_only_consenting_donors_and_hides_anonymous_names(clie
 def test_donate_form_offers_presets_designations_and_the_appeal(client):
     factories.appeal("mo", title="Trái tim cho em", status="open", is_public=True)
     page = client.get("/donate?appeal=mo").get_data(as_text=True)
-    for preset in ("100.000 ₫", "200.000 ₫", "500.000 ₫", "1.000.000 ₫", "5.000.000 ₫"):
+    for preset in ("100.000\u00a0₫", "200.000\u00a0₫", "500.000\u00a0₫", "1.000.000\u00a0₫", "5.000.000\u00a0₫"):
         assert preset in page
     assert "Chiến dịch “Trái tim cho em”" in page and "Phẫu thuật tim bẩm sinh" in page
     assert "Chế độ thử nghiệm — không trừ tiền" in page
@@ -90,8 +90,8 @@ def test_donate_form_offers_presets_designations_and_the_appeal(client):
 
 
 @pytest.mark.parametrize("changes, message", [
-    ({"preset": "", "custom_amount": "5.000"}, "Số tiền tối thiểu là 10.000 ₫."),
-    ({"preset": "", "custom_amount": "60.000.000"}, "Thanh toán bằng thẻ tối đa 50.000.000 ₫ mỗi lần."),
+    ({"preset": "", "custom_amount": "5.000"}, "Số tiền tối thiểu là 10.000\u00a0₫."),
+    ({"preset": "", "custom_amount": "60.000.000"}, "Thanh toán bằng thẻ tối đa 50.000.000\u00a0₫ mỗi lần."),
     ({"preset": "", "custom_amount": "mười nghìn"}, "Số tiền không hợp lệ"),
     ({"preset": "", "custom_amount": "50.000,5"}, "không được có phần thập phân"),
     ({"preset": "", "custom_amount": "-50.000"}, "không được là số âm"),
@@ -166,7 +166,7 @@ def test_demo_checkout_confirms_through_the_signed_webhook_path(client):
     checkout = response.headers["Location"].replace("http://localhost", "")
     assert checkout.startswith("/donate/demo/cs_demo_")
     page = client.get(checkout).get_data(as_text=True)
-    assert "Chế độ thử nghiệm — không trừ tiền" in page and "150.000 ₫" in page
+    assert "Chế độ thử nghiệm — không trừ tiền" in page and "150.000\u00a0₫" in page
 
     paid = client.post(checkout, data={"action": "pay"})
     assert paid.status_code == 303

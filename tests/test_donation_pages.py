@@ -43,7 +43,7 @@ def test_record_cash_donation_for_a_picked_donor_in_local_time(client, login_as)
     assert (donation.amount, donation.channel, donation.status, donation.reference) == (5_000_000, "cash", "confirmed", "PT-0001")
     assert db.session.scalar(sa.select(Receipt.number).where(Receipt.donation_id == donation.id)).startswith("BTTE-")
     detail = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "01/06/2024 08:15" in detail and "5.000.000 ₫" in detail
+    assert "01/06/2024 08:15" in detail and "5.000.000\u00a0₫" in detail
 
 
 def test_record_with_an_inline_new_donor_in_one_transaction(client, login_as):
@@ -100,7 +100,7 @@ def test_reversal_through_the_ui_keeps_both_rows_and_nets_to_zero(client, login_
     assert rows == [(2_000_000, None, "reversed", None), (2_000_000, gift.id, "confirmed", "Đảo bút toán: Nhập nhầm người")]
     listing = client.get("/staff/donations").get_data(as_text=True)
     totals = listing[listing.index('data-testid="net-total"'):]
-    assert totals.split("<", 1)[0].endswith("0 ₫") and "-2.000.000 ₫" in listing
+    assert totals.split("<", 1)[0].endswith("0\u00a0₫") and "-2.000.000\u00a0₫" in listing
     detail = client.get(f"/staff/donations/{gift.id}").get_data(as_text=True)
     assert "Đã đảo bút toán" in detail and "Nhập nhầm người" in detail and "Đã hủy" in detail  # receipt voided
     again = client.post(f"/staff/donations/{gift.id}/reverse", data={"kind": "correction", "reason": "lần nữa"})
@@ -112,8 +112,8 @@ def test_partial_refund_shows_net_in_list_and_summary(client, login_as):
     gift = factories.donation(factories.donor(), 1_000_000)
     client.post(f"/staff/donations/{gift.id}/reverse", data={"kind": "refund", "amount": "400.000", "reason": "Nhà hảo tâm xin lại"})
     listing = client.get("/staff/donations").get_data(as_text=True)
-    assert ">600.000 ₫<" in listing.replace('data-testid="net-total">', ">")
-    assert "600.000 ₫" in client.get("/staff/donations/summary").get_data(as_text=True)
+    assert ">600.000\u00a0₫<" in listing.replace('data-testid="net-total">', ">")
+    assert "600.000\u00a0₫" in client.get("/staff/donations/summary").get_data(as_text=True)
     assert db.session.scalar(sa.select(Donation.reason).where(Donation.reverses_id == gift.id)).startswith("Hoàn tiền:")
 
 
@@ -142,19 +142,19 @@ def net_on(page: str) -> str:
 def test_filters_and_net_totals_of_the_filtered_set(client, login_as, sample):
     login_as(Role.VIEWER)
     june = client.get("/staff/donations?date_from=2024-06-01&date_to=2024-06-30").get_data(as_text=True)
-    assert net_on(june) == "57.000.000 ₫"  # local-date cut: 31/5 23:00 and 1/7 00:00 are out
+    assert net_on(june) == "57.000.000\u00a0₫"  # local-date cut: 31/5 23:00 and 1/7 00:00 are out
     assert "Nguyễn Văn An" not in june
-    assert net_on(client.get("/staff/donations").get_data(as_text=True)) == "64.500.000 ₫"
-    assert net_on(client.get(f"/staff/donations?appeal_id={sample['appeal'].id}").get_data(as_text=True)) == "50.000.000 ₫"
+    assert net_on(client.get("/staff/donations").get_data(as_text=True)) == "64.500.000\u00a0₫"
+    assert net_on(client.get(f"/staff/donations?appeal_id={sample['appeal'].id}").get_data(as_text=True)) == "50.000.000\u00a0₫"
     heart = factories.programme("heart").id
-    assert net_on(client.get(f"/staff/donations?programme_id={heart}").get_data(as_text=True)) == "50.000.000 ₫"
-    assert net_on(client.get("/staff/donations?channel=cash").get_data(as_text=True)) == "500.000 ₫"
-    assert net_on(client.get("/staff/donations?amount_min=1.000.000&amount_max=10.000.000").get_data(as_text=True)) == "14.000.000 ₫"
-    assert net_on(client.get("/staff/donations?status=reversal").get_data(as_text=True)) == "-2.000.000 ₫"
+    assert net_on(client.get(f"/staff/donations?programme_id={heart}").get_data(as_text=True)) == "50.000.000\u00a0₫"
+    assert net_on(client.get("/staff/donations?channel=cash").get_data(as_text=True)) == "500.000\u00a0₫"
+    assert net_on(client.get("/staff/donations?amount_min=1.000.000&amount_max=10.000.000").get_data(as_text=True)) == "14.000.000\u00a0₫"
+    assert net_on(client.get("/staff/donations?status=reversal").get_data(as_text=True)) == "-2.000.000\u00a0₫"
     pending = client.get("/staff/donations?status=pending").get_data(as_text=True)
-    assert net_on(pending) == "0 ₫" and "300.000 ₫" in pending and "Chờ xác nhận" in pending
-    assert net_on(client.get("/staff/donations?q=thep+dinh+vu").get_data(as_text=True)) == "55.000.000 ₫"
-    assert net_on(client.get("/staff/donations?q=UNC-777").get_data(as_text=True)) == "50.000.000 ₫"
+    assert net_on(pending) == "0\u00a0₫" and "300.000\u00a0₫" in pending and "Chờ xác nhận" in pending
+    assert net_on(client.get("/staff/donations?q=thep+dinh+vu").get_data(as_text=True)) == "55.000.000\u00a0₫"
+    assert net_on(client.get("/staff/donations?q=UNC-777").get_data(as_text=True)) == "50.000.000\u00a0₫"
     bad = client.get("/staff/donations?date_from=31/12/2024&amount_min=abc")
     assert bad.status_code == 200 and "ngày không hợp lệ" in bad.get_data(as_text=True)
 
@@ -198,10 +198,10 @@ def test_case_workers_see_totals_only(app, sample):
         assert worker.get(url).status_code == 403, url
     summary = worker.get("/staff/donations/summary?year=2024")
     page = summary.get_data(as_text=True)
-    assert summary.status_code == 200 and net_on(page) == "66.500.000 ₫"  # the refund is dated this year
+    assert summary.status_code == 200 and net_on(page) == "66.500.000\u00a0₫"  # the refund is dated this year
     assert "Nguyễn Văn An" not in page and "Thép Đình Vũ" not in page
     appeal = worker.get(f"/staff/appeals/{sample['appeal'].id}").get_data(as_text=True)
-    assert "50.000.000 ₫" in appeal and "Thép Đình Vũ" not in appeal
+    assert "50.000.000\u00a0₫" in appeal and "Thép Đình Vũ" not in appeal
 
 
 def test_viewers_read_but_do_not_record_or_reverse(app, sample):

@@ -37,9 +37,9 @@ def test_list_shows_net_yearly_totals_and_paginates(client, login_as):
     from app.services.donations.ledger import reverse_donation
     reverse_donation(gift.id, factories.SYSTEM, reason="Hoàn một phần", amount=500_000)
     page = client.get("/staff/donors?year=2024").get_data(as_text=True)
-    assert "3.000.000 ₫" in page and "1.000.000 ₫" in page  # 2024, and 2023 (23:30 local on 31/12)
+    assert "3.000.000\u00a0₫" in page and "1.000.000\u00a0₫" in page  # 2024, and 2023 (23:30 local on 31/12)
     # The refund is dated when it was recorded (this year) and counts there, negatively.
-    assert "-500.000 ₫" in client.get("/staff/donors").get_data(as_text=True)
+    assert "-500.000\u00a0₫" in client.get("/staff/donors").get_data(as_text=True)
     for n in range(30):
         db.session.add(Donor(kind="individual", name=f"Người thứ {n:02d}"))
     db.session.commit()
@@ -101,9 +101,9 @@ def test_detail_shows_totals_per_vietnam_year_and_threshold(client, login_as):
     factories.donation(org, 10_000_000, received_at=local_to_utc(datetime(2024, 1, 1, 0, 30)))
     page = client.get(f"/staff/donors/{org.id}").get_data(as_text=True)
     table = page[page.index('data-testid="year-totals"'):page.index("</table>", page.index('data-testid="year-totals"'))]
-    assert "2023" in table and "50.000.000 ₫" in table and "Đạt ngưỡng" in table
+    assert "2023" in table and "50.000.000\u00a0₫" in table and "Đạt ngưỡng" in table
     row_2024 = table[table.index("2024"):table.index("</tr>", table.index("2024"))]
-    assert "10.000.000 ₫" in row_2024 and "Chưa đạt" in row_2024
+    assert "10.000.000\u00a0₫" in row_2024 and "Chưa đạt" in row_2024
     assert "BTTE-" in page  # receipts listed
     assert client.get("/staff/donors/999999").status_code == 404
 
@@ -128,7 +128,7 @@ def test_merge_through_the_ui_with_confirmation_and_totals_follow(client, login_
     factories.donation(survivor, 30_000_000, received_at=local_to_utc(datetime(2023, 5, 1, 10)))
     factories.donation(duplicate, 25_000_000, received_at=local_to_utc(datetime(2023, 8, 1, 10)))
     preview = client.get(f"/staff/donors/{survivor.id}/merge?other_id={duplicate.id}").get_data(as_text=True)
-    assert "25.000.000 ₫" in preview and "Hồ sơ sẽ được gộp" in preview
+    assert "25.000.000\u00a0₫" in preview and "Hồ sơ sẽ được gộp" in preview
     unconfirmed = client.post(f"/staff/donors/{survivor.id}/merge", data={"other_id": duplicate.id})
     assert unconfirmed.status_code == 422 and "Vui lòng xác nhận" in unconfirmed.get_data(as_text=True)
     assert db.session.get(Donor, duplicate.id).merged_into_id is None
@@ -137,9 +137,9 @@ def test_merge_through_the_ui_with_confirmation_and_totals_follow(client, login_
     db.session.expire_all()
     assert db.session.get(Donor, duplicate.id).merged_into_id == survivor.id
     page = client.get(f"/staff/donors/{survivor.id}").get_data(as_text=True)
-    assert "55.000.000 ₫" in page and "Đạt ngưỡng" in page and "vinh@example.com" in page
+    assert "55.000.000\u00a0₫" in page and "Đạt ngưỡng" in page and "vinh@example.com" in page
     listing = client.get("/staff/donors?year=2024&q=vinh").get_data(as_text=True)
-    assert "55.000.000 ₫" in listing and f"/staff/donors/{duplicate.id}\"" not in listing  # merged record hidden
+    assert "55.000.000\u00a0₫" in listing and f"/staff/donors/{duplicate.id}\"" not in listing  # merged record hidden
     assert db.session.scalar(sa.select(sa.func.count(Donation.id)).where(Donation.donor_id == duplicate.id)) == 0
     assert db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "donor.merge")) is not None
 

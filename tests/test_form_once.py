@@ -104,7 +104,7 @@ def test_flash_amounts_use_the_dong_sign_and_void_reasons_are_not_doubled(client
     donor = factories.donor()
     page = client.post("/staff/donations/new", data=donation_form(donor_id=donor.id),
                        follow_redirects=True).get_data(as_text=True)
-    assert "Đã ghi nhận khoản ủng hộ 5.000.000 ₫" in page
+    assert "Đã ghi nhận khoản ủng hộ 5.000.000\u00a0₫" in page
     gift = db.session.scalars(sa.select(Donation)).one()
     client.post(f"/staff/donations/{gift.id}/reverse",
                 data={"kind": "correction", "reason": "Ghi nhầm", "amount": "100.000"})

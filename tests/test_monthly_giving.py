@@ -100,7 +100,7 @@ def test_failed_payment_is_shown_to_donor_and_staff_and_mailed(client, stripe_on
     record = gift()
     assert record.status == "past_due" and record.failed_payments == 1
     page = client.get("/tai-khoan/hang-thang").get_data(as_text=True)
-    assert "Thanh toán lỗi" in page and "Thẻ bị từ chối khi thanh toán 300.000 ₫" in page
+    assert "Thanh toán lỗi" in page and "Thẻ bị từ chối khi thanh toán 300.000\u00a0₫" in page
     notice = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == "notice")).one()
     assert notice.to_address == "an@example.com" and "chưa thanh toán được" in notice.subject
     assert len(month_donations()) == 1  # a failed month is no donation
@@ -152,7 +152,7 @@ def test_staff_pause_resume_and_stop_on_request_and_committed_total(client, stri
     db.session.commit()
     login_as(Role.ACCOUNTANT)
     page = client.get("/staff/ung-ho-hang-thang").get_data(as_text=True)
-    assert 'data-testid="monthly-committed">300.000 ₫' in page and "Lê Văn Cường" in page
+    assert 'data-testid="monthly-committed">300.000\u00a0₫' in page and "Lê Văn Cường" in page
 
     gift_id = gift().id
     assert "Vui lòng ghi yêu cầu" in client.post(f"/staff/ung-ho-hang-thang/{gift_id}/tam-dung",
@@ -161,7 +161,7 @@ def test_staff_pause_resume_and_stop_on_request_and_committed_total(client, stri
     sub = stripe_on.subscriptions[gift().stripe_subscription_id]
     assert sub["pause_collection"] == {"behavior": "void", "resumes_at": None}
     assert gift().status == "paused"
-    assert 'data-testid="monthly-committed">0 ₫' in client.get("/staff/ung-ho-hang-thang").get_data(as_text=True)
+    assert 'data-testid="monthly-committed">0\u00a0₫' in client.get("/staff/ung-ho-hang-thang").get_data(as_text=True)
     client.post(f"/staff/ung-ho-hang-thang/{gift_id}/tiep-tuc", data={"reason": "Email 15/12: tiếp tục"})
     assert sub["pause_collection"] is None and gift().status == "active"
     client.post(f"/staff/ung-ho-hang-thang/{gift_id}/dung", data={"reason": "Thư ngày 20/12"})

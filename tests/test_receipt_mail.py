@@ -95,7 +95,7 @@ def test_receipt_is_mailed_after_commit_with_the_pdf(mail_config, smtp_server):
     assert sent["Subject"].startswith(f"Giấy chứng nhận ủng hộ số {receipt.number}")
     body = sent.get_body(("plain",)).get_content()
     assert "Kính gửi Công ty TNHH Thép Hải Phòng" in body
-    assert "50.000.000 ₫" in body
+    assert "50.000.000\u00a0₫" in body
     assert f"http://localhost/receipts/verify/{receipt.verification_token}" in body
     [attachment] = list(sent.iter_attachments())
     assert attachment.get_filename() == f"{receipt.number}.pdf"

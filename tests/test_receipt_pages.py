@@ -40,7 +40,7 @@ def test_verify_page_shows_a_valid_receipt_without_private_details(client):
     response = client.get(f"/receipts/verify/{receipt.verification_token}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert receipt.number in html and "50.000.000 ₫" in html
+    assert receipt.number in html and "50.000.000\u00a0₫" in html
     assert "Công ty TNHH Thép Hải Phòng" in html and "Giấy chứng nhận hợp lệ" in html
     assert "ĐÃ HỦY" not in html
     for private in ("0201234567", "lienhe@thep.example.com", "Lạch Tray", "0225123456"):
@@ -65,7 +65,7 @@ def test_verify_shows_the_net_amount_after_a_partial_refund(client):
     current = receipts.valid_receipt_for(donation.id)
     assert current.replaces is not None
     html = client.get(f"/receipts/verify/{current.verification_token}").get_data(as_text=True)
-    assert "6.000.000 ₫" in html and current.replaces.number in html
+    assert "6.000.000\u00a0₫" in html and current.replaces.number in html
     old = client.get(f"/receipts/verify/{current.replaces.verification_token}").get_data(as_text=True)
     assert "ĐÃ HỦY" in old and current.number in old
 
@@ -234,7 +234,7 @@ def test_staff_downloads_a_donors_annual_statement(client, login_as, tmp_path):
     listing = client.get("/staff/receipts/statements", query_string={"year": 2024}).get_data(as_text=True)
     assert "Hoàng Thị Lan" in listing
     # (the reversal was recorded today, so 2024 nets the two gifts only)
-    assert "25.000.000 ₫" in listing
+    assert "25.000.000\u00a0₫" in listing
     response = client.get(f"/staff/receipts/statements/{donor.id}/2024.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     text = " ".join(pdf_text(response.data, tmp_path).split())

@@ -88,7 +88,7 @@ def test_happy_path_form_to_checkout_to_receipt(client, stripe_on):
     page = done.get_data(as_text=True)
     assert "Cảm ơn" in page and receipt.number in page and 'http-equiv="refresh"' not in page
     home = client.get("/").get_data(as_text=True)
-    assert "250.000 ₫" in home and "25%" in home  # raised and progress of the appeal
+    assert "250.000\u00a0₫" in home and "25%" in home  # raised and progress of the appeal
 
 
 def test_a_repeated_event_changes_nothing(client, stripe_on):

@@ -25,18 +25,18 @@ pytestmark = pytest.mark.nodb
 @pytest.mark.parametrize(
     "amount, expected",
     [
-        (0, "0 ₫"),
-        (1, "1 ₫"),
-        (999, "999 ₫"),
-        (1_000, "1.000 ₫"),
-        (50_000, "50.000 ₫"),
-        (1_000_000, "1.000.000 ₫"),
-        (50_000_000, "50.000.000 ₫"),
-        (1_234_567_891, "1.234.567.891 ₫"),
-        (100_000_000_000_000, "100.000.000.000.000 ₫"),
-        (-1_000, "-1.000 ₫"),
-        (-999, "-999 ₫"),
-        (-50_000_000, "-50.000.000 ₫"),
+        (0, "0\u00a0₫"),
+        (1, "1\u00a0₫"),
+        (999, "999\u00a0₫"),
+        (1_000, "1.000\u00a0₫"),
+        (50_000, "50.000\u00a0₫"),
+        (1_000_000, "1.000.000\u00a0₫"),
+        (50_000_000, "50.000.000\u00a0₫"),
+        (1_234_567_891, "1.234.567.891\u00a0₫"),
+        (100_000_000_000_000, "100.000.000.000.000\u00a0₫"),
+        (-1_000, "-1.000\u00a0₫"),
+        (-999, "-999\u00a0₫"),
+        (-50_000_000, "-50.000.000\u00a0₫"),
     ],
 )
 def test_format_vnd(amount, expected):
@@ -56,8 +56,10 @@ def test_format_vnd_without_symbol(amount, expected):
     assert format_vnd(amount, symbol=False) == expected
 
 
-def test_format_vnd_uses_a_plain_space_before_the_sign():
-    assert format_vnd(1_000)[-2:] == "\u0020\u20ab"
+def test_format_vnd_keeps_the_sign_with_its_number():
+    """A no-break space (issue 12, item 26): a phone never wraps "₫" onto its own line."""
+    assert format_vnd(1_000)[-2:] == "\u00a0\u20ab"
+    assert format_vnd(1_000, space=" ") == "1.000 ₫"  # for documents that wrap text themselves
 
 
 @pytest.mark.parametrize("bad", [1.5, 1000.0, Decimal("1000"), "1000", True, None])
@@ -83,6 +85,7 @@ def test_format_vnd_refuses_non_int(bad):
         "50  000  000",  # doubled spaces
         "  50.000.000  ",
         "50.000.000 ₫",
+        "50.000.000\u00a0₫",  # as format_vnd writes it
         "50.000.000₫",
         "₫50.000.000",
         "₫ 50.000.000",
@@ -178,7 +181,7 @@ MALFORMED = (
     "hoặc khoảng trắng) để phân cách hàng nghìn, mỗi nhóm đúng 3 chữ số, "
     "ví dụ 50.000.000."
 )
-ABOVE_DEFAULT = "Số tiền tối đa là 100.000.000.000.000 ₫."
+ABOVE_DEFAULT = "Số tiền tối đa là 100.000.000.000.000\u00a0₫."
 
 
 @pytest.mark.parametrize(
@@ -203,12 +206,12 @@ ABOVE_DEFAULT = "Số tiền tối đa là 100.000.000.000.000 ₫."
         ("$50", "invalid", INVALID),
         ("...", "invalid", INVALID),
         ("５０００", "invalid", INVALID),  # full-width digits
-        ("50.000 ₫ ₫ ₫", "invalid", INVALID),
+        ("50.000\u00a0₫ ₫ ₫", "invalid", INVALID),
         # negative
         ("-50000", "negative", NEGATIVE),
         ("-50.000", "negative", NEGATIVE),
-        ("- 50.000 ₫", "negative", NEGATIVE),
-        ("-50.000 ₫", "negative", NEGATIVE),
+        ("- 50.000\u00a0₫", "negative", NEGATIVE),
+        ("-50.000\u00a0₫", "negative", NEGATIVE),
         ("₫-50.000", "negative", NEGATIVE),
         ("VND -50.000", "negative", NEGATIVE),
         ("\u221250.000", "negative", NEGATIVE),  # real minus sign
@@ -217,7 +220,7 @@ ABOVE_DEFAULT = "Số tiền tối đa là 100.000.000.000.000 ₫."
         # zero
         ("0", "zero", ZERO),
         ("000", "zero", ZERO),
-        ("0 ₫", "zero", ZERO),
+        ("0\u00a0₫", "zero", ZERO),
         ("-0", "zero", ZERO),
         # fractions
         ("50.000,5", "fraction", FRACTION),
@@ -231,7 +234,7 @@ ABOVE_DEFAULT = "Số tiền tối đa là 100.000.000.000.000 ₫."
         ("0.500", "fraction", FRACTION),
         ("0,5", "fraction", FRACTION),
         (".5", "fraction", FRACTION),
-        ("1.5 ₫", "fraction", FRACTION),
+        ("1.5\u00a0₫", "fraction", FRACTION),
         # malformed / ambiguous
         ("1,000.000", "malformed", MALFORMED),
         ("1.000,500", "malformed", MALFORMED),
@@ -283,14 +286,14 @@ def test_amount_error_is_a_value_error():
     "text, minimum, maximum, code, message",
     [
         ("9.999", 10_000, vnd.DEFAULT_MAXIMUM, "below_minimum",
-         "Số tiền tối thiểu là 10.000 ₫."),
+         "Số tiền tối thiểu là 10.000\u00a0₫."),
         ("1", 10_000, vnd.DEFAULT_MAXIMUM, "below_minimum",
-         "Số tiền tối thiểu là 10.000 ₫."),
+         "Số tiền tối thiểu là 10.000\u00a0₫."),
         ("0", 10_000, vnd.DEFAULT_MAXIMUM, "zero", ZERO),
-        ("500.001", 1, 500_000, "above_maximum", "Số tiền tối đa là 500.000 ₫."),
+        ("500.001", 1, 500_000, "above_maximum", "Số tiền tối đa là 500.000\u00a0₫."),
         ("50.000.000", 1, 10_000_000, "above_maximum",
-         "Số tiền tối đa là 10.000.000 ₫."),
-        ("9" * 9, 1, 10_000_000, "above_maximum", "Số tiền tối đa là 10.000.000 ₫."),
+         "Số tiền tối đa là 10.000.000\u00a0₫."),
+        ("9" * 9, 1, 10_000_000, "above_maximum", "Số tiền tối đa là 10.000.000\u00a0₫."),
     ],
 )
 def test_parse_vnd_bounds(text, minimum, maximum, code, message):

@@ -12,6 +12,7 @@ Rendering costs ~0.1 s per chart on the development VM, so results are cached by
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from dataclasses import dataclass
@@ -124,6 +125,10 @@ def svg(spec: ChartSpec) -> str:
     # Structural ids ("figure_1", "patch_3"…) would repeat across the charts of one page.
     text = re.sub(r' id="(?:figure|axes|patch|matplotlib\.axis|xtick|ytick|line2d|text|legend|'
                   r'bar|BarContainer)_\d+"', "", text)
+    # The ids left (tick markers, clip paths) are the same in every chart with the same
+    # salt: prefix them, and their references, with one derived from the chart itself.
+    prefix = "c" + hashlib.sha1(repr(spec).encode()).hexdigest()[:8] + "-"
+    text = re.sub(r'( id="|href="#|url\(#)([^"()]+)', lambda m: m.group(1) + prefix + m.group(2), text)
     # Scale with its container: keep the viewBox, drop the fixed size.
     text = re.sub(r'<svg([^>]*?) width="[^"]+" height="[^"]+"',
                   r'<svg\1 class="chart-svg" stroke-linejoin="round" stroke-linecap="butt"'

@@ -786,7 +786,7 @@ def _clean(text: str | None) -> str:
 
 
 def _money(amount: int) -> str:
-    return format_vnd(amount)
+    return format_vnd(amount, space=" ")  # the PDF's own line breaking keeps it whole
 
 
 def _words_sentence(amount: int) -> str:

@@ -32,7 +32,8 @@ def pytest_collection_modifyitems(items):
 def live_server(database_uri, app):
     """The application with CSRF on, as a person would meet it, on a free local port."""
     server_app = make_app(database_uri, WTF_CSRF_ENABLED=True, TESTING=False)
-    server = make_server("127.0.0.1", 0, server_app, threaded=True)
+    # LIVE_SERVER_PORT pins the port (on a shared machine each engineer has a range); 0 = free port.
+    server = make_server("127.0.0.1", int(os.environ.get("LIVE_SERVER_PORT", "0")), server_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     server.url = f"http://127.0.0.1:{server.server_port}"

@@ -29,7 +29,7 @@ def test_create_donor_record_cash_reverse_and_search(page, live_server):
     page.get_by_label("Mã tham chiếu").fill("PT-2024-001")
     page.get_by_role("button", name="Ghi nhận khoản ủng hộ").click()
     page.get_by_text("Đã ghi nhận khoản ủng hộ 2.500.000 ₫").wait_for()
-    assert page.get_by_test_id("amount").inner_text() == "2.500.000 ₫"
+    assert page.get_by_test_id("amount").inner_text() == "2.500.000\u00a0₫"
 
     # 3. Reverse it, with a reason.
     page.get_by_label("Lý do").fill("Nhập nhầm nhà hảo tâm")
@@ -37,11 +37,11 @@ def test_create_donor_record_cash_reverse_and_search(page, live_server):
     page.get_by_text("Đã ghi đảo bút toán").wait_for()
     assert page.get_by_test_id("status").inner_text() == "Đã đảo bút toán"
     page.goto(live_server.url + "/staff/donations?q=PT-2024")
-    assert page.get_by_test_id("net-total").inner_text() == "0 ₫"
+    assert page.get_by_test_id("net-total").inner_text() == "0\u00a0₫"
 
     # 4. Find the donor by typing without diacritics.
     page.goto(live_server.url + "/staff/donors")
     page.get_by_label("Tìm theo tên, MST, điện thoại, email").fill("tran thi thu ha")
     page.get_by_role("button", name="Tìm").click()
     page.get_by_role("link", name="Trần Thị Thu Hà").click()
-    assert page.get_by_test_id("lifetime-total").inner_text() == "0 ₫"
+    assert page.get_by_test_id("lifetime-total").inner_text() == "0\u00a0₫"

@@ -91,12 +91,12 @@ def test_heart_case_from_intake_to_closure(page, live_server, tmp_path):
     page.get_by_role("button", name="Duyệt khoản chi").click()
     assert page.get_by_text("Đã duyệt khoản chi.").is_visible()
     page.goto(url + "/staff/programme-balances")
-    assert page.get_by_test_id("balance-heart").inner_text() == "65.000.000 ₫"
+    assert page.get_by_test_id("balance-heart").inner_text() == "65.000.000\u00a0₫"
     sign_out(page)
 
     sign_in(page, url, "ctxh@example.org")
     page.goto(case_url)
-    assert page.get_by_test_id("spent").inner_text() == "35.000.000 ₫"
+    assert page.get_by_test_id("spent").inner_text() == "35.000.000\u00a0₫"
     page.get_by_role("button", name="Đóng hồ sơ").click()
     assert page.get_by_text("đã chuyển sang «Đã đóng»").is_visible()
 

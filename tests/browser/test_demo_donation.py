@@ -24,7 +24,7 @@ def test_a_phone_user_gives_a_demo_donation_from_home_to_receipt(browser, live_s
         page.get_by_role("button", name="Tiếp tục thanh toán").click()
 
         assert page.get_by_text("Chế độ thử nghiệm — không trừ tiền").is_visible()
-        assert page.get_by_test_id("demo-amount").inner_text() == "200.000 ₫"
+        assert page.get_by_test_id("demo-amount").inner_text() == "200.000\u00a0₫"
         page.get_by_role("button", name="Thanh toán").click()
 
         page.wait_for_url(re.compile(r"/donate/return\?session_id=cs_demo_"))
@@ -35,6 +35,6 @@ def test_a_phone_user_gives_a_demo_donation_from_home_to_receipt(browser, live_s
         db.session.commit()  # SQLite: give the write lock back to the server thread
 
         page.goto(live_server.url + "/")
-        assert page.get_by_test_id("appeal-trai-tim-cho-em").get_by_test_id("raised").inner_text() == "200.000 ₫"
+        assert page.get_by_test_id("appeal-trai-tim-cho-em").get_by_test_id("raised").inner_text() == "200.000\u00a0₫"
     finally:
         context.close()

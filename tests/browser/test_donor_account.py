@@ -35,7 +35,7 @@ def test_donor_signs_in_through_the_mailed_link(page, live_server, tmp_path):
         page.get_by_role("button", name="Đăng nhập").click()
         page.get_by_test_id("donor-name").wait_for()
         assert page.get_by_test_id("donor-name").inner_text() == "Hoàng Thị Lan"
-        assert "750.000 ₫" in page.get_by_test_id("gifts").inner_text()
+        assert "750.000\u00a0₫" in page.get_by_test_id("gifts").inner_text()
         page.screenshot(path=str(tmp_path / "account.png"), full_page=True)
         page.set_viewport_size({"width": 390, "height": 844})
         page.screenshot(path=str(tmp_path / "account-390.png"), full_page=True)

@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from app.adapters.bank_lines import CREDIT, DEBIT, VIETNAM, BankInputError, ParsedLine
 from app.adapters.statements.layouts import BUILT_IN
 from app.text import fold
+from app.vnd import format_vnd
 
 MAX_ERRORS = 50
 SCAN_ROWS = 40  # title, account and header rows are within the first rows
@@ -350,7 +351,8 @@ def parse_statement(rows: list[list], layout_name: str, layout: dict | None = No
             expected = previous_balance + (amount if direction == CREDIT else -amount)
             if expected != balance:
                 statement.differences.append(
-                    f"Dòng {number}: số dư in {balance:,} khác số dư tính được {expected:,}.".replace(",", "."))
+                    f"Dòng {number}: số dư in {format_vnd(balance, symbol=False)} khác số dư tính được "
+                    f"{format_vnd(expected, symbol=False)}.")
         if balance is not None:
             previous_balance = balance
         statement.lines.append(ParsedLine(
@@ -369,8 +371,9 @@ def parse_statement(rows: list[list], layout_name: str, layout: dict | None = No
         computed = statement.opening_balance + statement.credit_total - statement.debit_total
         if computed != statement.closing_balance:
             statement.differences.append(
-                f"Số dư đầu kỳ + ghi có − ghi nợ = {computed:,}, ngân hàng in số dư cuối kỳ "
-                f"{statement.closing_balance:,}: chênh {statement.closing_balance - computed:,}.".replace(",", "."))
+                f"Số dư đầu kỳ + ghi có − ghi nợ = {format_vnd(computed, symbol=False)}, ngân hàng in "
+                f"số dư cuối kỳ {format_vnd(statement.closing_balance, symbol=False)}: chênh "
+                f"{format_vnd(statement.closing_balance - computed, symbol=False)}.")
     return statement
 
 

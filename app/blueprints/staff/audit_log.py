@@ -1,16 +1,22 @@
-"""The audit log, for the director and the administrator: filter by actor, entity, date."""
+"""The audit log, for the director and the administrator: filter by actor, entity, date.
+
+Shown in Vietnamese (issue 12, item 29): action and table labels, a link to the object's staff
+page when the reader's role may open it, and before/after as "field: old → new"
+(`app/services/audit_display.py`)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import render_template, request
+from flask import current_app, render_template, request, url_for
+from flask_login import current_user
 
 from app.params import parse_date
 from app.blueprints.staff.base import bp
 from app.extensions import db
 from app.models import AuditEntry, Role
 from app.security import roles_required
+from app.services import audit_display
 from app.services.paging import page_number, paginate
 from app.timeutil import local_day_start_utc
 
@@ -20,6 +26,33 @@ def _day(name: str) -> date | None:
         return parse_date(request.args.get(name))
     except ValueError:
         return None
+
+
+#: The staff page of an audited object: its endpoint and the endpoint's id argument.
+ENTITY_PAGES = {
+    "donations": ("staff.donation_detail", "donation_id"),
+    "donors": ("staff.donor_detail", "donor_id"),
+    "receipts": ("staff.receipt_detail", "receipt_id"),
+    "cases": ("staff.case_detail", "case_id"),
+    "appeals": ("staff.appeal_detail", "appeal_id"),
+    "bank_lines": ("staff.bank_line", "line_id"),
+    "jobs": ("staff.job_detail", "job_id"),
+    "commendation_submissions": ("staff.commendation_submission", "submission_id"),
+}
+
+
+def entity_url(entry: AuditEntry) -> str | None:
+    """The object's staff page, if it has one and the signed-in role may open it (the
+    page itself decides what of a child's identity that role sees)."""
+    page = ENTITY_PAGES.get(entry.entity_type)
+    entity_id = entry.entity_id or ""
+    if page is None or not entity_id.isdigit() or not 0 < int(entity_id) < 2**31:
+        return None
+    endpoint, argument = page
+    view = current_app.view_functions.get(endpoint)
+    if current_user.role not in getattr(view, "allowed_roles", ()):
+        return None
+    return url_for(endpoint, **{argument: int(entity_id)})
 
 
 @bp.get("/audit")
@@ -49,4 +82,6 @@ def audit_log():
     args = {k: v for k, v in dict(actor=actor, entity=entity, entity_id=entity_id, action=action,
                                   date_from=day_from.isoformat() if day_from else None,
                                   date_to=day_to.isoformat() if day_to else None).items() if v}
-    return render_template("staff/audit.html", page=page, entities=entities, actions=actions, args=args)
+    return render_template("staff/audit.html", page=page, entities=entities, actions=actions, args=args,
+                           show=audit_display, entity_url=entity_url,
+                           names=audit_display.reference_names())

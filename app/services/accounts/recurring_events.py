@@ -23,6 +23,7 @@ from app.services import audit
 from app.services.audit import Actor
 from app.services.donations.ledger import confirm_in_tx
 from app.timeutil import format_local, utcnow
+from app.vnd import format_vnd
 
 STRIPE = Actor.system("stripe")
 EVENTS = {"invoice.paid", "invoice.payment_failed", "customer.subscription.deleted",
@@ -169,7 +170,7 @@ def _invoice_failed(invoice: dict) -> Outcome:
         return "unmatched", None, "no monthly gift for this invoice"
     _attach(gift, subscription_id, invoice.get("customer"))
     retry = invoice.get("next_payment_attempt")
-    message = f"Thẻ bị từ chối khi thanh toán {gift.amount:,} ₫ (lần thử {invoice.get('attempt_count') or 1})".replace(",", ".")
+    message = f"Thẻ bị từ chối khi thanh toán {format_vnd(gift.amount)} (lần thử {invoice.get('attempt_count') or 1})"
     if retry:
         message += "; cổng thanh toán sẽ tự thử lại vào " + format_local(
             datetime.fromtimestamp(int(retry), timezone.utc), "%d/%m/%Y")

@@ -381,14 +381,14 @@ def export_pdf(donor_id: int) -> bytes:
             ["Ghi chú của cán bộ", d["staff_notes"]], ["Tạo lúc", _dt(d["created_at"])]]},
         {"heading": "Các khoản ủng hộ", "table": {
             "columns": ["Ngày", "Số tiền", "Hình thức", "Trạng thái", "Nơi nhận"],
-            "rows": [[_dt(x["received_at"]), format_vnd(x["signed_amount"]), x["channel"], x["status"],
+            "rows": [[_dt(x["received_at"]), format_vnd(x["signed_amount"], space=" "), x["channel"], x["status"],
                       x["programme"]] for x in data["donations"]]}},
         {"heading": "Giấy chứng nhận", "table": {
             "columns": ["Số", "Cấp lúc", "Đã hủy"],
             "rows": [[r["number"], _dt(r["issued_at"]), r["void"]] for r in data["receipts"]]}},
         {"heading": "Ủng hộ hằng tháng", "table": {
             "columns": ["Số tiền/tháng", "Trạng thái", "Bắt đầu"],
-            "rows": [[format_vnd(g["amount"]), g["status"], _dt(g["started_at"])]
+            "rows": [[format_vnd(g["amount"], space=" "), g["status"], _dt(g["started_at"])]
                      for g in data["monthly_gifts"]]}},
         {"heading": "Yêu cầu về dữ liệu cá nhân", "table": {
             "columns": ["Loại", "Trạng thái", "Nhận ngày", "Kết quả"],

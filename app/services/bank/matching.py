@@ -32,6 +32,7 @@ from app.services.bank import codes
 from app.services.donations.ledger import confirm_in_tx
 from app.adapters.bank_lines import quick_fold as fold
 from app.timeutil import utcnow
+from app.vnd import format_vnd
 
 BANK = Actor.system("bank")
 AUTO_CONFIRM = 100
@@ -159,8 +160,8 @@ def decide(line: BankLine, ctx: Context) -> Outcome:
         ctx.claimed.add(pledge.id)
         notes = []
         if line.amount != pledge.amount:
-            notes.append(f"Số tiền nhận {line.amount:,} ₫ khác số đăng ký {pledge.amount:,} ₫: "
-                         "ghi nhận theo số tiền thực nhận.".replace(",", "."))
+            notes.append(f"Số tiền nhận {format_vnd(line.amount)} khác số đăng ký {format_vnd(pledge.amount)}: "
+                         "ghi nhận theo số tiền thực nhận.")
         if pledge.status == PledgeStatus.EXPIRED.value:
             notes.append("Mã đã hết hạn nhưng tiền vẫn đến: khôi phục và ghi nhận.")
         return Outcome(LineState.MATCHED.value, confidence=AUTO_CONFIRM, pledge_id=pledge.id, confirm=True,

@@ -29,6 +29,7 @@ from app.services.bank import accounts, codes
 from app.services.donations.online import ANONYMOUS_DONOR_NAME, DonationRequest, _designation
 from app.text import fold
 from app.timeutil import utcnow
+from app.vnd import format_vnd
 
 
 class TransferUnavailable(DomainError):
@@ -43,7 +44,7 @@ def create_pledge(req: DonationRequest, actor: Actor, *, minimum: int, expiry_da
     if (req.currency or "VND").upper() != "VND":
         raise ValidationFailed("Quỹ chỉ nhận chuyển khoản bằng đồng Việt Nam (VND).", field="currency")
     if not isinstance(req.amount, int) or isinstance(req.amount, bool) or req.amount < minimum:
-        raise ValidationFailed(f"Số tiền tối thiểu là {minimum:,} ₫.".replace(",", "."), field="amount")
+        raise ValidationFailed(f"Số tiền tối thiểu là {format_vnd(minimum)}.", field="amount")
     if req.amount >= 10 ** 13:
         raise ValidationFailed("Số tiền quá lớn.", field="amount")
     nameless = not req.name.strip() and not (req.email or "").strip()

@@ -54,6 +54,7 @@ from app.text import fold as _fold_uncached
 from app.text import normalize_org_name as _normalize_org_name_uncached
 from app.timeutil import local_to_utc, local_year, utcnow
 from app.vnd import AmountError, parse_vnd
+from app.vnd import format_vnd
 
 COLUMNS = ("received_at", "donor_kind", "donor_name", "tax_code", "email", "phone", "address",
            "amount_vnd", "channel", "appeal", "programme", "reference", "note")
@@ -230,7 +231,7 @@ def _csv_rows(reader) -> Iterable[tuple[int, list[str]]]:
         except StopIteration:
             return
         except csv.Error as error:
-            reason = (f"có ô dài quá {csv.field_size_limit():,} ký tự".replace(",", ".")
+            reason = (f"có ô dài quá {format_vnd(csv.field_size_limit(), symbol=False)} ký tự"
                       if "field larger" in str(error) else f"không đọc được ({error})")
             raise ImportFileError(f"Dòng {reader.line_num}: {reason}. Không ghi dữ liệu nào.") from None
         number += 1

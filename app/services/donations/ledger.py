@@ -19,6 +19,7 @@ from app.services.audit import Actor
 from app.services.donations.designation import programme_for_appeal
 from app.services.donations.queries import lock_donation, reversed_total
 from app.timeutil import utcnow
+from app.vnd import format_vnd
 
 
 
@@ -72,7 +73,7 @@ def reverse_in_tx(original: Donation, actor: Actor, *, reason: str, amount: int 
         raise Conflict("Khoản ủng hộ này đã được đảo toàn bộ.")
     if amount <= 0 or amount > remaining:
         raise ValidationFailed("Số tiền đảo phải lớn hơn 0 và không vượt quá số còn lại "
-                               f"({remaining:,} ₫).".replace(",", "."), field="amount")
+                               f"({format_vnd(remaining)}).", field="amount")
     reversal = Donation(
         donor_id=original.donor_id,
         appeal_id=original.appeal_id,

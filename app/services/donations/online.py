@@ -39,6 +39,7 @@ from app.services.donations.queries import lock_donation, reversed_total
 from app.services.setup import general_programme
 from app.text import fold, normalize_org_name
 from app.timeutil import utcnow
+from app.vnd import format_vnd
 
 # The back office's list of online (card) gifts and its filters; the dashboard counts
 # the same conditions, so its numbers equal the rows of the filtered list.
@@ -220,11 +221,11 @@ def check_amount(amount: int, currency: str, *, minimum: int, maximum: int) -> N
     if not isinstance(amount, int) or isinstance(amount, bool):
         raise ValidationFailed("Số tiền không hợp lệ.", field="amount")
     if amount < minimum:
-        raise ValidationFailed(f"Số tiền tối thiểu là {minimum:,} ₫.".replace(",", "."), field="amount")
+        raise ValidationFailed(f"Số tiền tối thiểu là {format_vnd(minimum)}.", field="amount")
     if amount > maximum:
         raise ValidationFailed(
-            f"Thanh toán bằng thẻ tối đa {maximum:,} ₫ mỗi lần. Với khoản lớn hơn, vui lòng chuyển "
-            "khoản vào tài khoản của Quỹ hoặc chia thành nhiều lần.".replace(",", "."), field="amount")
+            f"Thanh toán bằng thẻ tối đa {format_vnd(maximum)} mỗi lần. Với khoản lớn hơn, vui lòng chuyển "
+            "khoản vào tài khoản của Quỹ hoặc chia thành nhiều lần.", field="amount")
 
 
 def start_checkout(req: DonationRequest, gateway: CheckoutGateway, *, success_url: str,
@@ -480,8 +481,8 @@ def _apply_refund(charge: dict, gateway: CheckoutGateway | None) -> tuple[str, i
     if not isinstance(refunded, int) or refunded <= 0:
         return "ignored", donation.id, "nothing refunded"
     if donation.status not in (DonationStatus.CONFIRMED.value, DonationStatus.REVERSED.value):
-        problem = (f"Cổng thanh toán báo đã hoàn {refunded:,} ₫ cho khoản chưa xác nhận — "
-                   "cần cán bộ kiểm tra.").replace(",", ".")
+        problem = (f"Cổng thanh toán báo đã hoàn {format_vnd(refunded)} cho khoản chưa xác nhận — "
+                   "cần cán bộ kiểm tra.")
         _flag(donation, problem, STRIPE)
         return "flagged", donation.id, problem
     already = reversed_total(donation.id)

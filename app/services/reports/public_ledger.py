@@ -28,6 +28,7 @@ from app.services.reports.period import FIRST_YEAR, Period, check_year, make_per
 from app.text import fold
 from app.timeutil import local_day_start_utc, local_today, to_local
 from app.vnd import AmountError, parse_vnd
+from app.vnd import format_vnd
 
 ANONYMOUS_NAME = "Nhà hảo tâm"
 DEFAULT_PER_PAGE = 25
@@ -220,7 +221,7 @@ def ledger_rows(f: LedgerFilter) -> list[LedgerLine]:
     """Every line the filter shows, for the CSV download (at most CSV_MAX_ROWS)."""
     rows = db.session.execute(_ledger_select(f).limit(CSV_MAX_ROWS + 1)).all()
     if len(rows) > CSV_MAX_ROWS:
-        raise BadQuery(f"Bộ lọc cho hơn {CSV_MAX_ROWS:,} dòng; vui lòng thu hẹp khoảng ngày.".replace(",", "."))
+        raise BadQuery(f"Bộ lọc cho hơn {format_vnd(CSV_MAX_ROWS, symbol=False)} dòng; vui lòng thu hẹp khoảng ngày.")
     return [_line(r) for r in rows]
 
 
