@@ -43,7 +43,7 @@ def test_admin_creates_tries_edits_and_deactivates_a_layout(client, login_as):
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "Đọc được 2 giao dịch" in html
     assert "Dòng tiêu đề: <strong>4</strong>" in html and "ung ho hoc bong" in html and "NGUYEN VAN A" in html
-    assert "0011001234567" in html and "1.000.000 ₫" in html
+    assert "0011001234567" in html and "1.000.000\u00a0₫" in html
     assert db.session.scalar(sa.select(sa.func.count()).select_from(BankLayout)) == 0
 
     # A bad row is shown by its number.

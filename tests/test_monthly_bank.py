@@ -121,7 +121,7 @@ def test_monthly_transfer_from_donate_gives_one_code_for_every_month_in_page_and
     assert (pledge.status, pledge.amount, pledge.recurring_gift_id) == ("standing", 300_000, gift.id)
     assert gift.donor.email == "khoa@example.com"
     html = client.get(f"/donate/transfer/{pledge.token}").get_data(as_text=True)
-    for text in ("Ủng hộ hằng tháng 300.000 ₫", "Chuyển tiền định kỳ", pledge.code, "0011001234567",
+    for text in ("Ủng hộ hằng tháng 300.000\u00a0₫", "Chuyển tiền định kỳ", pledge.code, "0011001234567",
                  "QUY BAO TRO TRE EM HAI PHONG", "Chưa nhận được lần chuyển khoản nào"):
         assert text in html
     assert 'http-equiv="refresh"' not in html  # a page the donor keeps open while setting up the order
@@ -136,9 +136,9 @@ def test_monthly_transfer_from_donate_gives_one_code_for_every_month_in_page_and
 def test_monthly_needs_transfer_and_the_monthly_limits(client):
     bh.account()
     small = client.post("/donate", data={**FORM, "custom_amount": "20.000"})
-    assert small.status_code == 422 and "Số tiền hằng tháng tối thiểu là 50.000 ₫" in small.get_data(as_text=True)
+    assert small.status_code == 422 and "Số tiền hằng tháng tối thiểu là 50.000\u00a0₫" in small.get_data(as_text=True)
     big = client.post("/donate", data={**FORM, "custom_amount": "25.000.000"})
-    assert big.status_code == 422 and "tối đa 20.000.000 ₫ mỗi tháng" in big.get_data(as_text=True)
+    assert big.status_code == 422 and "tối đa 20.000.000\u00a0₫ mỗi tháng" in big.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(RecurringGift)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(TransferPledge)) == 0
 
@@ -185,9 +185,9 @@ def test_a_different_amount_confirms_what_arrived_and_says_so(client, secrets):
     sepay(client, gift.standing_pledge, 601, when=at(2026, 12, 5), amount=250_000)
     assert months_of(gift.id) == [("2026-12", 250_000, "confirmed")]
     line = db.session.scalars(sa.select(BankLine)).one()
-    assert "Số tiền nhận 250.000 ₫ khác số đăng ký hằng tháng 300.000 ₫" in line.state_reason
+    assert "Số tiền nhận 250.000\u00a0₫ khác số đăng ký hằng tháng 300.000\u00a0₫" in line.state_reason
     html = client.get(f"/donate/transfer/{gift.standing_pledge.token}").get_data(as_text=True)
-    assert "250.000 ₫" in html and "(đăng ký 300.000 ₫)" in html
+    assert "250.000\u00a0₫" in html and "(đăng ký 300.000\u00a0₫)" in html
 
 
 def test_a_casso_notification_with_the_code_is_one_donation(client, secrets):
@@ -245,7 +245,7 @@ def test_the_reminder_goes_once_a_month_not_when_paid_and_arrives_with_the_qr(
     assert mail["List-Unsubscribe"].startswith("<http") and mail["List-Unsubscribe-Post"]
     text = mail.get_body(("plain",)).get_content()
     pledge = gift.standing_pledge
-    for value in ("200.000 ₫", "0011001234567", "QUY BAO TRO TRE EM HAI PHONG", pledge.code,
+    for value in ("200.000\u00a0₫", "0011001234567", "QUY BAO TRO TRE EM HAI PHONG", pledge.code,
                   f"/donate/transfer/{pledge.token}/qr.png", "/tai-khoan/huy-nhan-thu/", "chuyển tiền định kỳ"):
         assert value in text
     [qr] = [part for part in mail.iter_attachments() if part.get_content_type() == "image/png"]
@@ -350,7 +350,7 @@ def test_the_account_shows_waiting_pledges_with_their_qr_and_the_donor_cancels(c
     assert "Chờ chuyển khoản" in html
     assert f"/donate/transfer/{gift.standing_pledge.token}/qr.png" in html and gift.standing_pledge.code in html
     assert f"/donate/transfer/{waiting.token}/qr.png" in html and waiting.code in html
-    assert "200.000 ₫/tháng (chuyển khoản)" in html
+    assert "200.000\u00a0₫/tháng (chuyển khoản)" in html
     monthly = client.get("/tai-khoan/hang-thang").get_data(as_text=True)
     assert gift.standing_pledge.code in monthly and "Chuyển khoản" in monthly
     response = client.post(f"/tai-khoan/hang-thang/{gift.id}/huy")
@@ -385,7 +385,7 @@ def test_staff_see_bank_pledges_with_totals_and_pause_resume_stop(client, login_
     assert client.post(f"/staff/ung-ho-hang-thang/{active.id}/tam-dung", data={"reason": "x"}).status_code == 403
     login_as(Role.ACCOUNTANT)
     page = client.get("/staff/ung-ho-hang-thang").get_data(as_text=True)
-    assert 'data-testid="committed-bank">200.000 ₫' in page  # active only, not the pending one
+    assert 'data-testid="committed-bank">200.000\u00a0₫' in page  # active only, not the pending one
     assert client.post(f"/staff/ung-ho-hang-thang/{active.id}/tam-dung", data={"reason": ""}).status_code == 302
     assert reload_gift(active.id).status == "active"  # a reason is required
     client.post(f"/staff/ung-ho-hang-thang/{pending.id}/dung", data={"reason": "Nhà hảo tâm gọi điện"})

@@ -148,8 +148,8 @@ def decide(line: BankLine, ctx: Context) -> Outcome:
         if pledge.status == PledgeStatus.STANDING.value:
             notes = []
             if line.amount != pledge.amount:
-                notes.append(f"Số tiền nhận {line.amount:,} ₫ khác số đăng ký hằng tháng {pledge.amount:,} ₫: "
-                             "ghi nhận theo số tiền thực nhận.".replace(",", "."))
+                notes.append(f"Số tiền nhận {format_vnd(line.amount)} khác số đăng ký hằng tháng "
+                             f"{format_vnd(pledge.amount)}: ghi nhận theo số tiền thực nhận.")
             return Outcome(LineState.MATCHED.value, confidence=AUTO_CONFIRM, pledge_id=pledge.id, confirm=True,
                            reason=" ".join([f"Khớp mã ủng hộ hằng tháng {code}."] + notes), notes=notes)
         if pledge.status == PledgeStatus.RECEIVED.value or pledge.id in ctx.claimed:

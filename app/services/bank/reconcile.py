@@ -17,9 +17,10 @@ from app.services import audit
 from app.services.audit import Actor
 from app.services.bank import codes
 from app.services.bank.matching import donor_from_line, record_from_line
-from app.timeutil import format_local
 from app.services.donations.ledger import reverse_in_tx
 from app.services.donations.queries import lock_donation
+from app.timeutil import format_local
+from app.vnd import format_vnd
 
 IGNORE_REASONS = {
     "interest": "Lãi tiền gửi",
@@ -199,7 +200,8 @@ def _continuity(record: BankStatementImport) -> str | None:
         .order_by(BankStatementImport.period_to.desc(), BankStatementImport.id.desc()).limit(1)).first()
     if previous is None or previous.closing_balance == record.opening_balance:
         return None
-    return (f"Số dư đầu kỳ {record.opening_balance:,} khác số dư cuối kỳ {previous.closing_balance:,} của sao kê "
-            f"trước ({previous.file_name}, đến {format_local(previous.period_to, '%d/%m/%Y')}): chênh "
-            f"{record.opening_balance - previous.closing_balance:,} — có thể thiếu sao kê hoặc giao dịch giữa "
-            "hai kỳ.").replace(",", ".")
+    return (f"Số dư đầu kỳ {format_vnd(record.opening_balance)} khác số dư cuối kỳ "
+            f"{format_vnd(previous.closing_balance)} của sao kê trước ({previous.file_name}, đến "
+            f"{format_local(previous.period_to, '%d/%m/%Y')}): chênh "
+            f"{format_vnd(record.opening_balance - previous.closing_balance)} — có thể thiếu sao kê hoặc "
+            "giao dịch giữa hai kỳ.")
