@@ -14,6 +14,7 @@ the statement's reference filled in (nothing else changes).
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +26,15 @@ from app.services.bank.codes import squeeze
 from app.timeutil import local_day_start_utc, to_local
 
 
+_UTC7 = timedelta(hours=7)
+
+
 def local_date(moment):
+    """The Vietnam calendar day of an aware moment. UTC moments after 1975 (Vietnam's
+    clock has been UTC+7 without daylight saving since then) take a fast path: a
+    statement computes this for every row."""
+    if moment.tzinfo is timezone.utc and moment.year > 1975:
+        return (moment + _UTC7).date()
     return to_local(moment).date()
 
 

@@ -16,6 +16,7 @@ The matcher sees only our BankLine rows: it knows nothing of providers or statem
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -45,6 +46,7 @@ PROGRAMME_KEYWORDS = {
     "tang qua": "gifts", "qua tet": "gifts", "trung thu": "gifts",
 }
 PROGRAMME_KEYWORDS = {k: v for k, v in PROGRAMME_KEYWORDS.items() if v}
+_PADDED_KEYWORDS = [(f" {k} ", v) for k, v in PROGRAMME_KEYWORDS.items()]
 ORGANIZATION_WORDS = ("cong ty", "cty", "tnhh", "ctcp", "co phan", "doanh nghiep", "hop tac xa", "ngan hang")
 
 
@@ -131,20 +133,35 @@ def _phrases(text: str, longest: int = 6) -> set[str]:
     return {" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 2, min(len(words), i + longest) + 1)}
 
 
+_ASCII_PUNCTUATION = re.compile(r"[^A-Za-z0-9]+")
+
+
 def _words(memo: str) -> str:
     """The memo folded, with punctuation turned into spaces ("MBVCB.123.NGUYEN VAN A")."""
-    return " ".join("".join(c if c.isalnum() else " " for c in fold(memo)).split())
+    folded = fold(memo)
+    if folded.isascii():  # the common case (bank memos are ASCII): same result, one regex
+        return " ".join(_ASCII_PUNCTUATION.sub(" ", folded).split())
+    return " ".join("".join(c if c.isalnum() else " " for c in folded).split())
+
+
+def _longest_first(phrases: set[str]) -> list[str]:
+    return sorted(phrases, key=len, reverse=True)
+
+
+_RECEIVED, _EXPIRED = PledgeStatus.RECEIVED.value, PledgeStatus.EXPIRED.value
+_IGNORED, _SUGGESTED = LineState.IGNORED.value, LineState.SUGGESTED.value
+_MATCHED, _UNMATCHED = LineState.MATCHED.value, LineState.UNMATCHED.value
 
 
 def decide(line: BankLine, ctx: Context) -> Outcome:
     if line.direction != "credit" or line.amount <= 0:
-        return Outcome(LineState.IGNORED.value, reason=line.state_reason or "Không phải khoản ghi có.")
-    for code in ctx.codes.get(line.id, []):
+        return Outcome(_IGNORED, reason=line.state_reason or "Không phải khoản ghi có.")
+    for code in ctx.codes.get(line.id, ()):
         pledge = ctx.pledges.get(code)
         if pledge is None:
             continue
-        if pledge.status == PledgeStatus.RECEIVED.value or pledge.id in ctx.claimed:
-            return Outcome(LineState.SUGGESTED.value, confidence=70, pledge_id=pledge.id,
+        if pledge.status == _RECEIVED or pledge.id in ctx.claimed:
+            return Outcome(_SUGGESTED, confidence=70, pledge_id=pledge.id,
                            reason=f"Mã {code} đã được thanh toán trước đó: có thể là lần chuyển thứ hai.",
                            suggestion={"pledge_id": pledge.id, "reasons": [
                                f"Mã chuyển khoản {code} (đã nhận một khoản trước đó)"]})
@@ -153,9 +170,9 @@ def decide(line: BankLine, ctx: Context) -> Outcome:
         if line.amount != pledge.amount:
             notes.append(f"Số tiền nhận {line.amount:,} ₫ khác số đăng ký {pledge.amount:,} ₫: "
                          "ghi nhận theo số tiền thực nhận.".replace(",", "."))
-        if pledge.status == PledgeStatus.EXPIRED.value:
+        if pledge.status == _EXPIRED:
             notes.append("Mã đã hết hạn nhưng tiền vẫn đến: khôi phục và ghi nhận.")
-        return Outcome(LineState.MATCHED.value, confidence=AUTO_CONFIRM, pledge_id=pledge.id, confirm=True,
+        return Outcome(_MATCHED, confidence=AUTO_CONFIRM, pledge_id=pledge.id, confirm=True,
                        reason=" ".join([f"Khớp mã chuyển khoản {code}."] + notes), notes=notes)
     return suggest(line, ctx)
 
@@ -170,31 +187,35 @@ def suggest(line: BankLine, ctx: Context) -> Outcome:
         best["donor_id"] = ctx.sender_donor[line.sender_account]
         reasons.append(f"Tài khoản gửi {line.sender_account} đã ủng hộ trước đây")
         confidence = 80
-    phrases = _phrases(memo) | ({sender} if sender else set())
+    phrases = _phrases(memo)
+    if sender:
+        phrases.add(sender)
+    ordered = _longest_first(phrases)
     pending = ctx.pending_by_name()
-    pid = next((pending[(line.amount, p)] for p in sorted(phrases, key=len, reverse=True)
-                if (line.amount, p) in pending), None)
+    amount = line.amount
+    pid = next((pending[(amount, p)] for p in ordered if (amount, p) in pending), None)
     if pid is not None:
         best["pledge_id"] = pid
         reasons.append("Cùng số tiền và tên người ủng hộ với một đăng ký chuyển khoản (thiếu mã)")
         confidence = max(confidence, 75)
     if "donor_id" not in best and "pledge_id" not in best:
         names = ctx.donor_names()
-        hit = next((names[p] for p in sorted(phrases, key=len, reverse=True) if p in names), None)
+        hit = next((names[p] for p in ordered if p in names), None)
         if hit is not None:
             best["donor_id"] = hit
             reasons.append("Tên nhà hảo tâm có trong nội dung chuyển khoản")
             confidence = max(confidence, 60)
-    for keyword, code in PROGRAMME_KEYWORDS.items():
-        if f" {keyword} " in f" {memo} " and code in ctx.programmes:
+    padded = f" {memo} "
+    for keyword, code in _PADDED_KEYWORDS:
+        if keyword in padded and code in ctx.programmes:
             best["programme_id"] = ctx.programmes[code]
-            reasons.append(f"Nội dung nhắc chương trình “{keyword}”")
+            reasons.append(f"Nội dung nhắc chương trình “{keyword.strip()}”")
             confidence = confidence or 40
             break
     if not reasons:
-        return Outcome(LineState.UNMATCHED.value, reason="Không tìm thấy mã chuyển khoản hay nhà hảo tâm phù hợp.")
+        return Outcome(_UNMATCHED, reason="Không tìm thấy mã chuyển khoản hay nhà hảo tâm phù hợp.")
     best["reasons"] = reasons
-    return Outcome(LineState.SUGGESTED.value, confidence=confidence, pledge_id=best.get("pledge_id"),
+    return Outcome(_SUGGESTED, confidence=confidence, pledge_id=best.get("pledge_id"),
                    suggestion=best, reason="; ".join(reasons) + ".")
 
 
