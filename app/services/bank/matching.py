@@ -29,6 +29,7 @@ from app.models import (
 from app.services import audit
 from app.services.audit import Actor
 from app.services.bank import codes
+from app.services.bank.lines import created_in_transaction
 from app.services.donations.ledger import confirm_in_tx
 from app.adapters.bank_lines import quick_fold as fold
 from app.timeutil import utcnow
@@ -70,15 +71,22 @@ PLEDGE_COLUMNS = [TransferPledge.__table__.c[name] for name in (
 class Context:
     """What matching looks up, loaded once for a batch of lines (one query per kind)."""
 
-    def __init__(self, lines: list[BankLine]):
+    def __init__(self, lines: list[BankLine], *, entities: bool = False):
+        """`entities`: load the pledges as ORM objects (a webhook's few lines, which are
+        confirmed one by one through the ORM) rather than plain rows (a statement's
+        100 000 at once, confirmed in bulk)."""
         found = {line.id: codes.find_codes(line.memo) for line in lines}
         wanted = {c for cs in found.values() for c in cs}
         self.codes = found
-        self.pledges: dict[str, sa.Row] = {}  # plain rows: a statement brings 100 000 at once
+        self.pledges: dict[str, sa.Row] = {}
         wanted_list = sorted(wanted)
         for start in range(0, len(wanted_list), 900):
-            for pledge in db.session.execute(sa.select(*PLEDGE_COLUMNS).where(
-                    TransferPledge.code.in_(wanted_list[start:start + 900]))):
+            chunk = wanted_list[start:start + 900]
+            if entities:
+                pledges = db.session.scalars(sa.select(TransferPledge).where(TransferPledge.code.in_(chunk)))
+            else:
+                pledges = db.session.execute(sa.select(*PLEDGE_COLUMNS).where(TransferPledge.code.in_(chunk)))
+            for pledge in pledges:
                 self.pledges[pledge.code] = pledge
         self.pledges_by_id = {p.id: p for p in self.pledges.values()}
         self.claimed: set[int] = set()  # pledges paid earlier in this batch
@@ -91,10 +99,17 @@ class Context:
                 .where(BankLine.sender_account.in_(senders[start:start + 900]))
                 .order_by(BankLine.id))
             self.sender_donor.update({acct: donor for acct, donor in rows})
-        self.programmes = {p.code: p.id for p in db.session.scalars(sa.select(Programme))}
+        self._programmes: dict[str, int] | None = None
         self._lines = lines
         self._donor_names: dict[str, int] | None = None
         self._pledges_by_name: dict[tuple[int, str], int] | None = None
+
+    @property
+    def programmes(self) -> dict[str, int]:
+        """Programme code → id, loaded only when a line needs suggestions."""
+        if self._programmes is None:
+            self._programmes = {code: pid for pid, code in db.session.execute(sa.select(Programme.id, Programme.code))}
+        return self._programmes
 
     def donor_names(self) -> dict[str, int]:
         """Folded names of live donors with at least two words, to their id (ambiguous
@@ -223,7 +238,7 @@ def match_lines(lines: list[BankLine], actor: Actor = BANK) -> dict[str, int]:
     """Decide each unmatched line and apply the outcome, in the caller's transaction.
     Returns counts per resulting state."""
     todo = [line for line in lines if line.state == LineState.UNMATCHED.value and line.donation_id is None]
-    ctx = Context(todo)
+    ctx = Context(todo, entities=True)
     counts: dict[str, int] = {}
     for line in todo:
         outcome = decide(line, ctx)
@@ -232,13 +247,18 @@ def match_lines(lines: list[BankLine], actor: Actor = BANK) -> dict[str, int]:
     return counts
 
 
-def apply(line: BankLine, outcome: Outcome, actor: Actor, ctx: Context | None = None) -> None:
+def _set_outcome(line: BankLine, outcome: Outcome) -> None:
     line.state, line.confidence, line.state_reason = outcome.state, outcome.confidence, outcome.reason
     line.suggestion, line.pledge_id = outcome.suggestion, outcome.pledge_id
-    if outcome.confirm:
+
+
+def apply(line: BankLine, outcome: Outcome, actor: Actor, ctx: Context | None = None) -> None:
+    if outcome.confirm:  # the line takes the outcome inside record_from_line, with its donation
         pledge = db.session.get(TransferPledge, outcome.pledge_id)
-        record_from_line(line, actor, pledge=pledge, note=" ".join(outcome.notes) or None)
-    elif outcome.state == LineState.SUGGESTED.value:
+        record_from_line(line, actor, pledge=pledge, note=" ".join(outcome.notes) or None, outcome=outcome)
+        return
+    _set_outcome(line, outcome)
+    if outcome.state == LineState.SUGGESTED.value:
         audit.record(actor, "bank_line.suggest", line, after={"confidence": outcome.confidence,
                                                               "suggestion": outcome.suggestion})
 
@@ -268,15 +288,22 @@ def _reference(line_id: int) -> str:
 
 def record_from_line(line: BankLine, actor: Actor, *, pledge: TransferPledge | None = None,
                      donor_id: int | None = None, programme_id: int | None = None,
-                     appeal_id: int | None = None, note: str | None = None) -> Donation:
+                     appeal_id: int | None = None, note: str | None = None,
+                     outcome: Outcome | None = None) -> Donation:
     """Record and confirm the donation a credit line brought (receipt issued and queued for
-    e-mail through the ledger), in the caller's transaction."""
+    e-mail through the ledger), in the caller's transaction. `outcome`: the matcher's
+    decision, set on the line here (so the line is written once, with its donation).
+
+    Statements are kept few (a webhook runs this for every gift): the donor is flushed for
+    its id, then donation, line and pledge go in the flush that precedes the numbering of
+    the receipt, so the year's counter stays locked only for the last inserts."""
     from app.services.donations.online import match_or_create_donor
     from app.services.bank.pledges import donation_request
-    from app.services.setup import general_programme
+    from app.services.setup import general_programme, get_settings
 
     if line.direction != "credit" or line.amount <= 0:
         raise ValueError("only a positive credit becomes a donation")
+    settings = get_settings()  # held (the identity map is weak) so the ledger's reads of it are free
     if pledge is not None:
         donor, donor_note = match_or_create_donor(donation_request(pledge), actor)
         note = " ".join(n for n in (note, donor_note) if n) or None
@@ -285,24 +312,31 @@ def record_from_line(line: BankLine, actor: Actor, *, pledge: TransferPledge | N
         donor = db.session.get(Donor, donor_id)
     else:
         donor = donor_from_line(line, actor)
-    db.session.flush()
+    if donor.id is None:
+        db.session.flush([donor])  # its id for the donation and the audit entries
     now = utcnow()
+    fresh = line.id in created_in_transaction()  # no donation can carry its reference yet
     donation = Donation(
         donor_id=donor.id, amount=line.amount, currency="VND", channel=Channel.BANK_TRANSFER.value,
         status=DonationStatus.PENDING.value, received_at=min(line.booked_at, now),
         programme_id=programme_id or general_programme().id, appeal_id=appeal_id,
-        reference=_reference(line.id), note=note, recorded_by_id=actor.user_id,
+        reference=f"BANK-{line.id}" if fresh else _reference(line.id), note=note, recorded_by_id=actor.user_id,
         public_message=pledge.message if pledge else None)
     db.session.add(donation)
+    if outcome is not None:
+        _set_outcome(line, outcome)
+    line.donation, line.state = donation, LineState.MATCHED.value
+    before = None
+    if pledge is not None:
+        line.pledge_id = pledge.id
+        before = pledge.status
+        pledge.status, pledge.donation, pledge.received_at = PledgeStatus.RECEIVED.value, donation, now
     audit.record(actor, "donation.record", donation, after={
         "amount": line.amount, "channel": donation.channel, "donor_id": donor.id, "bank_line_id": line.id,
         "pledge": pledge.code if pledge else None})
     confirm_in_tx(donation, actor)
-    line.donation_id, line.state = donation.id, LineState.MATCHED.value
+    del settings
     if pledge is not None:
-        line.pledge_id = pledge.id
-        before = pledge.status
-        pledge.status, pledge.donation_id, pledge.received_at = PledgeStatus.RECEIVED.value, donation.id, now
         audit.record(actor, "pledge.receive", pledge, before={"status": before},
                      after={"status": pledge.status, "donation_id": donation.id, "amount": line.amount})
     audit.record(actor, "bank_line.match", line, after={"donation_id": donation.id, "pledge_id": line.pledge_id,

@@ -43,12 +43,13 @@ RETRY_BASE = timedelta(minutes=5)
 
 # --------------------------------------------------------------------------- queueing
 
-def receipt_mail_text(receipt: Receipt) -> tuple[str, str]:
+def receipt_mail_text(receipt: Receipt, amount: int | None = None) -> tuple[str, str]:
+    """`amount`: the donation's net amount when the caller knows it (saves a query)."""
     from app.services.receipts.documents import net_amount
 
     donation = receipt.donation
-    return receipt_mail_text_for(receipt.number, donation.shown_name, net_amount(donation),
-                                 receipt.verification_token)
+    return receipt_mail_text_for(receipt.number, donation.shown_name,
+                                 net_amount(donation) if amount is None else amount, receipt.verification_token)
 
 
 def receipt_mail_text_for(number: str, donor_name: str, amount: int, token: str,
@@ -86,13 +87,14 @@ def receipt_mail_composer(settings=None):
     return compose
 
 
-def queue_receipt_mail(receipt: Receipt, *, to: str | None = None,
-                       created_by: str | None = None) -> OutboxMessage | None:
-    """Queue the receipt's mail in the current transaction; None when there is no address."""
+def queue_receipt_mail(receipt: Receipt, *, to: str | None = None, created_by: str | None = None,
+                       amount: int | None = None) -> OutboxMessage | None:
+    """Queue the receipt's mail in the current transaction; None when there is no address.
+    `amount`: the donation's net amount, when the caller knows it."""
     to = (to or receipt.donation.mail_address or "").strip()
     if not to:
         return None
-    subject, body = receipt_mail_text(receipt)
+    subject, body = receipt_mail_text(receipt, amount)
     message = OutboxMessage(kind=KIND_RECEIPT, receipt=receipt, to_address=to, subject=subject,
                             body=body, status=OutboxStatus.PENDING.value, next_attempt_at=utcnow(),
                             created_by=created_by)
