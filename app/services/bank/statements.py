@@ -179,8 +179,12 @@ def import_statement(plan: StatementPlan, actor: Actor, *, user_id: int | None =
     except Exception:
         db.session.rollback()
         raise
-    if len(plan.new) >= 1000 and not sqlite:
-        db.session.execute(sa.text("ANALYZE bank_lines, donations, donors, receipts, transfer_pledges"))
+    if len(plan.new) >= 1000:  # fresh planner statistics after a bulk load (both databases)
+        if sqlite:
+            for table in ("bank_lines", "donations", "donors", "receipts", "transfer_pledges"):
+                db.session.execute(sa.text(f"ANALYZE {table}"))
+        else:
+            db.session.execute(sa.text("ANALYZE bank_lines, donations, donors, receipts, transfer_pledges"))
         db.session.commit()
     return record
 
