@@ -157,6 +157,13 @@ def _candidates(account: BankAccount, line: ParsedLine, fingerprints: list[str])
         conditions.append(sa.and_(BankLine.account_id == account.id, BankLine.fingerprint.in_(fingerprints)))
     if not conditions:
         return []
+    if db.session.get_bind().dialect.name == "sqlite":
+        # SQLite (in-process: a query costs no round trip) plans the OR as a full scan once
+        # the tables have statistics; one indexed query per condition instead.
+        found: dict[int, BankLine] = {}
+        for condition in conditions:
+            found.update((row.id, row) for row in db.session.scalars(sa.select(BankLine).where(condition)))
+        return list(found.values())
     return list(db.session.scalars(sa.select(BankLine).where(sa.or_(*conditions))))
 
 
