@@ -210,8 +210,10 @@ def test_a_notification_is_applied_in_few_statements_and_fully_audited(client, s
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
     audit_inserts = [s for s in seen if s.startswith("INSERT INTO audit_log")]
-    assert len(seen) - len(audit_inserts) <= 16, "\n".join(s.split("\n")[0][:90] for s in seen)
-    if db.engine.dialect.name == "postgresql":  # insertmanyvalues: the six entries in one INSERT
+    postgres = db.engine.dialect.name == "postgresql"
+    # SQLite (in-process, no round trips) looks the line up with one query per condition
+    assert len(seen) - len(audit_inserts) <= (16 if postgres else 18), "\n".join(s.split("\n")[0][:90] for s in seen)
+    if postgres:  # insertmanyvalues: the six entries in one INSERT
         assert len(audit_inserts) == 1
     db.session.expire_all()
     donation = db.session.scalars(sa.select(Donation)).one()
