@@ -145,3 +145,53 @@ def test_cli_imports_and_reimports(runner, tmp_path):
     assert result.exit_code == 0 and "0 new, 5 already recorded" in result.output
     bad = runner.invoke(args=["bank", "import", str(path), "--account", "123456789"])
     assert bad.exit_code != 0 and "không phải tài khoản 123456789" in bad.output
+
+
+def test_with_placeholder_settings_a_statement_confirms_the_gift_and_defers_its_receipt():
+    """The bulk path follows the one-by-one rule: money confirmed, receipt issued later."""
+    from app.models import FundSettings
+    from app.services.receipts.issuing import issue_deferred_receipts
+    from app.services.setup import DEFAULT_SETTINGS
+
+    settings = db.session.get(FundSettings, 1)
+    saved = {name: getattr(settings, name) for name in ("signatory_name", "signatory_title", "address")}
+    for name in saved:
+        setattr(settings, name, DEFAULT_SETTINGS[name])
+    db.session.commit()
+    bh.account()
+    p = pledge()
+    statements.import_file(gen.csv_bytes(gen.table("vietcombank", gen.sample_rows(p.code))), "vcb.csv", ACTOR)
+    donation = db.session.scalars(sa.select(Donation)).one()
+    assert donation.status == "confirmed" and donation.receipt_deferred
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Receipt)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
+    settings = db.session.get(FundSettings, 1)
+    for name, value in saved.items():
+        setattr(settings, name, value)
+    db.session.commit()
+    assert issue_deferred_receipts(ACTOR) == 1
+    assert db.session.scalars(sa.select(Receipt)).one().donation_id == donation.id
+
+
+def test_a_big_statement_is_matched_set_based():
+    """Importing many lines costs a bounded number of statements, not a few per line."""
+    from sqlalchemy import event
+
+    bh.account()
+    pledges = [pledge(amount=100_000 + n * 1000, name=f"Nguyễn Văn {n}", email=f"n{n}@example.com")
+               for n in range(30)]
+    rows = [(datetime(2026, 11, 20, 9, n), None, p.amount, f"MBVCB.{n}.{p.code}.NGUYEN VAN {n} chuyen tien",
+             f"FT{n:08d}", f"NGUYEN VAN {n}") for n, p in enumerate(pledges)]
+    data = gen.csv_bytes(gen.table("vietcombank", rows))
+    plan = statements.plan_statement(data, "vcb.csv")
+    seen = []
+    listener = lambda *args: seen.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        statements.import_statement(plan, ACTOR)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Donation)) == 30
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Receipt)) == 30
+    assert {p.status for p in db.session.scalars(sa.select(TransferPledge))} == {"received"}
+    assert len(seen) < 40, seen

@@ -7,7 +7,6 @@ back, so there are no gaps and no duplicates.
 """
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -15,12 +14,13 @@ from app.extensions import db
 
 
 def advance(counter_model, year: int, count: int = 1) -> int:
-    """Reserve `count` consecutive numbers for `year`; returns the last one reserved."""
+    """Reserve `count` consecutive numbers for `year`; returns the last one reserved.
+    One statement: INSERT … ON CONFLICT (year) DO UPDATE … RETURNING (the upsert takes the
+    row lock on PostgreSQL exactly like the UPDATE it replaces)."""
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(insert(counter_model).values(year=year, last_number=0).on_conflict_do_nothing())
+    stmt = insert(counter_model).values(year=year, last_number=count)
     return db.session.execute(
-        sa.update(counter_model)
-        .where(counter_model.year == year)
-        .values(last_number=counter_model.last_number + count)
+        stmt.on_conflict_do_update(index_elements=[counter_model.year],
+                                   set_={"last_number": counter_model.last_number + count})
         .returning(counter_model.last_number)
     ).scalar_one()

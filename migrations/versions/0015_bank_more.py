@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0015_bank_more"
-down_revision = "0013_recurring_bank"
+down_revision = "0014_bank_speed"
 branch_labels = None
 depends_on = None
 

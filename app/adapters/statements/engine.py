@@ -82,6 +82,8 @@ def read_rows(data: bytes, file_name: str) -> list[list]:
 
 
 def _cell(value) -> str:
+    if type(value) is str:  # CSV cells: the fast path
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -176,8 +178,14 @@ _GROUPED = re.compile(r"^\d{1,3}([.,]\d{3})+$")
 def parse_amount(value) -> int | None:
     """Whole đồng from a cell: numbers, or text with ',' or '.' grouping ("1,000,000",
     "1.000.000", "1,000,000.00"). None for a blank cell; BankInputError for fractions."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is None:
         return None
+    if type(value) is str:
+        stripped = value.strip()
+        if not stripped:
+            return None
+        if stripped.isascii() and stripped.isdigit():  # the common case: "1500000"
+            return int(stripped)
     if isinstance(value, bool):
         raise BankInputError("số tiền không hợp lệ")
     if isinstance(value, int):
@@ -205,7 +213,7 @@ def parse_amount(value) -> int | None:
 
 
 _DMY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?")
-_VN_OFFSET = timezone(timedelta(hours=7))  # Asia/Ho_Chi_Minh: no daylight saving since 1975
+_VN_DELTA = timedelta(hours=7)  # Asia/Ho_Chi_Minh: UTC+7, no daylight saving since 1975
 
 
 def parse_date(value, formats: list[str]) -> datetime | None:
@@ -220,7 +228,7 @@ def parse_date(value, formats: list[str]) -> datetime | None:
                 local = datetime(int(y), int(m), int(d), int(hh or 0), int(mm or 0), int(ss or 0))
             except ValueError:
                 raise BankInputError(f"ngày không đọc được: {value!r} (cần dd/mm/yyyy)") from None
-            return local.replace(tzinfo=_VN_OFFSET).astimezone(timezone.utc)
+            return (local - _VN_DELTA).replace(tzinfo=timezone.utc)  # = local in UTC+7, as UTC
     if isinstance(value, datetime):
         local = value
     elif isinstance(value, date):
@@ -294,14 +302,27 @@ def parse_statement(rows: list[list], layout_name: str, layout: dict | None = No
         index = cols.get(key)
         return row[index] if index is not None and index < len(row) else None
 
+    if cols.get("sender_name") is None and cols.get("sender_account") is None:
+        def sender(row):  # most layouts have no sender columns
+            return None, None
+    else:
+        def sender(row):
+            return _cell(get(row, "sender_name")) or None, _cell(get(row, "sender_account")) or None
+
     last_date = None
     previous_balance = statement.opening_balance
+    with_reference = bool(layout.get("date_with_reference"))
     for index in range(header_index + 1, len(rows)):
         row, number = rows[index], index + 1
-        if all(_cell(c) == "" for c in row):
+        try:
+            blank = not "".join(row).strip()  # CSV rows: all text
+        except TypeError:
+            blank = not any(_cell(c) for c in row)
+        if blank:
             continue
         date_cell = get(row, "date")
-        if not _is_date(date_cell, formats):  # only then can it be a balance, total or footer row
+        booked_early = _date_or_none(date_cell, formats)  # parsed once: reused below
+        if booked_early is None:  # only then can it be a balance, total or footer row
             first = " ".join(_folded(c) for c in row[:4] if c not in (None, ""))
             if _balance_row(row, opening_words, closing_words, statement, balance_col=cols.get("balance")):
                 if statement.opening_balance is not None and previous_balance is None:
@@ -311,12 +332,15 @@ def parse_statement(rows: list[list], layout_name: str, layout: dict | None = No
                    for w in footer_words):
                 continue
         try:
-            raw_date = get(row, "date")
+            raw_date = date_cell
             reference = _cell(get(row, "reference")) or None
-            if layout.get("date_with_reference") and isinstance(raw_date, str) and "\n" in raw_date.strip():
+            if with_reference and isinstance(raw_date, str) and "\n" in raw_date.strip():
                 raw_date, _, ref_text = raw_date.strip().partition("\n")
                 reference = reference or " ".join(ref_text.split()) or None
-            booked = parse_date(raw_date, formats)
+            if booked_early is not None and not (isinstance(date_cell, str) and "\n" in date_cell):
+                booked = booked_early
+            else:
+                booked = parse_date(raw_date, formats)
             if "amount" in cols:
                 signed = parse_amount(get(row, "amount"))
                 debit, credit = (None, signed) if signed is None or signed >= 0 else (-signed, None)
@@ -355,11 +379,12 @@ def parse_statement(rows: list[list], layout_name: str, layout: dict | None = No
                     f"{format_vnd(expected, symbol=False)}.")
         if balance is not None:
             previous_balance = balance
+        sender_name, sender_account = sender(row)
         statement.lines.append(ParsedLine(
             account_number=statement.account_number or "", direction=direction, amount=amount, booked_at=booked,
-            memo=memo, sender_name=_cell(get(row, "sender_name")) or None,
-            sender_account=_cell(get(row, "sender_account")) or None, bank_reference=reference,
-            balance_after=balance, raw={"row": number, "cells": [_cell(c) for c in row]}, row_number=number))
+            memo=memo, sender_name=sender_name, sender_account=sender_account, bank_reference=reference,
+            balance_after=balance, raw={"row": number, "cells": [c.strip() if type(c) is str else _cell(c) for c in row]},
+            row_number=number))
     if errors:
         more = " (và có thể còn lỗi khác)" if len(errors) >= MAX_ERRORS else ""
         error = StatementError(f"Tệp có {len(errors)} dòng lỗi{more}; không ghi dữ liệu nào.", errors)
@@ -377,13 +402,14 @@ def parse_statement(rows: list[list], layout_name: str, layout: dict | None = No
     return statement
 
 
-def _is_date(value, formats) -> bool:
+def _date_or_none(value, formats) -> datetime | None:
+    """The cell's date (its first line), or None when it is blank or not a date."""
     if isinstance(value, str) and "\n" in value:
         value = value.split("\n", 1)[0]
     try:
-        return parse_date(value, formats) is not None
+        return parse_date(value, formats)
     except BankInputError:
-        return False
+        return None
 
 
 def _last_row(statement: Statement) -> int | None:

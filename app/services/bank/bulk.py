@@ -11,7 +11,6 @@ worker's `mail.deliver_due` task, as MAIL_SEND_AFTER_COMMIT says); cron retries 
 """
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import dataclass
 
@@ -19,15 +18,15 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import (
-    BankLine, Channel, Donation, DonationStatus, Donor, DonorKind, LineState, OutboxMessage, OutboxStatus,
+    BankLine, Channel, Donation, DonationStatus, Donor, DonorKind, OutboxMessage, OutboxStatus,
     PledgeStatus, Receipt, TransferPledge,
 )
 from app.services import audit
 from app.services.audit import Actor
 from app.services.donations.importer import _insert_many, _reserve_ids
 from app.services.receipts.issuing import format_receipt_number, next_sequence_block
-from app.services.receipts.mail import KIND_RECEIPT, receipt_mail_text_for, send_due_after_commit
-from app.services.setup import general_programme, get_settings
+from app.services.receipts.mail import KIND_RECEIPT, receipt_mail_composer, send_due_after_commit
+from app.services.setup import general_programme, get_settings, missing_settings
 from app.adapters.bank_lines import quick_fold as fold
 from app.text import normalize_org_name
 from app.timeutil import local_year, utcnow
@@ -77,19 +76,30 @@ def _existing_donors(keys: set[tuple]) -> dict[tuple, int]:
     return found
 
 
-def confirm_many(items: list[Confirmation], actor: Actor, *, label: str) -> int:
-    """Record and confirm a donation for each item, in the caller's transaction."""
+@dataclass
+class Recorded:
+    """What `record_many` wrote: per item its donation id; the receipts follow in
+    `issue_receipts_many` (numbered last, so the year's counter is locked only briefly)."""
+
+    items: list[Confirmation]
+    donation_ids: list[int]
+    donors_created: int
+    deferred: bool  # fund settings incomplete: receipts deferred, like the one-by-one path
+
+
+def record_many(items: list[Confirmation], actor: Actor) -> Recorded:
+    """Find or create the donors and insert a confirmed donation for each item, in the
+    caller's transaction (no receipts yet: see issue_receipts_many)."""
     if not items:
-        return 0
+        return Recorded([], [], 0, False)
     now = utcnow()
-    settings = get_settings()
-    general = general_programme().id
-    keys = {_donor_key(i.pledge) for i in items}
-    donor_ids = _existing_donors(keys)
-    new = [i.pledge for i in items if _donor_key(i.pledge) not in donor_ids]
+    general = None
+    keys = [_donor_key(i.pledge) for i in items]
+    donor_ids = _existing_donors(set(keys))
     creating: dict[tuple, sa.Row] = {}
-    for p in new:
-        creating.setdefault(_donor_key(p), p)
+    for key, item in zip(keys, items):
+        if key not in donor_ids:
+            creating.setdefault(key, item.pledge)
     if creating:
         ids = _reserve_ids(Donor.__table__, len(creating))
         params = []
@@ -103,87 +113,79 @@ def confirm_many(items: list[Confirmation], actor: Actor, *, label: str) -> int:
                                created_at=now, updated_at=now))
         for start in range(0, len(params), CHUNK):
             _insert_many(Donor.__table__, params[start:start + CHUNK])
+    deferred = bool(missing_settings(get_settings()))
     donation_ids = _reserve_ids(Donation.__table__, len(items))
-    year = local_year(now)
-    last = next_sequence_block(year, len(items))
-    first = last - len(items) + 1
-    receipt_ids = _reserve_ids(Receipt.__table__, len(items))
-    donations, receipts, mails, line_updates, pledge_updates = [], [], [], [], []
-    for n, item in enumerate(items):
+    expired, confirmed, transfer = PledgeStatus.EXPIRED.value, DonationStatus.CONFIRMED.value, \
+        Channel.BANK_TRANSFER.value
+    donations = []
+    for donation_id, key, item in zip(donation_ids, keys, items):
         p = item.pledge
-        donor_id = donor_ids[_donor_key(p)]
-        note = item.reason if item.amount != p.amount or p.status == PledgeStatus.EXPIRED.value else None
+        programme_id = p.programme_id
+        if not programme_id:
+            general = general or general_programme().id
+            programme_id = general
+        note = item.reason if item.amount != p.amount or p.status == expired else None
         donations.append(dict(
-            id=donation_ids[n], donor_id=donor_id, appeal_id=p.appeal_id, programme_id=p.programme_id or general,
-            amount=item.amount, currency="VND", channel=Channel.BANK_TRANSFER.value,
-            status=DonationStatus.CONFIRMED.value, received_at=min(item.booked_at, now), confirmed_at=now,
-            reference=f"BANK-{item.line_id}", note=note, public_message=p.message,
-            recorded_by_id=actor.user_id, created_at=now))
-        number = format_receipt_number(settings.receipt_number_format, year, first + n)
-        token = secrets.token_urlsafe(24)
-        receipts.append(dict(id=receipt_ids[n], number=number, year=year, sequence=first + n,
-                             donation_id=donation_ids[n], issued_at=now, verification_token=token,
-                             issued_by_id=actor.user_id))
-        if p.donor_email:
-            subject, body = receipt_mail_text_for(number, p.donor_name, item.amount, token, settings)
-            mails.append(dict(kind=KIND_RECEIPT, receipt_id=receipt_ids[n], to_address=p.donor_email,
-                              subject=subject, body=body, status=OutboxStatus.PENDING.value, attempts=0,
-                              next_attempt_at=now, created_at=now, created_by=actor.label))
-        line_updates.append(dict(b_id=item.line_id, b_donation=donation_ids[n], b_pledge=p.id, b_reason=item.reason))
-        pledge_updates.append(dict(b_id=p.id, b_donation=donation_ids[n]))
-    for start in range(0, len(items), CHUNK):
+            id=donation_id, donor_id=donor_ids[key], appeal_id=p.appeal_id, programme_id=programme_id,
+            amount=item.amount, currency="VND", channel=transfer, status=confirmed,
+            received_at=min(item.booked_at, now), confirmed_at=now, reference=f"BANK-{item.line_id}", note=note,
+            public_message=p.message, recorded_by_id=actor.user_id, created_at=now, receipt_deferred=deferred))
+    for start in range(0, len(donations), CHUNK):
         _insert_many(Donation.__table__, donations[start:start + CHUNK])
-        _insert_many(Receipt.__table__, receipts[start:start + CHUNK])
-    for start in range(0, len(mails), CHUNK):
-        _insert_many(OutboxMessage.__table__, mails[start:start + CHUNK])
-    if mails:
-        send_due_after_commit()
-    _bulk_update(BankLine.__table__, [dict(id=u["b_id"], state=LineState.MATCHED.value, confidence=100,
-                                           donation_id=u["b_donation"], pledge_id=u["b_pledge"],
-                                           state_reason=u["b_reason"]) for u in line_updates])
-    _bulk_update(TransferPledge.__table__, [dict(id=u["b_id"], status=PledgeStatus.RECEIVED.value,
-                                                 donation_id=u["b_donation"], received_at=now)
-                                            for u in pledge_updates])
+    return Recorded(items, donation_ids, len(creating), deferred)
+
+
+def issue_receipts_many(recorded: Recorded, actor: Actor, *, label: str) -> None:
+    """Number the recorded donations' receipts as ONE block of the year's gapless counter
+    (one locked UPDATE), insert them and their queued mails, and write the summary audit
+    entry; in the caller's transaction."""
+    items, donation_ids = recorded.items, recorded.donation_ids
+    if not items:
+        return
+    now = utcnow()
+    receipts, mails = [], []
+    if not recorded.deferred:
+        settings = get_settings()
+        compose = receipt_mail_composer(settings)
+        pattern = settings.receipt_number_format
+        year = local_year(now)
+        last = next_sequence_block(year, len(items))
+        first = last - len(items) + 1
+        receipt_ids = _reserve_ids(Receipt.__table__, len(items))
+        pending, created_by = OutboxStatus.PENDING.value, actor.label
+        for n, item in enumerate(items):
+            p = item.pledge
+            number = format_receipt_number(pattern, year, first + n)
+            token = secrets.token_urlsafe(24)
+            receipts.append(dict(id=receipt_ids[n], number=number, year=year, sequence=first + n,
+                                 donation_id=donation_ids[n], issued_at=now, verification_token=token,
+                                 issued_by_id=actor.user_id))
+            if p.donor_email:
+                subject, body = compose(number, p.donor_name, item.amount, token)
+                mails.append(dict(kind=KIND_RECEIPT, receipt_id=receipt_ids[n], to_address=p.donor_email,
+                                  subject=subject, body=body, status=pending, attempts=0,
+                                  next_attempt_at=now, created_at=now, created_by=created_by))
+        for start in range(0, len(receipts), CHUNK):
+            _insert_many(Receipt.__table__, receipts[start:start + CHUNK])
+        for start in range(0, len(mails), CHUNK):
+            _insert_many(OutboxMessage.__table__, mails[start:start + CHUNK])
+        if mails:
+            send_due_after_commit()
     audit.record(actor, "bank_line.match_bulk", entity_type="bank_lines", after={
-        "source": label, "donations": len(items), "donors_created": len(creating),
+        "source": label, "donations": len(items), "donors_created": recorded.donors_created,
         "first_donation_id": min(donation_ids), "last_donation_id": max(donation_ids),
-        "receipts": f"{receipts[0]['number']} … {receipts[-1]['number']}", "mails_queued": len(mails)})
-    return len(items)
+        "receipts": f"{receipts[0]['number']} … {receipts[-1]['number']}" if receipts else None,
+        "receipts_deferred": len(items) if recorded.deferred else 0, "mails_queued": len(mails)})
 
 
-def update_states(rows: list[dict]) -> None:
-    """Set state/confidence/reason/suggestion/pledge of many lines."""
-    _bulk_update(BankLine.__table__, [dict(id=r["b_id"], state=r["b_state"], confidence=r["b_confidence"],
-                                           state_reason=r["b_reason"], pledge_id=r["b_pledge"],
-                                           suggestion=None if r["b_suggestion"] is None else json.dumps(
-                                               r["b_suggestion"], ensure_ascii=False)) for r in rows])
+def receive_pledges(import_id: int, now) -> None:
+    """Mark received every pledge a line of this statement import paid (one UPDATE … FROM)."""
+    db.session.execute(
+        sa.update(TransferPledge)
+        .where(TransferPledge.id == BankLine.pledge_id, BankLine.statement_import_id == import_id,
+               BankLine.donation_id.is_not(None))
+        .values(status=PledgeStatus.RECEIVED.value, donation_id=BankLine.donation_id, received_at=now)
+        .execution_options(synchronize_session=False))  # plain rows here, nothing in the session to sync
 
 
-def _bulk_update(table: sa.Table, rows: list[dict]) -> None:
-    """UPDATE many rows by id. SQLite: one executemany (in-process, fast). PostgreSQL: COPY
-    the new values into a temporary table and one UPDATE … FROM, instead of a round trip
-    per row. All dicts have the same keys; JSON values already serialised."""
-    if not rows:
-        return
-    columns = [c for c in rows[0] if c != "id"]
-    connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
-        stmt = table.update().where(table.c.id == sa.bindparam("b_id")).values(
-            {c: sa.bindparam(f"b_{c}") for c in columns})
-        if "suggestion" in columns:  # already JSON text: bypass the JSON type's own serialisation
-            stmt = stmt.values(suggestion=sa.bindparam("b_suggestion", type_=sa.Text))
-        connection.execute(stmt, [{f"b_{k}": v for k, v in r.items()} for r in rows])
-        return
-    temp = f"tmp_update_{secrets.token_hex(6)}"  # one per call: calls update different columns
-    types = ", ".join(f"{c} {table.c[c].type.compile(dialect=connection.dialect)}" for c in columns)
-    connection.exec_driver_sql(f"CREATE TEMP TABLE {temp} (id integer PRIMARY KEY, {types}) ON COMMIT DROP")
-    driver = connection.connection.driver_connection
-    with driver.cursor() as cursor:
-        with cursor.copy(f"COPY {temp} (id, {', '.join(columns)}) FROM STDIN") as copy:
-            for r in rows:
-                copy.write_row([r["id"], *(r[c] for c in columns)])
-    sets = ", ".join(f"{c} = t.{c}" for c in columns)
-    connection.exec_driver_sql(f"UPDATE {table.name} SET {sets} FROM {temp} t WHERE {table.name}.id = t.id")
-
-
-__all__ = ["Confirmation", "confirm_many", "json", "update_states"]
+__all__ = ["Confirmation", "Recorded", "issue_receipts_many", "receive_pledges", "record_many"]

@@ -54,8 +54,11 @@ def squeeze(memo: str) -> str:
 
 def find_codes(memo: str) -> list[str]:
     """Every valid code in a memo (usually one), in order of appearance."""
+    squeezed = squeeze(memo)
+    if PREFIX not in squeezed:  # most memos: no scan at all
+        return []
     found = []
-    for match in _FIND.finditer(squeeze(memo)):
+    for match in _FIND.finditer(squeezed):
         code = PREFIX + match.group(1)
         if is_valid(code) and code not in found:
             found.append(code)

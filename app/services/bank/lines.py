@@ -14,18 +14,31 @@ the statement's reference filled in (nothing else changes).
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta, timezone
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy import event
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app.adapters.bank_lines import CREDIT, DEBIT, BankInputError, ParsedLine
 from app.extensions import db
 from app.models import BankAccount, BankLine, LineState
 from app.services.bank.codes import squeeze
-from app.timeutil import local_day_start_utc, to_local
+from app.timeutil import local_day_start_utc, to_local, utcnow
+
+
+_UTC7 = timedelta(hours=7)
 
 
 def local_date(moment):
+    """The Vietnam calendar day of an aware moment. UTC moments after 1975 (Vietnam's
+    clock has been UTC+7 without daylight saving since then) take a fast path: a
+    statement computes this for every row."""
+    if moment.tzinfo is timezone.utc and moment.year > 1975:
+        return (moment + _UTC7).date()
     return to_local(moment).date()
 
 
@@ -75,17 +88,22 @@ def _row(account: BankAccount, line: ParsedLine, fp: str, source: str, import_id
 def record_webhook_line(account: BankAccount, line: ParsedLine) -> tuple[BankLine, bool]:
     """Record one notified line in the caller's transaction. Returns (line, created).
 
-    Concurrent deliveries of the same transaction: the unique indexes make the second
-    insert wait for the first transaction and then fail; we then return the first's row."""
+    One query finds the line if it is known (by provider id, by bank reference, or a
+    statement row of the same transfer by fingerprint), one INSERT … ON CONFLICT DO NOTHING
+    RETURNING writes it. Concurrent deliveries of the same transaction: the unique indexes
+    make the second insert wait for the first transaction and then do nothing; we then
+    return the first's row."""
     check_line(line)
-    existing = _known(account, line)
-    if existing is not None:
-        return existing, False
     base = base_fingerprint(line.direction, line.amount, line.booked_at, line.memo)
     candidates = [fingerprint(base, n) for n in range(1, MAX_TWINS + 1)]
-    twins = sorted(db.session.scalars(sa.select(BankLine).where(
-        BankLine.account_id == account.id, BankLine.fingerprint.in_(candidates))),
-        key=lambda row: candidates.index(row.fingerprint))
+    by_provider = line.provider and line.provider_txn_id
+    found = _candidates(account, line, candidates)
+    existing = _known_in(found, account, line)
+    if existing is not None:
+        return existing, False
+    order = {fp: n for n, fp in enumerate(candidates)}
+    twins = sorted((row for row in found if row.account_id == account.id and row.fingerprint in order),
+                   key=lambda row: order[row.fingerprint])
     for twin in twins:  # a statement row already recorded this very transfer
         if twin.provider is None and (not twin.bank_reference or not line.bank_reference
                                       or twin.bank_reference == line.bank_reference):
@@ -93,28 +111,73 @@ def record_webhook_line(account: BankAccount, line: ParsedLine) -> tuple[BankLin
             if not twin.bank_reference and line.bank_reference:
                 twin.bank_reference = line.bank_reference
             return twin, False
-    record = BankLine(**_row(account, line, fingerprint(base, len(twins) + 1), "webhook", None))
-    db.session.add(record)
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError:
-        again = _known(account, line)
+    values = _row(account, line, fingerprint(base, len(twins) + 1), "webhook", None)
+    values.update(suggestion=None, pledge_id=None, donation_id=None, reviewed_by_id=None, reviewed_at=None,
+                  created_at=utcnow())
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    new_id = db.session.execute(insert(BankLine).values(**values).on_conflict_do_nothing()
+                                .returning(BankLine.id)).scalar()
+    if new_id is None:  # a concurrent delivery of the same transaction committed first
+        again = _known_in(_candidates(account, line, []), account, line) if by_provider or line.bank_reference \
+            else None
         if again is None:
-            raise
+            raise IntegrityError("INSERT INTO bank_lines", None,
+                                 Exception("bank line clashes with a line recorded concurrently"))
         return again, False
+    record = BankLine(id=new_id, **values)
+    make_transient_to_detached(record)  # what we just inserted, without reading it back
+    db.session.add(record)
+    db.session.info.setdefault(_CREATED, set()).add(new_id)
     return record, True
 
 
-def _known(account: BankAccount, line: ParsedLine) -> BankLine | None:
+_CREATED = "bank_lines_created_in_transaction"
+
+
+def created_in_transaction() -> set[int]:
+    """Ids of the lines record_webhook_line inserted in the current transaction."""
+    return db.session.info.get(_CREATED) or set()
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_created(session: Session) -> None:
+    session.info.pop(_CREATED, None)
+
+
+def _candidates(account: BankAccount, line: ParsedLine, fingerprints: list[str]) -> list[BankLine]:
+    """Lines that may be this one: same provider transaction, same bank reference on the
+    account, or one of the fingerprints on the account — one query."""
+    conditions = []
     if line.provider and line.provider_txn_id:
-        found = db.session.scalar(sa.select(BankLine).where(
-            BankLine.provider == line.provider, BankLine.provider_txn_id == line.provider_txn_id))
+        conditions.append(sa.and_(BankLine.provider == line.provider, BankLine.provider_txn_id == line.provider_txn_id))
+    if line.bank_reference:
+        conditions.append(sa.and_(BankLine.account_id == account.id, BankLine.bank_reference == line.bank_reference))
+    if fingerprints:
+        conditions.append(sa.and_(BankLine.account_id == account.id, BankLine.fingerprint.in_(fingerprints)))
+    if not conditions:
+        return []
+    if db.session.get_bind().dialect.name == "sqlite":
+        # SQLite (in-process: a query costs no round trip) plans the OR as a full scan once
+        # the tables have statistics; one indexed query per condition instead.
+        found: dict[int, BankLine] = {}
+        for condition in conditions:
+            found.update((row.id, row) for row in db.session.scalars(sa.select(BankLine).where(condition)))
+        return list(found.values())
+    return list(db.session.scalars(sa.select(BankLine).where(sa.or_(*conditions))))
+
+
+def _known_in(rows: list[BankLine], account: BankAccount, line: ParsedLine) -> BankLine | None:
+    """The line itself among `rows`: by (provider, transaction id) first, then by the bank
+    reference on the account."""
+    if line.provider and line.provider_txn_id:
+        found = next((r for r in rows if r.provider == line.provider and r.provider_txn_id == line.provider_txn_id),
+                     None)
         if found is not None:
             return found
     if line.bank_reference:
-        return db.session.scalar(sa.select(BankLine).where(
-            BankLine.account_id == account.id, BankLine.bank_reference == line.bank_reference))
+        return next((r for r in rows if r.account_id == account.id and r.bank_reference == line.bank_reference),
+                    None)
     return None
 
 

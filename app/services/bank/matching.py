@@ -17,6 +17,7 @@ The matcher sees only our BankLine rows: it knows nothing of providers or statem
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -29,6 +30,7 @@ from app.models import (
 from app.services import audit
 from app.services.audit import Actor
 from app.services.bank import codes
+from app.services.bank.lines import created_in_transaction
 from app.services.donations.ledger import confirm_in_tx
 from app.adapters.bank_lines import quick_fold as fold
 from app.timeutil import utcnow
@@ -47,6 +49,7 @@ PROGRAMME_KEYWORDS = {
     "tang qua": "gifts", "qua tet": "gifts", "trung thu": "gifts",
 }
 PROGRAMME_KEYWORDS = {k: v for k, v in PROGRAMME_KEYWORDS.items() if v}
+_PADDED_KEYWORDS = [(f" {k} ", v) for k, v in PROGRAMME_KEYWORDS.items()]
 ORGANIZATION_WORDS = ("cong ty", "cty", "tnhh", "ctcp", "co phan", "doanh nghiep", "hop tac xa", "ngan hang")
 
 
@@ -70,15 +73,22 @@ PLEDGE_COLUMNS = [TransferPledge.__table__.c[name] for name in (
 class Context:
     """What matching looks up, loaded once for a batch of lines (one query per kind)."""
 
-    def __init__(self, lines: list[BankLine]):
+    def __init__(self, lines: list[BankLine], *, entities: bool = False):
+        """`entities`: load the pledges as ORM objects (a webhook's few lines, which are
+        confirmed one by one through the ORM) rather than plain rows (a statement's
+        100 000 at once, confirmed in bulk)."""
         found = {line.id: codes.find_codes(line.memo) for line in lines}
         wanted = {c for cs in found.values() for c in cs}
         self.codes = found
-        self.pledges: dict[str, sa.Row] = {}  # plain rows: a statement brings 100 000 at once
+        self.pledges: dict[str, sa.Row] = {}
         wanted_list = sorted(wanted)
         for start in range(0, len(wanted_list), 900):
-            for pledge in db.session.execute(sa.select(*PLEDGE_COLUMNS).where(
-                    TransferPledge.code.in_(wanted_list[start:start + 900]))):
+            chunk = wanted_list[start:start + 900]
+            if entities:
+                pledges = db.session.scalars(sa.select(TransferPledge).where(TransferPledge.code.in_(chunk)))
+            else:
+                pledges = db.session.execute(sa.select(*PLEDGE_COLUMNS).where(TransferPledge.code.in_(chunk)))
+            for pledge in pledges:
                 self.pledges[pledge.code] = pledge
         self.pledges_by_id = {p.id: p for p in self.pledges.values()}
         self.claimed: set[int] = set()  # pledges paid earlier in this batch
@@ -91,10 +101,17 @@ class Context:
                 .where(BankLine.sender_account.in_(senders[start:start + 900]))
                 .order_by(BankLine.id))
             self.sender_donor.update({acct: donor for acct, donor in rows})
-        self.programmes = {p.code: p.id for p in db.session.scalars(sa.select(Programme))}
+        self._programmes: dict[str, int] | None = None
         self._lines = lines
         self._donor_names: dict[str, int] | None = None
         self._pledges_by_name: dict[tuple[int, str], int] | None = None
+
+    @property
+    def programmes(self) -> dict[str, int]:
+        """Programme code → id, loaded only when a line needs suggestions."""
+        if self._programmes is None:
+            self._programmes = {code: pid for pid, code in db.session.execute(sa.select(Programme.id, Programme.code))}
+        return self._programmes
 
     def donor_names(self) -> dict[str, int]:
         """Folded names of live donors with at least two words, to their id (ambiguous
@@ -133,15 +150,30 @@ def _phrases(text: str, longest: int = 6) -> set[str]:
     return {" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 2, min(len(words), i + longest) + 1)}
 
 
+_ASCII_PUNCTUATION = re.compile(r"[^A-Za-z0-9]+")
+
+
 def _words(memo: str) -> str:
     """The memo folded, with punctuation turned into spaces ("MBVCB.123.NGUYEN VAN A")."""
-    return " ".join("".join(c if c.isalnum() else " " for c in fold(memo)).split())
+    folded = fold(memo)
+    if folded.isascii():  # the common case (bank memos are ASCII): same result, one regex
+        return " ".join(_ASCII_PUNCTUATION.sub(" ", folded).split())
+    return " ".join("".join(c if c.isalnum() else " " for c in folded).split())
+
+
+def _longest_first(phrases: set[str]) -> list[str]:
+    return sorted(phrases, key=len, reverse=True)
+
+
+_RECEIVED, _EXPIRED = PledgeStatus.RECEIVED.value, PledgeStatus.EXPIRED.value
+_IGNORED, _SUGGESTED = LineState.IGNORED.value, LineState.SUGGESTED.value
+_MATCHED, _UNMATCHED = LineState.MATCHED.value, LineState.UNMATCHED.value
 
 
 def decide(line: BankLine, ctx: Context) -> Outcome:
     if line.direction != "credit" or line.amount <= 0:
-        return Outcome(LineState.IGNORED.value, reason=line.state_reason or "Không phải khoản ghi có.")
-    for code in ctx.codes.get(line.id, []):
+        return Outcome(_IGNORED, reason=line.state_reason or "Không phải khoản ghi có.")
+    for code in ctx.codes.get(line.id, ()):
         pledge = ctx.pledges.get(code)
         if pledge is None:
             continue
@@ -152,8 +184,8 @@ def decide(line: BankLine, ctx: Context) -> Outcome:
                              f"{format_vnd(pledge.amount)}: ghi nhận theo số tiền thực nhận.")
             return Outcome(LineState.MATCHED.value, confidence=AUTO_CONFIRM, pledge_id=pledge.id, confirm=True,
                            reason=" ".join([f"Khớp mã ủng hộ hằng tháng {code}."] + notes), notes=notes)
-        if pledge.status == PledgeStatus.RECEIVED.value or pledge.id in ctx.claimed:
-            return Outcome(LineState.SUGGESTED.value, confidence=70, pledge_id=pledge.id,
+        if pledge.status == _RECEIVED or pledge.id in ctx.claimed:
+            return Outcome(_SUGGESTED, confidence=70, pledge_id=pledge.id,
                            reason=f"Mã {code} đã được thanh toán trước đó: có thể là lần chuyển thứ hai.",
                            suggestion={"pledge_id": pledge.id, "reasons": [
                                f"Mã chuyển khoản {code} (đã nhận một khoản trước đó)"]})
@@ -162,9 +194,9 @@ def decide(line: BankLine, ctx: Context) -> Outcome:
         if line.amount != pledge.amount:
             notes.append(f"Số tiền nhận {format_vnd(line.amount)} khác số đăng ký {format_vnd(pledge.amount)}: "
                          "ghi nhận theo số tiền thực nhận.")
-        if pledge.status == PledgeStatus.EXPIRED.value:
+        if pledge.status == _EXPIRED:
             notes.append("Mã đã hết hạn nhưng tiền vẫn đến: khôi phục và ghi nhận.")
-        return Outcome(LineState.MATCHED.value, confidence=AUTO_CONFIRM, pledge_id=pledge.id, confirm=True,
+        return Outcome(_MATCHED, confidence=AUTO_CONFIRM, pledge_id=pledge.id, confirm=True,
                        reason=" ".join([f"Khớp mã chuyển khoản {code}."] + notes), notes=notes)
     return suggest(line, ctx)
 
@@ -179,31 +211,35 @@ def suggest(line: BankLine, ctx: Context) -> Outcome:
         best["donor_id"] = ctx.sender_donor[line.sender_account]
         reasons.append(f"Tài khoản gửi {line.sender_account} đã ủng hộ trước đây")
         confidence = 80
-    phrases = _phrases(memo) | ({sender} if sender else set())
+    phrases = _phrases(memo)
+    if sender:
+        phrases.add(sender)
+    ordered = _longest_first(phrases)
     pending = ctx.pending_by_name()
-    pid = next((pending[(line.amount, p)] for p in sorted(phrases, key=len, reverse=True)
-                if (line.amount, p) in pending), None)
+    amount = line.amount
+    pid = next((pending[(amount, p)] for p in ordered if (amount, p) in pending), None)
     if pid is not None:
         best["pledge_id"] = pid
         reasons.append("Cùng số tiền và tên người ủng hộ với một đăng ký chuyển khoản (thiếu mã)")
         confidence = max(confidence, 75)
     if "donor_id" not in best and "pledge_id" not in best:
         names = ctx.donor_names()
-        hit = next((names[p] for p in sorted(phrases, key=len, reverse=True) if p in names), None)
+        hit = next((names[p] for p in ordered if p in names), None)
         if hit is not None:
             best["donor_id"] = hit
             reasons.append("Tên nhà hảo tâm có trong nội dung chuyển khoản")
             confidence = max(confidence, 60)
-    for keyword, code in PROGRAMME_KEYWORDS.items():
-        if f" {keyword} " in f" {memo} " and code in ctx.programmes:
+    padded = f" {memo} "
+    for keyword, code in _PADDED_KEYWORDS:
+        if keyword in padded and code in ctx.programmes:
             best["programme_id"] = ctx.programmes[code]
-            reasons.append(f"Nội dung nhắc chương trình “{keyword}”")
+            reasons.append(f"Nội dung nhắc chương trình “{keyword.strip()}”")
             confidence = confidence or 40
             break
     if not reasons:
-        return Outcome(LineState.UNMATCHED.value, reason="Không tìm thấy mã chuyển khoản hay nhà hảo tâm phù hợp.")
+        return Outcome(_UNMATCHED, reason="Không tìm thấy mã chuyển khoản hay nhà hảo tâm phù hợp.")
     best["reasons"] = reasons
-    return Outcome(LineState.SUGGESTED.value, confidence=confidence, pledge_id=best.get("pledge_id"),
+    return Outcome(_SUGGESTED, confidence=confidence, pledge_id=best.get("pledge_id"),
                    suggestion=best, reason="; ".join(reasons) + ".")
 
 
@@ -211,7 +247,7 @@ def match_lines(lines: list[BankLine], actor: Actor = BANK) -> dict[str, int]:
     """Decide each unmatched line and apply the outcome, in the caller's transaction.
     Returns counts per resulting state."""
     todo = [line for line in lines if line.state == LineState.UNMATCHED.value and line.donation_id is None]
-    ctx = Context(todo)
+    ctx = Context(todo, entities=True)
     counts: dict[str, int] = {}
     for line in todo:
         outcome = decide(line, ctx)
@@ -220,13 +256,18 @@ def match_lines(lines: list[BankLine], actor: Actor = BANK) -> dict[str, int]:
     return counts
 
 
-def apply(line: BankLine, outcome: Outcome, actor: Actor, ctx: Context | None = None) -> None:
+def _set_outcome(line: BankLine, outcome: Outcome) -> None:
     line.state, line.confidence, line.state_reason = outcome.state, outcome.confidence, outcome.reason
     line.suggestion, line.pledge_id = outcome.suggestion, outcome.pledge_id
-    if outcome.confirm:
+
+
+def apply(line: BankLine, outcome: Outcome, actor: Actor, ctx: Context | None = None) -> None:
+    if outcome.confirm:  # the line takes the outcome inside record_from_line, with its donation
         pledge = db.session.get(TransferPledge, outcome.pledge_id)
-        record_from_line(line, actor, pledge=pledge, note=" ".join(outcome.notes) or None)
-    elif outcome.state == LineState.SUGGESTED.value:
+        record_from_line(line, actor, pledge=pledge, note=" ".join(outcome.notes) or None, outcome=outcome)
+        return
+    _set_outcome(line, outcome)
+    if outcome.state == LineState.SUGGESTED.value:
         audit.record(actor, "bank_line.suggest", line, after={"confidence": outcome.confidence,
                                                               "suggestion": outcome.suggestion})
 
@@ -256,16 +297,23 @@ def _reference(line_id: int) -> str:
 
 def record_from_line(line: BankLine, actor: Actor, *, pledge: TransferPledge | None = None,
                      donor_id: int | None = None, programme_id: int | None = None,
-                     appeal_id: int | None = None, note: str | None = None) -> Donation:
+                     appeal_id: int | None = None, note: str | None = None,
+                     outcome: Outcome | None = None) -> Donation:
     """Record and confirm the donation a credit line brought (receipt issued and queued for
-    e-mail through the ledger), in the caller's transaction."""
+    e-mail through the ledger), in the caller's transaction. `outcome`: the matcher's
+    decision, set on the line here (so the line is written once, with its donation).
+
+    Statements are kept few (a webhook runs this for every gift): the donor is flushed for
+    its id, then donation, line and pledge go in the flush that precedes the numbering of
+    the receipt, so the year's counter stays locked only for the last inserts."""
     from app.services.donations.online import match_or_create_donor
     from app.services.bank import standing
     from app.services.bank.pledges import donation_request
-    from app.services.setup import general_programme
+    from app.services.setup import general_programme, get_settings
 
     if line.direction != "credit" or line.amount <= 0:
         raise ValueError("only a positive credit becomes a donation")
+    settings = get_settings()  # held (the identity map is weak) so the ledger's reads of it are free
     gift = standing.lock(pledge.recurring_gift_id) if pledge is not None and pledge.recurring_gift_id else None
     month = None
     if gift is not None:  # a month of a standing pledge: the gift's donor and designation
@@ -282,13 +330,15 @@ def record_from_line(line: BankLine, actor: Actor, *, pledge: TransferPledge | N
         donor = db.session.get(Donor, donor_id)
     else:
         donor = donor_from_line(line, actor)
-    db.session.flush()
+    if donor.id is None:
+        db.session.flush([donor])  # its id for the donation and the audit entries
     now = utcnow()
+    fresh = line.id in created_in_transaction()  # no donation can carry its reference yet
     donation = Donation(
         donor_id=donor.id, amount=line.amount, currency="VND", channel=Channel.BANK_TRANSFER.value,
         status=DonationStatus.PENDING.value, received_at=min(line.booked_at, now),
         programme_id=programme_id or general_programme().id, appeal_id=appeal_id,
-        reference=_reference(line.id), note=note, recorded_by_id=actor.user_id,
+        reference=f"BANK-{line.id}" if fresh else _reference(line.id), note=note, recorded_by_id=actor.user_id,
         public_message=pledge.message if pledge else None,
         recurring_gift_id=gift.id if gift is not None else None, recurring_month=month)
     db.session.add(donation)
@@ -297,16 +347,21 @@ def record_from_line(line: BankLine, actor: Actor, *, pledge: TransferPledge | N
         extra = standing.month_paid(gift, donation, line, actor)
         if extra:
             donation.note = f"{donation.note} {extra}"
+    if outcome is not None:
+        _set_outcome(line, outcome)
+    line.donation, line.state = donation, LineState.MATCHED.value
+    before = None
+    if pledge is not None:
+        line.pledge_id = pledge.id
+    if pledge is not None and gift is None:  # a standing pledge stays open for the next months
+        before = pledge.status
+        pledge.status, pledge.donation, pledge.received_at = PledgeStatus.RECEIVED.value, donation, now
     audit.record(actor, "donation.record", donation, after={
         "amount": line.amount, "channel": donation.channel, "donor_id": donor.id, "bank_line_id": line.id,
         "pledge": pledge.code if pledge else None})
     confirm_in_tx(donation, actor)
-    line.donation_id, line.state = donation.id, LineState.MATCHED.value
-    if pledge is not None:
-        line.pledge_id = pledge.id
+    del settings
     if pledge is not None and gift is None:
-        before = pledge.status
-        pledge.status, pledge.donation_id, pledge.received_at = PledgeStatus.RECEIVED.value, donation.id, now
         audit.record(actor, "pledge.receive", pledge, before={"status": before},
                      after={"status": pledge.status, "donation_id": donation.id, "amount": line.amount})
     audit.record(actor, "bank_line.match", line, after={"donation_id": donation.id, "pledge_id": line.pledge_id,

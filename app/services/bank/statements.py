@@ -107,8 +107,9 @@ def plan_statement(data: bytes, file_name: str, *, account_number: str | None = 
     return plan
 
 
-@dataclass
+@dataclass(slots=True)
 class _LineView:
+    """A new line as matching sees it (plain values), and what matching decided for it."""
     id: int
     direction: str
     amount: int
@@ -119,10 +120,21 @@ class _LineView:
     state: str
     state_reason: str | None
     donation_id: int | None = None
+    confidence: int = 0
+    suggestion: dict | None = None
+    pledge_id: int | None = None
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(…, ensure_ascii=False), built once
 
 
 def import_statement(plan: StatementPlan, actor: Actor, *, user_id: int | None = None) -> BankStatementImport:
-    """Write the plan's new lines, match them, confirm code matches; one transaction."""
+    """Write the plan's new lines, match them, confirm code matches; one transaction.
+
+    Set-based: the lines are matched in memory first (one query per kind of look-up), the
+    donors and donations of code matches are bulk-inserted, then every line once in its
+    final state, the paid pledges marked with one UPDATE … FROM, and last the receipts,
+    numbered as one block of the year's counter, and their mails."""
     now = utcnow()
     st = plan.statement
     try:
@@ -135,25 +147,32 @@ def import_statement(plan: StatementPlan, actor: Actor, *, user_id: int | None =
         db.session.add(record)
         db.session.flush()
         sqlite = db.session.get_bind().dialect.name == "sqlite"
-        views: list[_LineView] = []
+        ids = _reserve_ids(BankLine.__table__, len(plan.new)) if plan.new else []
+        views = []
+        for new_id, (line, _fp) in zip(ids, plan.new):
+            state, reason = initial_state(line)
+            views.append(_LineView(new_id, line.direction, line.amount, line.booked_at, line.memo,
+                                   line.sender_name, line.sender_account, state, reason))
+        counts, recorded, months = match_views(views, actor)
+        account_id, import_id = plan.account.id, record.id
         for start in range(0, len(plan.new), bulk.CHUNK):
-            chunk = plan.new[start:start + bulk.CHUNK]
-            ids = _reserve_ids(BankLine.__table__, len(chunk))
             params = []
-            for new_id, (line, fp) in zip(ids, chunk):
-                state, reason = initial_state(line)
-                raw = json.dumps(line.raw, ensure_ascii=False)
+            for view, (line, fp) in zip(views[start:start + bulk.CHUNK], plan.new[start:start + bulk.CHUNK]):
                 params.append(dict(
-                    id=new_id, account_id=plan.account.id, direction=line.direction, amount=line.amount,
+                    id=view.id, account_id=account_id, direction=line.direction, amount=line.amount,
                     booked_at=line.booked_at, memo=line.memo[:2000], sender_name=line.sender_name,
                     sender_account=line.sender_account, sender_bank=None, bank_reference=line.bank_reference,
                     provider=None, provider_txn_id=None, fingerprint=fp, source="statement",
-                    statement_import_id=record.id, balance_after=line.balance_after, raw=raw,
-                    state=state, state_reason=reason, confidence=0, created_at=now))
-                views.append(_LineView(new_id, line.direction, line.amount, line.booked_at, line.memo,
-                                       line.sender_name, line.sender_account, state, reason))
+                    statement_import_id=import_id, balance_after=line.balance_after, raw=_JSON(line.raw),
+                    state=view.state, state_reason=view.state_reason, confidence=view.confidence,
+                    suggestion=None if view.suggestion is None else _JSON(view.suggestion),
+                    pledge_id=view.pledge_id, donation_id=view.donation_id, created_at=now))
             _insert_many(BankLine.__table__, params)
-        counts = match_views(views, actor, label=f"statement:{record.id}", sqlite=sqlite)
+        if recorded.items:
+            bulk.receive_pledges(import_id, now)
+        bulk.issue_receipts_many(recorded, actor, label=f"statement:{import_id}")
+        for line_id, outcome in months:
+            apply(db.session.get(BankLine, line_id), outcome, actor)
         audit.record(actor, "bank_statement.import", record, after={
             "file_name": plan.file_name, "sha256": plan.sha256, "layout": plan.layout,
             "account": plan.account.account_number, "rows": len(st.lines), "new_lines": len(plan.new),
@@ -162,18 +181,30 @@ def import_statement(plan: StatementPlan, actor: Actor, *, user_id: int | None =
     except Exception:
         db.session.rollback()
         raise
-    if len(plan.new) >= 1000 and not sqlite:
-        db.session.execute(sa.text("ANALYZE bank_lines, donations, donors, receipts, transfer_pledges"))
+    if len(plan.new) >= 1000:  # fresh planner statistics after a bulk load (both databases)
+        if sqlite:
+            db.session.execute(sa.text("PRAGMA analysis_limit=1000"))  # sampled statistics: fast
+            for table in ("bank_lines", "donations", "donors", "receipts", "transfer_pledges"):
+                db.session.execute(sa.text(f"ANALYZE {table}"))
+        else:
+            db.session.execute(sa.text("ANALYZE bank_lines, donations, donors, receipts, transfer_pledges"))
         db.session.commit()
     return record
 
 
-def match_views(views: list[_LineView], actor: Actor = BANK, *, label: str, sqlite: bool = True) -> dict[str, int]:
-    """Decide every unmatched line, confirm code matches in bulk, store the rest's states."""
-    todo = [v for v in views if v.state == LineState.UNMATCHED.value]
+_UNMATCHED, _MATCHED = LineState.UNMATCHED.value, LineState.MATCHED.value
+
+
+def match_views(views: list[_LineView], actor: Actor = BANK) -> tuple[dict[str, int], bulk.Recorded, list]:
+    """Decide every unmatched line in memory and record the donations of code matches
+    (bulk); each view gets its final state. Returns the counts per state, what was
+    recorded (its receipts are issued by bulk.issue_receipts_many) and the months of
+    standing pledges: (line id, outcome) pairs applied one by one once the lines exist
+    (app/services/bank/standing.py; few per statement)."""
+    todo = [v for v in views if v.state == _UNMATCHED]
     ctx = Context(todo)
-    confirmations, updates, months = [], [], []
-    counts: Counter = Counter(v.state for v in views if v.state != LineState.UNMATCHED.value)
+    confirmations, confirmed_views, months = [], [], []
+    counts: Counter = Counter(v.state for v in views if v.state != _UNMATCHED)
     for view in todo:
         outcome = decide(view, ctx)
         counts[outcome.state] += 1
@@ -182,14 +213,16 @@ def match_views(views: list[_LineView], actor: Actor = BANK, *, label: str, sqli
         elif outcome.confirm:
             confirmations.append(bulk.Confirmation(view.id, view.amount, view.booked_at,
                                                    ctx.pledges_by_id[outcome.pledge_id], outcome.reason))
-        elif outcome.state != LineState.UNMATCHED.value or outcome.reason:
-            updates.append(dict(b_id=view.id, b_state=outcome.state, b_confidence=outcome.confidence,
-                                b_reason=outcome.reason, b_suggestion=outcome.suggestion, b_pledge=outcome.pledge_id))
-    bulk.update_states(updates)
-    bulk.confirm_many(confirmations, actor, label=label)
-    for line_id, outcome in months:
-        apply(db.session.get(BankLine, line_id), outcome, actor, ctx)
-    return dict(counts)
+            confirmed_views.append(view)
+            view.state, view.confidence, view.state_reason = _MATCHED, 100, outcome.reason
+            view.pledge_id = outcome.pledge_id
+        elif outcome.state != _UNMATCHED or outcome.reason:
+            view.state, view.confidence, view.state_reason = outcome.state, outcome.confidence, outcome.reason
+            view.suggestion, view.pledge_id = outcome.suggestion, outcome.pledge_id
+    recorded = bulk.record_many(confirmations, actor)
+    for view, donation_id in zip(confirmed_views, recorded.donation_ids):
+        view.donation_id = donation_id
+    return dict(counts), recorded, months
 
 
 def import_file(data: bytes, file_name: str, actor: Actor, *, account_number: str | None = None,

@@ -54,7 +54,10 @@ def allocate_receipt(
     """
     if donation.is_reversal or donation.status not in COUNTED_STATUSES:
         raise Conflict("Chỉ khoản ủng hộ đã xác nhận mới được cấp giấy chứng nhận.")
-    existing = valid_receipt_for(donation.id)
+    # A donation not yet flushed (recorded in this very transaction) has nothing in the
+    # database: its receipt can only be among the session's new objects.
+    fresh = sa.inspect(donation).pending
+    existing = _new_receipt_for(donation) if fresh else valid_receipt_for(donation.id)
     if existing is not None:
         return existing
     require_settings("cấp giấy chứng nhận")
@@ -75,9 +78,14 @@ def allocate_receipt(
     audit.record(actor, "receipt.issue", receipt,
                  after={"number": receipt.number, "donation_id": donation.id,
                         "replaces": replaces.number if replaces else None})
-    if notify:
-        receipt_mail.queue_receipt_mail(receipt, created_by=actor.label)
+    if notify:  # a fresh donation has no reversals yet: its amount is what the mail states
+        receipt_mail.queue_receipt_mail(receipt, created_by=actor.label, amount=donation.amount if fresh else None)
     return receipt
+
+
+def _new_receipt_for(donation: Donation) -> Receipt | None:
+    return next((obj for obj in db.session.new if isinstance(obj, Receipt) and obj.donation is donation
+                 and obj.voided_at is None), None)
 
 
 def issue_or_defer(donation: Donation, actor: Actor, *, issued_at: datetime | None = None) -> Receipt | None:

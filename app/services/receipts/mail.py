@@ -47,41 +47,58 @@ RETRY_BASE = timedelta(minutes=5)
 
 # --------------------------------------------------------------------------- queueing
 
-def receipt_mail_text(receipt: Receipt) -> tuple[str, str]:
+def receipt_mail_text(receipt: Receipt, amount: int | None = None) -> tuple[str, str]:
+    """`amount`: the donation's net amount when the caller knows it (saves a query)."""
     from app.services.receipts.documents import net_amount
 
     donation = receipt.donation
-    return receipt_mail_text_for(receipt.number, donation.shown_name, net_amount(donation),
-                                 receipt.verification_token)
+    return receipt_mail_text_for(receipt.number, donation.shown_name,
+                                 net_amount(donation) if amount is None else amount, receipt.verification_token)
 
 
 def receipt_mail_text_for(number: str, donor_name: str, amount: int, token: str,
                           settings=None) -> tuple[str, str]:
-    """Subject and body of a receipt mail from plain values (bulk paths reuse it)."""
+    """Subject and body of a receipt mail from plain values."""
+    return receipt_mail_composer(settings)(number, donor_name, amount, token)
+
+
+def receipt_mail_composer(settings=None):
+    """`receipt_mail_text_for` with the fund's settings read once: a function
+    (number, donor name, amount, verification token) → (subject, body), for bulk paths
+    that queue thousands of mails."""
     from app.services.receipts.documents import public_url
     from app.services.setup import get_settings
 
     settings = settings or get_settings()
-    subject = f"Giấy chứng nhận ủng hộ số {number} — {settings.fund_name}"
+    subject_tail = f" — {settings.fund_name}"
     contact = " · ".join(part for part in (settings.address, settings.phone, settings.email) if part)
-    body = (
-        f"Kính gửi {donor_name},\n\n"
-        f"{settings.fund_name} trân trọng cảm ơn Quý vị đã ủng hộ "
-        f"{format_vnd(amount)} vì trẻ em có hoàn cảnh đặc biệt.\n\n"
-        f"Đính kèm thư này là Giấy chứng nhận ủng hộ số {number} (tệp PDF).\n"
-        f"Quý vị có thể kiểm tra giấy chứng nhận tại:\n{public_url(f'/receipts/verify/{token}')}\n\n"
-        f"Trân trọng,\n{settings.operator_name}\n{contact}\n"
-    )
-    return subject, body
+    verify = public_url("/receipts/verify/")
+    thanks = f"{settings.fund_name} trân trọng cảm ơn Quý vị đã ủng hộ "
+    closing = f"\n\nTrân trọng,\n{settings.operator_name}\n{contact}\n"
+    amounts: dict[int, str] = {}
+
+    def compose(number: str, donor_name: str, amount: int, token: str) -> tuple[str, str]:
+        shown = amounts.get(amount)
+        if shown is None:
+            shown = amounts[amount] = format_vnd(amount)
+        body = (
+            f"Kính gửi {donor_name},\n\n{thanks}{shown} vì trẻ em có hoàn cảnh đặc biệt.\n\n"
+            f"Đính kèm thư này là Giấy chứng nhận ủng hộ số {number} (tệp PDF).\n"
+            f"Quý vị có thể kiểm tra giấy chứng nhận tại:\n{verify}{token}{closing}"
+        )
+        return f"Giấy chứng nhận ủng hộ số {number}{subject_tail}", body
+
+    return compose
 
 
-def queue_receipt_mail(receipt: Receipt, *, to: str | None = None,
-                       created_by: str | None = None) -> OutboxMessage | None:
-    """Queue the receipt's mail in the current transaction; None when there is no address."""
+def queue_receipt_mail(receipt: Receipt, *, to: str | None = None, created_by: str | None = None,
+                       amount: int | None = None) -> OutboxMessage | None:
+    """Queue the receipt's mail in the current transaction; None when there is no address.
+    `amount`: the donation's net amount, when the caller knows it."""
     to = (to or receipt.donation.mail_address or "").strip()
     if not to:
         return None
-    subject, body = receipt_mail_text(receipt)
+    subject, body = receipt_mail_text(receipt, amount)
     message = OutboxMessage(kind=KIND_RECEIPT, receipt=receipt, to_address=to, subject=subject,
                             body=body, status=OutboxStatus.PENDING.value, next_attempt_at=utcnow(),
                             created_by=created_by)
