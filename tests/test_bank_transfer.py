@@ -229,4 +229,4 @@ def test_a_notification_is_applied_in_few_statements_and_fully_audited(client, s
                        ("bank_line.match", "bank_lines", str(line.id), "sepay")}
     assert donation.reference == f"BANK-{line.id}" and line.donation_id == donation.id
     mail = db.session.scalars(sa.select(OutboxMessage)).one()
-    assert "500.000 ₫" in mail.body and receipt.number in mail.subject
+    assert "500.000\u00a0₫" in mail.body and receipt.number in mail.subject
