@@ -13,7 +13,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, utcnow
+from app.models.donation import Donation
 from app.models.user import User
+
+# The public ledger (sao kê, app/services/reports/public_ledger.py): newest first, every
+# filter column in the index, so a page is read from the index alone in order and stops
+# after the page's lines; the capped count reads the same index. (Migration 0017_reports_b.)
+ix_donations_ledger = sa.Index(
+    "ix_donations_ledger",
+    Donation.received_at, Donation.id, Donation.status, Donation.amount, Donation.channel,
+    Donation.donor_id, Donation.reverses_id,
+)
 
 
 class FrozenReport(Base):

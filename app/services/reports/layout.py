@@ -105,10 +105,24 @@ def donor_table(lines, amount_label: str = "Số tiền (đồng)", *, empty_tex
                  empty_text=empty_text)
 
 
+IN_KIND_LISTED = 200
+
+
 def in_kind_table(gifts: list[figures.InKindGift], *, empty_text: str) -> Table:
+    """The gifts in kind, one line each; beyond IN_KIND_LISTED the largest are listed (in
+    date order) and the rest summed on one line, so a year of many small gifts still prints
+    as a readable document. The total is always of every gift."""
+    listed = gifts
+    if len(gifts) > IN_KIND_LISTED:
+        keep = set(sorted(range(len(gifts)), key=lambda i: (-gifts[i].amount, i))[:IN_KIND_LISTED])
+        listed = [g for i, g in enumerate(gifts) if i in keep]
+    rows = [(g.received_on.strftime("%d/%m/%Y"), g.description, g.amount) for g in listed]
+    if len(listed) < len(gifts):
+        rest = [g for i, g in enumerate(gifts) if i not in keep]
+        rows.append(("", f"Các hiện vật khác ({len(rest)} lượt, mỗi lượt không quá {format_vnd(listed and min(g.amount for g in listed), symbol=False)} đồng)",
+                     sum(g.amount for g in rest)))
     return Table((Column("Ngày nhận", 22, "center"), Column("Hiện vật", 80), Column("Giá trị (đồng)", 30, "money")),
-                 tuple((g.received_on.strftime("%d/%m/%Y"), g.description, g.amount) for g in gifts),
-                 ("", "Cộng", sum(g.amount for g in gifts)) if gifts else None,
+                 tuple(rows), ("", "Cộng", sum(g.amount for g in gifts)) if gifts else None,
                  title="Hiện vật đã tiếp nhận", empty_text=empty_text)
 
 
