@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timezone
@@ -274,6 +275,8 @@ def _pdf_signature(pdf: FPDF, doc: ReportDocument, width: float, left_w: float) 
 # --------------------------------------------------------------------------- XLSX
 
 XLSX_FONT = "Times New Roman"
+XLSX_PAGE_WIDTH = 110  # characters across A4 portrait at 11 pt
+XLSX_MIN_COLUMN = 14  # an amount of billions, 2.219.600.000, still fits
 AMOUNT_FORMAT = "#,##0"
 
 
@@ -328,7 +331,15 @@ def render_xlsx(doc: ReportDocument) -> bytes:
         line(row, doc.subtitle, fnt=font(italic=True), align=center)
         row += 1
     row += 1
+    # Columns are shared by every table of the sheet: each as wide as its widest use, then
+    # scaled to an A4 page (about 110 characters): taken as they are, LibreOffice and Excel
+    # shrank a wide report to a third of its size to fit the page.
     widths = [8.0] * ncols
+    for _section, table in doc.tables():
+        for col, column in enumerate(table.columns):
+            widths[col] = max(widths[col], min(50.0, column.width * 0.9))
+    shrink = min(1.0, XLSX_PAGE_WIDTH / sum(widths))
+    widths = [round(max(XLSX_MIN_COLUMN, w * shrink), 1) for w in widths]
     for section in doc.sections:
         line(row, section.title, fnt=font(bold=True))
         row += 1
@@ -345,7 +356,6 @@ def render_xlsx(doc: ReportDocument) -> bytes:
                     row += 1
                 for col, column in enumerate(block.columns, start=1):
                     put(row, col, column.label, fnt=font(bold=True, size=11), align=center).border = border
-                    widths[col - 1] = max(widths[col - 1], min(50.0, column.width * 0.9))
                 ws.row_dimensions[row].height = 32
                 row += 1
                 if not block.rows:
@@ -360,6 +370,11 @@ def render_xlsx(doc: ReportDocument) -> bytes:
                                    align=right if numeric else (center if column.kind != "text" else wrap),
                                    fmt=AMOUNT_FORMAT if numeric and column.kind == "money" else None)
                         cell.border = border
+                    # Spreadsheets do not grow a row for wrapped text they did not lay out:
+                    # give it the lines its longest text needs.
+                    lines = max(math.ceil(len(str(v or "")) / (w * 1.1)) for v, w in zip(values, widths))
+                    if lines > 1:
+                        ws.row_dimensions[row].height = 15 * lines
                     row += 1
                 row += 1
         row += 1
@@ -371,7 +386,7 @@ def render_xlsx(doc: ReportDocument) -> bytes:
     line(row, nfc(doc.signatory_name), fnt=font(bold=True), align=center, first=sig_col)
     for index, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(index)].width = width
-    ws.page_setup.orientation = "portrait"
+    ws.page_setup.orientation = "landscape" if doc.orientation == "L" else "portrait"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
