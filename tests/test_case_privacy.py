@@ -5,6 +5,7 @@ from the dashboard, plus every GET route of the URL map filled with real ids, an
 each page for the seeded children's and guardians' names.
 """
 import io
+import json
 import re
 from collections import deque
 from datetime import date
@@ -243,3 +244,74 @@ def test_a_clean_story_passes_the_filter():
     cases.update_consent(case.id, worker, role, guardian_consent_on=date(2022, 1, 1), child_consent_on=None,
                          story_publishable=True, story_initials="L.T.H.N.",
                          story_text="Sau ca phẫu thuật, em bé đã khỏe và đi học trở lại vào năm 2024.")
+
+
+def _public_texts(client, urls):
+    """Every answer as searchable text: HTML and CSV as they are, JSON with its escapes
+    undone, PDF through pdftotext."""
+    import json
+    import subprocess
+
+    texts = {}
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        if response.mimetype == "application/json":
+            texts[url] = json.dumps(response.get_json(), ensure_ascii=False)
+        elif response.mimetype == "application/pdf":
+            texts[url] = subprocess.run(["pdftotext", "-", "-"], input=response.data, capture_output=True,
+                                        check=True).stdout.decode()
+        else:
+            texts[url] = response.get_data(as_text=True)
+    return texts
+
+
+def test_transparency_pages_and_api_show_no_child_no_contact_and_no_unconsented_donor(app, client, demo):
+    """Issue 14: every public page of /cong-khai and every /api/v1 answer, over the demo data
+    (every year, every programme, every page of the ledger, the disclosure PDFs, the gift
+    lookup of every receipt)."""
+    from app.models import Donor, Programme, Receipt
+    from app.services.reports import public_ledger
+
+    g.pop("_login_user", None)
+    with client.session_transaction() as session:
+        session.clear()
+    years = public_ledger.years_with_data()
+    codes = db.session.scalars(sa.select(Programme.code)).all()
+    lines = client.get("/api/v1/ledger?per_page=100").get_json()
+    assert lines["total_is_exact"]
+    pages = range(1, lines["total"] // 100 + 2)
+    receipts = db.session.scalars(sa.select(Receipt.number)).all()
+    urls = ["/cong-khai/", "/cong-khai/sao-ke", "/cong-khai/sao-ke.csv", "/cong-khai/chi", "/cong-khai/tra-cuu",
+            "/api/openapi.json", "/api/docs"]
+    for year in years:
+        urls += [f"/cong-khai/?year={year}", f"/cong-khai/bao-cao/{year}.pdf", f"/api/v1/summary?year={year}",
+                 f"/api/v1/appeals?year={year}", f"/api/v1/programmes?year={year}",
+                 f"/api/v1/money-out?year={year}&per_page=100",
+                 f"/cong-khai/sao-ke.csv?date_from={year}-01-01&date_to={year}-12-31"]
+        urls += [f"/cong-khai/chi?year={year}&programme={code}" for code in codes]
+    urls += [f"/cong-khai/sao-ke?per_page=100&page={p}" for p in pages]
+    urls += [f"/api/v1/ledger?per_page=100&page={p}" for p in pages]
+    urls += [f"/cong-khai/tra-cuu?q={number}" for number in receipts]
+    texts = _public_texts(client, urls)
+    everything = "\n".join(texts.values())
+
+    assert _names_in(texts) == {}
+    donors = db.session.scalars(sa.select(Donor)).all()
+    shown = {d.name for d in donors if d.public_listing_consent and not d.anonymous}
+    hidden = {d.name for d in donors if not (d.public_listing_consent and not d.anonymous)} - shown
+    contacts = {value for d in donors for value in (d.email, d.phone, d.tax_code, d.representative) if value}
+    contacts |= {d.address for d in donors if d.address and d.address.startswith("Số ")}
+    assert hidden and contacts and shown
+    leaks = {secret: [u for u, t in texts.items() if secret in t] for secret in hidden | contacts}
+    assert {k: v for k, v in leaks.items() if v} == {}
+    # The crawl is not vacuous: consented names are shown, the others as "Nhà hảo tâm".
+    assert all(name in everything for name in shown) and "Nhà hảo tâm" in everything
+    assert sum(1 for u in texts if "tra-cuu?q=" in u and 'data-testid="found-gift"' in texts[u]) == len(receipts)
+    # Small counts of children read "< 5", never 1–4.
+    for url, text in texts.items():
+        if url.startswith("/api/v1/summary"):
+            count = json.loads(text)["children_supported"]
+            assert count == "< 5" or count == 0 or count >= 5, (url, count)
+    assert any('data-testid="children">&lt; 5<' in texts[f"/cong-khai/?year={y}"] for y in years)
+    assert any("< 5" in texts[f"/cong-khai/bao-cao/{y}.pdf"] for y in years)

@@ -44,6 +44,16 @@ def on_domain_error(error: DomainError):
     return jsonify(error=error.message, status=status), status
 
 
+@bp.before_request
+def refuse_blank_parameters():
+    """The pages treat an empty form field as "no filter"; the API takes only what it
+    documents, so an empty or space-padded value is a 400, not a silent default."""
+    for name, value in request.args.items(multi=True):
+        if not value or value != value.strip():
+            return jsonify(error=f"Tham số «{name[:40]}» trống hoặc có khoảng trắng thừa.", status=400), 400
+    return None
+
+
 @bp.after_request
 def cache(response: Response) -> Response:
     if response.status_code == 200 and request.method == "GET":

@@ -1,6 +1,6 @@
 """Public transparency, /cong-khai: totals by year, month, programme and appeal with charts;
 the yearly disclosure PDF; the public list of money received (sao kê) with search, paging and
-CSV; "find my gift" by receipt number; money out per programme. Read-only, no login.
+CSV; "find my gift" by receipt number or transfer code; money out per programme. Read-only, no login.
 
 Bad input (unknown year or filter, reversed range, absurd page) is a 400 with a message."""
 from __future__ import annotations
@@ -68,9 +68,9 @@ def ledger_csv():
 
 @bp.get("/tra-cuu")
 def find_gift():
-    if set(request.args) - {"receipt"}:
-        raise ledger.BadQuery("Chỉ tra cứu theo số giấy chứng nhận (receipt).")
-    number = (request.args.get("receipt") or "").strip()
+    if set(request.args) - {"q", "receipt"}:
+        raise ledger.BadQuery("Chỉ tra cứu theo số giấy chứng nhận hoặc mã chuyển khoản (q).")
+    number = (request.args.get("q") or request.args.get("receipt") or "").strip()
     gift, message = None, None
     if number:
         try:

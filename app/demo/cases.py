@@ -60,8 +60,23 @@ DEMO_CASES = [
      90_000_000, 50_000_000, 0, 35_000_000, ["poor"], "intake", [], None),
 ]
 
-DEMO_CHILD_NAMES = [spec[1] for spec in DEMO_CASES]
-DEMO_GUARDIAN_NAMES = [spec[4] for spec in DEMO_CASES]
+# Support paid last year (whatever year the demo is opened in), so that year's reports (the
+# disclosure, restricted funds, Action Month in June, money out on /cong-khai) have content.
+LAST_YEAR_CASES = [
+    ("cleft", "Trịnh Bảo An", date(2022, 2, 14), "male", "Trịnh Văn Hòa", "Bố",
+     "0912345611", "Khe hở vòm miệng", "Bệnh viện Việt Tiệp",
+     28_000_000, 14_000_000, 4_000_000, 9_000_000, ["poor"], "closed", [9_000_000], None),
+    ("scholarship", "Lò Thị Hồng Nhi", date(2011, 10, 3), "female", "Lò Văn Páo", "Bố",
+     "0912345612", None, "Trường THCS Ngô Quyền",
+     None, 0, 0, 6_000_000, ["poor"], "disbursing", [3_000_000], None),
+    ("illness", "Quách Minh Nhật", date(2013, 7, 21), "male", "Quách Thị Dung", "Mẹ",
+     "0912345613", "Suy thận mạn, chạy thận định kỳ", "Bệnh viện Trẻ em Hải Phòng",
+     150_000_000, 100_000_000, 10_000_000, 30_000_000, ["serious_illness"], "disbursing",
+     [12_000_000, 6_000_000], None),
+]
+
+DEMO_CHILD_NAMES = [spec[1] for spec in DEMO_CASES + LAST_YEAR_CASES]
+DEMO_GUARDIAN_NAMES = [spec[4] for spec in DEMO_CASES + LAST_YEAR_CASES]
 
 ORDER = ["intake", "assessment", "proposed", "approved"]
 
@@ -81,63 +96,22 @@ def seed_demo_cases() -> bool:
     programmes = {p.code: p for p in db.session.scalars(sa.select(Programme))}
     categories = {c.code: c.id for c in db.session.scalars(sa.select(CircumstanceCategory))}
     today = date.today()
+    people = dict(worker=(worker, worker_role), director=(director, director_role),
+                  accountant=(accountant, accountant_role))
     for index, spec in enumerate(DEMO_CASES):
-        (code, child, birth, sex, guardian, relation, phone, diagnosis, facility, estimated,
-         insurance, family, requested, cats, final, paid, story) = spec
-        opened = date(2024, 3, 1) + timedelta(days=40 * index)
-        if opened > today:
-            opened = today
-        moment = local_to_utc(datetime.combine(opened, datetime.min.time()).replace(hour=9))
-        case = cases.create_case(dict(
-            programme_id=programmes[code].id, opened_on=opened, child_name=child, child_birth_date=birth,
-            child_sex=sex, address=f"Tổ dân phố số {index + 3}", guardian_name=guardian,
-            guardian_relation=relation, guardian_phone=phone, diagnosis=diagnosis, facility=facility,
-            estimated_cost=estimated, insurance_covers=insurance, family_covers=family,
-            support_requested=requested,
-            situation="Gia đình khó khăn, thu nhập không ổn định (dữ liệu minh họa)."),
-            worker, worker_role, category_ids=[categories[c] for c in cats if c in categories], at=moment)
-        if final == "intake":
-            continue
-        consent_day = opened + timedelta(days=3)
-        needs_child = cases.age_on(birth, consent_day) >= cases.CHILD_CONSENT_AGE
-        cases.update_consent(case.id, worker, worker_role, guardian_consent_on=consent_day,
-                             child_consent_on=consent_day if needs_child else None,
-                             story_publishable=story is not None,
-                             story_initials=story[0] if story else None,
-                             story_text=story[1] if story else None)
-        step = moment
-        for target in ("assessment", "proposed"):
-            step += timedelta(days=5)
-            cases.transition_case(case.id, target, worker, worker_role, at=step,
-                                  comment="Đã xác minh hoàn cảnh tại địa phương." if target == "proposed" else None)
-            if final == target:
-                break
-        if final in ("assessment", "proposed"):
-            continue
-        step += timedelta(days=4)
-        if final == "rejected":
-            cases.transition_case(case.id, "rejected", director, director_role, at=step,
-                                  comment="Đã được nhà tài trợ khác hỗ trợ toàn bộ.")
-            continue
-        cases.transition_case(case.id, "approved", director, director_role, approved_amount=requested, at=step)
-        if index == 1:  # a donor gives for this child specifically
-            donor = db.session.scalar(sa.select(Donor).order_by(Donor.id).limit(1))
-            record_donation(Actor.system("seed-demo"), donor_id=donor.id, amount=40_000_000,
-                            channel="bank_transfer", received_at=step + timedelta(days=1),
-                            case_id=case.id, reference=f"DEMO-CASE-{index:03d}",
-                            note="Chỉ định cho hồ sơ phẫu thuật tim")
-        for number, amount in enumerate(paid, start=1):
-            step += timedelta(days=7)
-            paid_on = min(step.date(), today)
-            row = disbursements.record_disbursement(
-                case.id, accountant, accountant_role, amount=amount, paid_on=paid_on,
-                payee_kind="school" if code == "scholarship" else "hospital",
-                payee_name=facility or "Bệnh viện Trẻ em Hải Phòng", method="bank_transfer",
-                voucher_number=f"PC-{opened.year}-{index + 1:03d}{number}", at=step)
-            disbursements.approve_disbursement(row.id, director, director_role, at=step + timedelta(hours=3))
-        if final == "closed":
-            cases.transition_case(case.id, "closed", worker, worker_role, at=step + timedelta(days=1),
-                                  comment="Đã hoàn tất hỗ trợ.")
+        opened = min(date(2024, 3, 1) + timedelta(days=40 * index), today)
+        _seed_case(index, spec, opened, today, programmes, categories, people)
+    last_year = today.year - 1
+    for index, spec in enumerate(LAST_YEAR_CASES, start=len(DEMO_CASES)):
+        opened = date(last_year, 2, 3) + timedelta(days=45 * (index - len(DEMO_CASES)))
+        _seed_case(index, spec, opened, today, programmes, categories, people)
+    # This year's second term of last year's scholarship, so this year's money out shows a line.
+    scholar = db.session.scalar(sa.select(SupportCase).where(SupportCase.child_name == LAST_YEAR_CASES[1][1]))
+    paid_on = max(date(today.year, 1, 1), today - timedelta(days=20))
+    row = disbursements.record_disbursement(
+        scholar.id, accountant, accountant_role, amount=3_000_000, paid_on=paid_on, payee_kind="school",
+        payee_name=LAST_YEAR_CASES[1][8], method="bank_transfer", voucher_number=f"PC-{today.year}-HK2")
+    disbursements.approve_disbursement(row.id, director, director_role)
     # One payout awaiting the director, for the approval queue.
     pending_case = db.session.scalar(sa.select(SupportCase).where(SupportCase.state == "disbursing")
                                      .order_by(SupportCase.id).limit(1))
@@ -146,3 +120,64 @@ def seed_demo_cases() -> bool:
             pending_case.id, accountant, accountant_role, amount=5_000_000, paid_on=today,
             payee_kind="family", payee_name=None, method="cash", voucher_number="PC-CHO-DUYET-01")
     return True
+
+
+def _seed_case(index: int, spec: tuple, opened: date, today: date, programmes, categories, people) -> None:
+    """One demo case through the real workflow: consent, assessment, proposal, decision,
+    the disbursements of `spec` (seven days apart, approved) and closing."""
+    worker, worker_role = people["worker"]
+    director, director_role = people["director"]
+    accountant, accountant_role = people["accountant"]
+    (code, child, birth, sex, guardian, relation, phone, diagnosis, facility, estimated,
+     insurance, family, requested, cats, final, paid, story) = spec
+    moment = local_to_utc(datetime.combine(opened, datetime.min.time()).replace(hour=9))
+    case = cases.create_case(dict(
+        programme_id=programmes[code].id, opened_on=opened, child_name=child, child_birth_date=birth,
+        child_sex=sex, address=f"Tổ dân phố số {index + 3}", guardian_name=guardian,
+        guardian_relation=relation, guardian_phone=phone, diagnosis=diagnosis, facility=facility,
+        estimated_cost=estimated, insurance_covers=insurance, family_covers=family,
+        support_requested=requested,
+        situation="Gia đình khó khăn, thu nhập không ổn định (dữ liệu minh họa)."),
+        worker, worker_role, category_ids=[categories[c] for c in cats if c in categories], at=moment)
+    if final == "intake":
+        return
+    consent_day = opened + timedelta(days=3)
+    needs_child = cases.age_on(birth, consent_day) >= cases.CHILD_CONSENT_AGE
+    cases.update_consent(case.id, worker, worker_role, guardian_consent_on=consent_day,
+                         child_consent_on=consent_day if needs_child else None,
+                         story_publishable=story is not None,
+                         story_initials=story[0] if story else None,
+                         story_text=story[1] if story else None)
+    step = moment
+    for target in ("assessment", "proposed"):
+        step += timedelta(days=5)
+        cases.transition_case(case.id, target, worker, worker_role, at=step,
+                              comment="Đã xác minh hoàn cảnh tại địa phương." if target == "proposed" else None)
+        if final == target:
+            break
+    if final in ("assessment", "proposed"):
+        return
+    step += timedelta(days=4)
+    if final == "rejected":
+        cases.transition_case(case.id, "rejected", director, director_role, at=step,
+                              comment="Đã được nhà tài trợ khác hỗ trợ toàn bộ.")
+        return
+    cases.transition_case(case.id, "approved", director, director_role, approved_amount=requested, at=step)
+    if index == 1:  # a donor gives for this child specifically
+        donor = db.session.scalar(sa.select(Donor).order_by(Donor.id).limit(1))
+        record_donation(Actor.system("seed-demo"), donor_id=donor.id, amount=40_000_000,
+                        channel="bank_transfer", received_at=step + timedelta(days=1),
+                        case_id=case.id, reference=f"DEMO-CASE-{index:03d}",
+                        note="Chỉ định cho hồ sơ phẫu thuật tim")
+    for number, amount in enumerate(paid, start=1):
+        step += timedelta(days=7)
+        paid_on = min(step.date(), today)
+        row = disbursements.record_disbursement(
+            case.id, accountant, accountant_role, amount=amount, paid_on=paid_on,
+            payee_kind="school" if code == "scholarship" else "hospital",
+            payee_name=facility or "Bệnh viện Trẻ em Hải Phòng", method="bank_transfer",
+            voucher_number=f"PC-{opened.year}-{index + 1:03d}{number}", at=step)
+        disbursements.approve_disbursement(row.id, director, director_role, at=step + timedelta(hours=3))
+    if final == "closed":
+        cases.transition_case(case.id, "closed", worker, worker_role, at=step + timedelta(days=1),
+                              comment="Đã hoàn tất hỗ trợ.")

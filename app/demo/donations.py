@@ -170,12 +170,12 @@ def seed_demo() -> bool:
     plan: list[dict] = []
 
     def add(donor, amount, when, *, appeal=None, programme=None, channel=None, status="confirmed",
-            in_kind=None, reverse_reason=None):
+            in_kind=None, reverse_reason=None, reverse_amount=None):
         channel = channel or rng.choices(
             [Channel.BANK_TRANSFER, Channel.CASH, Channel.CARD], weights=[7, 2, 1])[0].value
         plan.append(dict(donor=donor, amount=amount, when=when, appeal=appeal,
                          programme=programme or general, channel=channel, status=status,
-                         in_kind=in_kind, reverse_reason=reverse_reason))
+                         in_kind=in_kind, reverse_reason=reverse_reason, reverse_amount=reverse_amount))
 
     # 2023: commendation targets split into several gifts, small gifts from everyone else.
     for donor, target in donors:
@@ -246,7 +246,25 @@ def seed_demo() -> bool:
                     add(donor, last.choice([200_000, 500_000, 1_000_000, 2_000_000]),
                         _random_moment(last, date(previous, 1, 5), date(previous, 12, 20)),
                         programme=last.choice([general, *specific]))
+        # Gifts in kind, a mistyped entry reversed and a partial refund, so last year's
+        # reports show every kind of line (the Action Month in June included).
+        add(donors[0][0], 45_000_000, local_to_utc(datetime(previous, 6, 12, 9, 30)),
+            channel=Channel.IN_KIND.value, programme=programmes["gifts"],
+            appeal=None, in_kind="300 suất quà (sách vở, đồ dùng học tập) cho trẻ em dịp 1/6")
+        add(donors[len(ORGANIZATIONS) + 1][0], 12_000_000, local_to_utc(datetime(previous, 10, 3, 14, 0)),
+            channel=Channel.IN_KIND.value, programme=programmes["motor"],
+            in_kind="4 xe lăn và 2 khung tập đi")
+        add(donors[6][0], 25_000_000, local_to_utc(datetime(previous, 3, 18, 10, 0)),
+            reverse_reason="Nhập sai nhà hảo tâm (đã ghi lại đúng người)")
+        add(donors[len(ORGANIZATIONS) + 5][0], 8_000_000, local_to_utc(datetime(previous, 6, 20, 16, 0)),
+            reverse_reason="Hoàn lại phần chuyển thừa theo đề nghị của nhà hảo tâm", reverse_amount=3_000_000)
+    # This year too: a gift in kind and a partial refund (dates before today).
+    add(donors[0][0], 18_000_000, _random_moment(rng, year_start, yesterday), channel=Channel.IN_KIND.value,
+        programme=programmes["illness"], in_kind="Máy tạo oxy và thuốc điều trị cho trẻ bệnh hiểm nghèo")
+    add(donors[len(ORGANIZATIONS) + 2][0], 4_000_000, _random_moment(rng, year_start, yesterday),
+        reverse_reason="Hoàn lại phần chuyển thừa", reverse_amount=1_000_000)
 
+    now = datetime.now().astimezone()
     # Record in time order, so receipt numbers run with the dates as they would have.
     plan.sort(key=lambda spec: spec["when"])
     for number, spec in enumerate(plan, start=1):
@@ -264,7 +282,8 @@ def seed_demo() -> bool:
             donation.status = DonationStatus.FAILED.value
         if spec["reverse_reason"]:
             donation_service.reverse_in_tx(donation, actor, reason=spec["reverse_reason"],
-                                           received_at=spec["when"] + timedelta(hours=3))
+                                           amount=spec["reverse_amount"],
+                                           received_at=min(spec["when"] + timedelta(hours=3), now))
     db.session.commit()
     seed_demo_cases()
     return True

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timezone
 from typing import Literal, Union
 
 from fpdf import FPDF
-from fpdf.enums import TableBordersLayout, VAlign, XPos, YPos
-from fpdf.fonts import FontFace
+from fpdf.enums import XPos, YPos
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
@@ -190,28 +190,57 @@ def _pdf_table(pdf: FPDF, table: Table, width: float) -> None:
         pdf.multi_cell(width, 5.6, nfc(table.empty_text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(2)
         return
-    scale = width / sum(c.width for c in table.columns)
-    bold = FontFace(emphasis="B")
+    widths = [c.width * width / sum(c.width for c in table.columns) for c in table.columns]
     pdf.set_font(PDF_FONT, "", 10)
     if pdf.will_page_break(24):
         pdf.add_page()
-    with pdf.table(col_widths=[c.width * scale for c in table.columns], width=width,
-                   text_align=[ALIGN[c.kind] for c in table.columns], v_align=VAlign.M,
-                   line_height=4.8, padding=(1.1, 1.4), headings_style=bold,
-                   borders_layout=TableBordersLayout.ALL, repeat_headings=1,
-                   first_row_as_headings=True) as t:
-        heading = t.row()
-        for column in table.columns:
-            heading.cell(nfc(column.label), align="CENTER")
-        for values in table.rows:
-            row = t.row()
-            for column, value in zip(table.columns, values):
-                row.cell(cell_text(value, column.kind))
-        if table.total is not None:
-            row = t.row()
-            for column, value in zip(table.columns, table.total):
-                row.cell(cell_text(value, column.kind), style=bold)
+    heading = (tuple(nfc(c.label) for c in table.columns), ["CENTER"] * len(widths), "B")
+    aligns = [ALIGN[c.kind] for c in table.columns]
+    body = [(tuple(cell_text(v, c.kind) for c, v in zip(table.columns, values)), aligns, "") for values in table.rows]
+    if table.total is not None:
+        body.append((tuple(cell_text(v, c.kind) for c, v in zip(table.columns, table.total)), aligns, "B"))
+    _pdf_row(pdf, widths, *heading)
+    for row in body:
+        if pdf.will_page_break(_row_height(pdf, widths, row[0], row[2])):
+            pdf.add_page()
+            _pdf_row(pdf, widths, *heading)  # the headings repeat on each page
+        _pdf_row(pdf, widths, *row)
     pdf.ln(3)
+
+
+ROW_LINE, ROW_PAD_X, ROW_PAD_Y = 4.8, 1.4, 1.1
+
+
+def _row_height(pdf: FPDF, widths: list[float], texts: tuple[str, ...], style: str) -> float:
+    """A row's height: one line when every text fits its column (the common case, measured
+    with get_string_width), otherwise what multi_cell's line breaking needs."""
+    pdf.set_font(PDF_FONT, style, 10)
+    lines = 1
+    for w, text in zip(widths, texts):
+        if text and pdf.get_string_width(text) > w - 2 * ROW_PAD_X:
+            lines = max(lines, len(pdf.multi_cell(w - 2 * ROW_PAD_X, ROW_LINE, text, dry_run=True,
+                                                  output="LINES")))
+    return lines * ROW_LINE + 2 * ROW_PAD_Y
+
+
+def _pdf_row(pdf: FPDF, widths: list[float], texts: tuple[str, ...], aligns: list[str], style: str) -> None:
+    """One bordered table row, cells centred vertically. (fpdf2's table() lays out every
+    cell through multi_cell, about 1.5 ms a cell: a disclosure naming thousands of donors
+    took tens of seconds. Plain cells, wrapped only when a text does not fit, take a
+    fraction of that.)"""
+    height = _row_height(pdf, widths, texts, style)
+    x, y = pdf.l_margin, pdf.get_y()
+    for w, text, align in zip(widths, texts, aligns):
+        pdf.rect(x, y, w, height)
+        inner = w - 2 * ROW_PAD_X
+        lines = (pdf.multi_cell(inner, ROW_LINE, text, dry_run=True, output="LINES")
+                 if text and pdf.get_string_width(text) > inner else [text])
+        top = y + (height - len(lines) * ROW_LINE) / 2
+        for i, line in enumerate(lines):
+            pdf.set_xy(x + ROW_PAD_X, top + i * ROW_LINE)
+            pdf.cell(inner, ROW_LINE, line, align=align[0])
+        x += w
+    pdf.set_xy(pdf.l_margin, y + height)
 
 
 def _pdf_signature(pdf: FPDF, doc: ReportDocument, width: float, left_w: float) -> None:
@@ -246,6 +275,8 @@ def _pdf_signature(pdf: FPDF, doc: ReportDocument, width: float, left_w: float) 
 # --------------------------------------------------------------------------- XLSX
 
 XLSX_FONT = "Times New Roman"
+XLSX_PAGE_WIDTH = 110  # characters across A4 portrait at 11 pt
+XLSX_MIN_COLUMN = 14  # an amount of billions, 2.219.600.000, still fits
 AMOUNT_FORMAT = "#,##0"
 
 
@@ -300,7 +331,15 @@ def render_xlsx(doc: ReportDocument) -> bytes:
         line(row, doc.subtitle, fnt=font(italic=True), align=center)
         row += 1
     row += 1
+    # Columns are shared by every table of the sheet: each as wide as its widest use, then
+    # scaled to an A4 page (about 110 characters): taken as they are, LibreOffice and Excel
+    # shrank a wide report to a third of its size to fit the page.
     widths = [8.0] * ncols
+    for _section, table in doc.tables():
+        for col, column in enumerate(table.columns):
+            widths[col] = max(widths[col], min(50.0, column.width * 0.9))
+    shrink = min(1.0, XLSX_PAGE_WIDTH / sum(widths))
+    widths = [round(max(XLSX_MIN_COLUMN, w * shrink), 1) for w in widths]
     for section in doc.sections:
         line(row, section.title, fnt=font(bold=True))
         row += 1
@@ -317,7 +356,6 @@ def render_xlsx(doc: ReportDocument) -> bytes:
                     row += 1
                 for col, column in enumerate(block.columns, start=1):
                     put(row, col, column.label, fnt=font(bold=True, size=11), align=center).border = border
-                    widths[col - 1] = max(widths[col - 1], min(50.0, column.width * 0.9))
                 ws.row_dimensions[row].height = 32
                 row += 1
                 if not block.rows:
@@ -332,6 +370,11 @@ def render_xlsx(doc: ReportDocument) -> bytes:
                                    align=right if numeric else (center if column.kind != "text" else wrap),
                                    fmt=AMOUNT_FORMAT if numeric and column.kind == "money" else None)
                         cell.border = border
+                    # Spreadsheets do not grow a row for wrapped text they did not lay out:
+                    # give it the lines its longest text needs.
+                    lines = max(math.ceil(len(str(v or "")) / (w * 1.1)) for v, w in zip(values, widths))
+                    if lines > 1:
+                        ws.row_dimensions[row].height = 15 * lines
                     row += 1
                 row += 1
         row += 1
@@ -343,7 +386,7 @@ def render_xlsx(doc: ReportDocument) -> bytes:
     line(row, nfc(doc.signatory_name), fnt=font(bold=True), align=center, first=sig_col)
     for index, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(index)].width = width
-    ws.page_setup.orientation = "portrait"
+    ws.page_setup.orientation = "landscape" if doc.orientation == "L" else "portrait"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from app.renderers.reports import Column, Paragraph, ReportDocument, Section, Table
+from app.renderers.reports import Paragraph, ReportDocument, Section
 from app.services import commendation
 from app.services.reports import figures, layout
 from app.services.reports.documents import FundInfo, fund_info
@@ -52,17 +52,14 @@ def action_month(period: Period) -> ActionMonth:
 def document(report: ActionMonth, *, number: str | None = None) -> ReportDocument:
     r = report.received
     _by_channel, by_source = layout.received_tables(r)
-    proposals = Table(
-        (Column("STT", 8, "center"), Column("Tên tập thể / cá nhân", 80), Column("Nhóm", 20),
-         Column("Số tiền (đồng)", 30, "money")),
-        tuple((i, name, group, amount) for i, (group, name, amount) in enumerate(
-            [("Tập thể", n, a) for n, a in report.organizations] + [("Cá nhân", n, a) for n, a in report.individuals], 1)),
-        empty_text="Không có tập thể, cá nhân đạt mức đề nghị khen thưởng.")
+    proposals = layout.donor_table(
+        [(n, "Tập thể", a) for n, a in report.organizations] + [(n, "Cá nhân", a) for n, a in report.individuals],
+        name_label="Tên tập thể / cá nhân", empty_text="Không có tập thể, cá nhân đạt mức đề nghị khen thưởng.")
     submitted = (f" Danh sách đã chốt số {report.submission_number}." if report.submission_number
                  else " Danh sách chưa được chốt.")
-    return ReportDocument(
-        slug=f"thang-hanh-dong-{report.period.key}",
-        title_lines=("BÁO CÁO", "KẾT QUẢ VẬN ĐỘNG, HỖ TRỢ TRẺ EM TRONG THÁNG HÀNH ĐỘNG VÌ TRẺ EM",
+    return layout.report_document(
+        report.fund, number=number, slug=f"thang-hanh-dong-{report.period.key}",
+        title=("KẾT QUẢ VẬN ĐỘNG, HỖ TRỢ TRẺ EM TRONG THÁNG HÀNH ĐỘNG VÌ TRẺ EM",
                      f"NĂM {report.period.year}"),
         subtitle=f"(Số liệu {report.period.label})",
         sections=(
@@ -85,5 +82,4 @@ def document(report: ActionMonth, *, number: str | None = None) -> ReportDocumen
                 proposals,
             )),
         ),
-        recipients=("Sở Y tế thành phố (để báo cáo)", "Ban Giám đốc Quỹ", "Lưu: VT, KT"),
-        **layout._letterhead(report.fund, number=number))
+        recipients=layout.REPORT_RECIPIENTS)

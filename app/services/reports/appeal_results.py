@@ -86,9 +86,9 @@ def document(report: AppealResults, *, number: str | None = None) -> ReportDocum
     goal = (f" Mục tiêu vận động: {layout.money(report.goal)}; đạt {report.percent}%." if report.goal else "")
     gifts_when = (f"Các khoản ủng hộ được tiếp nhận từ ngày {report.first_gift:%d/%m/%Y} đến ngày "
                   f"{report.last_gift:%d/%m/%Y}" if report.first_gift else "Chưa tiếp nhận khoản ủng hộ nào")
-    return ReportDocument(
-        slug=f"ket-qua-van-dong-{report.slug}-{report.period.key}",
-        title_lines=("BÁO CÁO", "KẾT QUẢ VẬN ĐỘNG, TIẾP NHẬN VÀ PHÂN BỔ", f"«{report.title.upper()}»"),
+    return layout.report_document(
+        report.fund, number=number, slug=f"ket-qua-van-dong-{report.slug}-{report.period.key}",
+        title=("KẾT QUẢ VẬN ĐỘNG, TIẾP NHẬN VÀ PHÂN BỔ", f"«{report.title.upper()}»"),
         subtitle=f"(Theo Điều 14 Nghị định số 93/2021/NĐ-CP; số liệu {report.period.label})",
         sections=(
             Section("I. ĐỢT VẬN ĐỘNG", (
@@ -102,9 +102,7 @@ def document(report: AppealResults, *, number: str | None = None) -> ReportDocum
                           f"{r.gifts} lượt ủng hộ của {r.donors} nhà hảo tâm. {gifts_when}, qua các hình thức dưới đây; "
                           "mỗi khoản được cấp giấy chứng nhận có số."),
                 by_channel, by_source,
-                Table((Column("Ngày nhận", 22, "center"), Column("Hiện vật", 80), Column("Giá trị (đồng)", 30, "money")),
-                      tuple((g.received_on.strftime("%d/%m/%Y"), g.description, g.amount) for g in report.in_kind_gifts),
-                      title="Hiện vật đã tiếp nhận", empty_text="Không tiếp nhận hiện vật."),
+                layout.in_kind_table(report.in_kind_gifts, empty_text="Không tiếp nhận hiện vật."),
             )),
             Section("III. PHÂN BỔ", (
                 Table((Column("Chương trình", 70), Column("Số lượt", 18, "count"), Column("Số tiền (đồng)", 30, "money")),
@@ -120,5 +118,4 @@ def document(report: AppealResults, *, number: str | None = None) -> ReportDocum
                 layout.use_table(report.use),
             )),
         ),
-        recipients=("Sở Y tế thành phố (để báo cáo)", "Trang thông tin điện tử của Quỹ", "Lưu: VT, KT"),
-        **layout._letterhead(report.fund, number=number))
+        recipients=("Sở Y tế thành phố (để báo cáo)", "Trang thông tin điện tử của Quỹ", "Lưu: VT, KT"))

@@ -85,9 +85,8 @@ def donor_analysis(period: Period) -> DonorAnalysis:
 
 
 def _table(lines: list[DonorLine], amount_label: str, empty: str) -> Table:
-    return Table((Column("STT", 8, "center"), Column("Nhà hảo tâm", 70), Column("Nhóm", 18),
-                  Column(amount_label, 30, "money")),
-                 tuple((i, d.name, d.kind_label, d.amount) for i, d in enumerate(lines, 1)), empty_text=empty)
+    return layout.donor_table([(d.name, d.kind_label, d.amount) for d in lines], amount_label,
+                              name_label="Nhà hảo tâm", empty_text=empty)
 
 
 def document(report: DonorAnalysis, *, number: str | None = None) -> ReportDocument:
@@ -97,9 +96,9 @@ def document(report: DonorAnalysis, *, number: str | None = None) -> ReportDocum
                      ("Lần đầu ủng hộ (trong kỳ)", report.first_time.count, report.first_time.amount),
                      (f"Ủng hộ năm {p.year - 1}, chưa ủng hộ trong kỳ (LYBUNT)", report.lybunt.count, report.lybunt.amount),
                      (f"Ủng hộ trước năm {p.year - 1}, chưa ủng hộ lại (SYBUNT)", report.sybunt.count, report.sybunt.amount)))
-    return ReportDocument(
-        slug=f"nha-hao-tam-{p.key}",
-        title_lines=("BÁO CÁO", "PHÂN TÍCH NHÀ HẢO TÂM", p.label.upper()),
+    return layout.report_document(
+        report.fund, number=number, slug=f"nha-hao-tam-{p.key}",
+        title=("PHÂN TÍCH NHÀ HẢO TÂM", p.label.upper()),
         subtitle="(Tài liệu nội bộ — không công khai)",
         sections=(
             Section("I. TỔNG HỢP", (
@@ -118,5 +117,4 @@ def document(report: DonorAnalysis, *, number: str | None = None) -> ReportDocum
                 _table(report.sybunt.top, "Số tiền các năm trước", "Không có."),)),
             Section(f"VI. GẦN ĐẠT NGƯỠNG KHEN THƯỞNG ({layout.money(report.threshold)})", (
                 _table(report.near_threshold, f"Số tiền năm {p.year}", "Không có."),)),
-        ),
-        **layout._letterhead(report.fund, number=number))
+        ))

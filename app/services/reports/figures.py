@@ -79,16 +79,24 @@ def received(period: Period, *, appeal_id: int | None = None, extra=None) -> Rec
         where.append(Donation.appeal_id == appeal_id)
     if extra is not None:
         where.append(extra)
+    # One pass over the period's rows: net amount and gifts per donor and channel; the
+    # channel and source figures are then sums over those (far fewer) rows. (Three passes,
+    # each with its own COUNT(DISTINCT), took 7 s over a million rows on PostgreSQL.)
     gift = Donation.reverses_id.is_(None)
-    channels = {c: (int(a), int(n)) for c, a, n in db.session.execute(
-        sa.select(Donation.channel, Donation.net_sum(),
-                  sa.func.count().filter(gift))
-        .where(*where).group_by(Donation.channel))}
-    sources = {k: (int(a), int(n)) for k, a, n in db.session.execute(
-        sa.select(Donor.kind, Donation.net_sum(),
-                  sa.func.count(sa.distinct(Donation.donor_id)))
-        .join(Donor, Donor.id == Donation.donor_id).where(*where).group_by(Donor.kind))}
-    donors = int(db.session.scalar(sa.select(sa.func.count(sa.distinct(Donation.donor_id))).where(*where)))
+    per_donor = (sa.select(Donation.donor_id, Donation.channel, Donation.net_sum().label("amount"),
+                           sa.func.count().filter(gift).label("gifts"))
+                 .where(*where).group_by(Donation.donor_id, Donation.channel).cte("per_donor"))
+    channels: dict[str, tuple[int, int]] = {}
+    sources: dict[str, tuple[int, int]] = {}
+    by_channel_q = sa.select(sa.literal("c").label("part"), per_donor.c.channel.label("key"),
+                             sa.func.sum(per_donor.c.amount).label("amount"), sa.func.sum(per_donor.c.gifts).label("n")
+                             ).group_by(per_donor.c.channel)
+    by_source_q = (sa.select(sa.literal("k").label("part"), Donor.kind.label("key"), sa.func.sum(per_donor.c.amount),
+                             sa.func.count(sa.distinct(per_donor.c.donor_id)))
+                   .join(Donor, Donor.id == per_donor.c.donor_id).group_by(Donor.kind))
+    for part, key, amount, n in db.session.execute(sa.union_all(by_channel_q, by_source_q)):
+        (channels if part == "c" else sources)[key] = (int(amount or 0), int(n or 0))
+    donors = sum(n for _amount, n in sources.values())  # a donor has one kind
     by_channel = [Line(c.value, CHANNEL_LABELS[c], *channels.get(c.value, (0, 0))) for c in Channel]
     by_source = [Line(k, label, *sources.get(k, (0, 0))) for k, label in SOURCE_LABELS.items()]
     total = sum(line.amount for line in by_channel)
@@ -107,17 +115,22 @@ class InKindGift:
 
 def in_kind_gifts(period: Period, *, appeal_id: int | None = None) -> list[InKindGift]:
     """The in-kind gifts of the period (net of reversals), described without the donor."""
-    back = (sa.select(sa.func.coalesce(sa.func.sum(_Reversal.amount), 0))
-            .where(_Reversal.reverses_id == Donation.id, _Reversal.status.in_(COUNTED_STATUSES))
-            .scalar_subquery())
     where = [_in_period(period), Donation.channel == Channel.IN_KIND.value, Donation.reverses_id.is_(None)]
     if appeal_id is not None:
         where.append(Donation.appeal_id == appeal_id)
-    rows = db.session.execute(sa.select(Donation.received_at, Donation.in_kind_description,
-                                        Donation.amount, back)
+    rows = db.session.execute(sa.select(Donation.id, Donation.received_at, Donation.in_kind_description,
+                                        Donation.amount)
                               .where(*where).order_by(Donation.received_at, Donation.id)).all()
-    return [InKindGift(to_local(at).date(), text or "Hiện vật", int(amount) - int(returned))
-            for at, text, amount, returned in rows if int(amount) - int(returned) > 0]
+    # Reversals are few (read through ix_donations_reversals), so they are summed once
+    # rather than looked up gift by gift.
+    returned = {original: int(total) for original, total in db.session.execute(
+        sa.select(_Reversal.reverses_id, sa.func.sum(_Reversal.amount))
+        .where(_Reversal.reverses_id.is_not(None), _Reversal.status.in_(COUNTED_STATUSES),
+               _Reversal.channel == Channel.IN_KIND.value)
+        .group_by(_Reversal.reverses_id))}
+    gifts = [InKindGift(to_local(at).date(), text or "Hiện vật", int(amount) - returned.get(gift_id, 0))
+             for gift_id, at, text, amount in rows]
+    return [g for g in gifts if g.amount > 0]
 
 
 def monthly_received(period: Period) -> list[int]:

@@ -11,11 +11,18 @@ from app.vnd import amount_in_words, format_vnd
 MONTHS = tuple(f"T{m}" for m in range(1, 13))
 
 
-def _letterhead(fund: FundInfo, *, number: str | None) -> dict:
-    return dict(parent_agency=fund.parent_agency.upper(), issuing_body=fund.operator_name.upper(),
-                place=fund.place, document_date=fund.document_date,
-                signatory_title=fund.signatory_title, signatory_name=fund.signatory_name,
-                number=number)
+REPORT_RECIPIENTS = ("Sở Y tế thành phố (để báo cáo)", "Ban Giám đốc Quỹ", "Lưu: VT, KT")
+
+
+def report_document(fund: FundInfo, *, number: str | None, slug: str, title: tuple[str, ...], subtitle: str,
+                    sections: tuple[Section, ...], recipients: tuple[str, ...] = ()) -> ReportDocument:
+    """A report in the administrative layout: the fund's letterhead and signatory, the
+    heading "BÁO CÁO" over `title`, the sections, "Nơi nhận"."""
+    return ReportDocument(
+        slug=slug, title_lines=("BÁO CÁO", *title), subtitle=subtitle, sections=sections, recipients=recipients,
+        parent_agency=fund.parent_agency.upper(), issuing_body=fund.operator_name.upper(),
+        place=fund.place, document_date=fund.document_date,
+        signatory_title=fund.signatory_title, signatory_name=fund.signatory_name, number=number)
 
 
 def money(amount: int) -> str:
@@ -89,15 +96,45 @@ def use_table(uses: list[figures.ProgrammeUse]) -> Table:
                  empty_text="Chưa có khoản chi nào trong kỳ.")
 
 
+def donor_table(lines, amount_label: str = "Số tiền (đồng)", *, empty_text: str,
+                name_label: str = "Tên tổ chức, cá nhân") -> Table:
+    """Numbered donors: `lines` are (name, group label, amount)."""
+    return Table((Column("STT", 8, "center"), Column(name_label, 70), Column("Nhóm", 20),
+                  Column(amount_label, 30, "money")),
+                 tuple((i, name, group, amount) for i, (name, group, amount) in enumerate(lines, 1)),
+                 empty_text=empty_text)
+
+
+IN_KIND_LISTED = 200
+
+
+def in_kind_table(gifts: list[figures.InKindGift], *, empty_text: str) -> Table:
+    """The gifts in kind, one line each; beyond IN_KIND_LISTED the largest are listed (in
+    date order) and the rest summed on one line, so a year of many small gifts still prints
+    as a readable document. The total is always of every gift."""
+    listed = gifts
+    if len(gifts) > IN_KIND_LISTED:
+        keep = set(sorted(range(len(gifts)), key=lambda i: (-gifts[i].amount, i))[:IN_KIND_LISTED])
+        listed = [g for i, g in enumerate(gifts) if i in keep]
+    rows = [(g.received_on.strftime("%d/%m/%Y"), g.description, g.amount) for g in listed]
+    if len(listed) < len(gifts):
+        rest = [g for i, g in enumerate(gifts) if i not in keep]
+        rows.append(("", f"Các hiện vật khác ({len(rest)} lượt, mỗi lượt không quá {format_vnd(listed and min(g.amount for g in listed), symbol=False)} đồng)",
+                     sum(g.amount for g in rest)))
+    return Table((Column("Ngày nhận", 22, "center"), Column("Hiện vật", 80), Column("Giá trị (đồng)", 30, "money")),
+                 tuple(rows), ("", "Cộng", sum(g.amount for g in gifts)) if gifts else None,
+                 title="Hiện vật đã tiếp nhận", empty_text=empty_text)
+
+
 # --------------------------------------------------------------------------- documents
 
 def restricted_funds_document(report, *, number: str | None = None) -> ReportDocument:
     p = report.period
     flows = report.flows
     t = flows.totals
-    return ReportDocument(
-        slug=f"quy-han-che-{p.key}",
-        title_lines=("BÁO CÁO", "TÌNH HÌNH CÁC QUỸ HẠN CHẾ (CHƯƠNG TRÌNH HỖ TRỢ)", p.label.upper()),
+    return report_document(
+        report.fund, number=number, slug=f"quy-han-che-{p.key}",
+        title=("TÌNH HÌNH CÁC QUỸ HẠN CHẾ (CHƯƠNG TRÌNH HỖ TRỢ)", p.label.upper()),
         subtitle="(Tiếp nhận, đã chi, số giữ cho trẻ được chỉ định và số dư theo từng chương trình)",
         sections=(
             Section("1. Số liệu theo chương trình", (
@@ -113,8 +150,7 @@ def restricted_funds_document(report, *, number: str | None = None) -> ReportDoc
                 Chart(programme_chart(flows, "Tiếp nhận và đã chi theo chương trình")),
             )),
         ),
-        recipients=("Sở Y tế thành phố (để báo cáo)", "Ban Giám đốc Quỹ", "Lưu: VT, KT"),
-        **_letterhead(report.fund, number=number))
+        recipients=REPORT_RECIPIENTS)
 
 
 def disclosure_document(report, *, number: str | None = None) -> ReportDocument:
@@ -123,14 +159,8 @@ def disclosure_document(report, *, number: str | None = None) -> ReportDocument:
     bank_lines = [f"Tài khoản tiếp nhận: {fund.bank_account_number or '(chưa khai báo)'}"
                   f"{' — ' + fund.bank_account_name if fund.bank_account_name else ''}"
                   f"{' — ' + fund.bank_name if fund.bank_name else ''}."]
-    named = Table((Column("STT", 8, "center"), Column("Tên tổ chức, cá nhân", 70), Column("Nhóm", 22),
-                   Column("Số tiền (đồng)", 30, "money")),
-                  tuple((i, d.name, d.kind_label, d.amount) for i, d in enumerate(report.named_donors, 1)),
-                  empty_text="Không có nhà hảo tâm nào đồng ý công khai tên trong nhóm này.")
-    in_kind = Table((Column("Ngày nhận", 22, "center"), Column("Hiện vật", 80), Column("Giá trị (đồng)", 30, "money")),
-                    tuple((g.received_on.strftime("%d/%m/%Y"), g.description, g.amount) for g in report.in_kind_gifts),
-                    ("", "Cộng", sum(g.amount for g in report.in_kind_gifts)),
-                    empty_text="Không tiếp nhận hiện vật trong kỳ.")
+    named = donor_table([(d.name, d.kind_label, d.amount) for d in report.named_donors],
+                        empty_text="Không có nhà hảo tâm nào đồng ý công khai tên trong nhóm này.")
     bank = report.bank
     bank_text = (f"Số dư theo sổ sách cuối kỳ (tổng các chương trình): {money(bank.book_balance)}. "
                  + ("Số dư theo sao kê ngân hàng: chưa có dữ liệu sao kê trong hệ thống; đối chiếu "
@@ -140,9 +170,9 @@ def disclosure_document(report, *, number: str | None = None) -> ReportDocument:
     costs = (tuple(Paragraph(f"{c.label}: {money(c.amount)}.") for c in report.costs)
              or (Paragraph("Chi phí quản lý, hoạt động và phí ngân hàng chưa được ghi nhận trên hệ thống "
                            "trong kỳ; nếu có, được công khai theo báo cáo tài chính của Quỹ.", "I"),))
-    return ReportDocument(
-        slug=f"cong-khai-{p.key}",
-        title_lines=("BÁO CÁO", "CÔNG KHAI TÌNH HÌNH TIẾP NHẬN, QUẢN LÝ VÀ SỬ DỤNG QUỸ", p.label.upper()),
+    return report_document(
+        fund, number=number, slug=f"cong-khai-{p.key}",
+        title=("CÔNG KHAI TÌNH HÌNH TIẾP NHẬN, QUẢN LÝ VÀ SỬ DỤNG QUỸ", p.label.upper()),
         subtitle="(Theo Nghị định số 03/2026/NĐ-CP về tổ chức, hoạt động của quỹ xã hội, quỹ từ thiện)",
         sections=(
             Section("I. THÔNG TIN VỀ QUỸ", (
@@ -160,7 +190,7 @@ def disclosure_document(report, *, number: str | None = None) -> ReportDocument:
                           f"{r.gifts} lượt ủng hộ của {r.donors} nhà hảo tâm."),
                 by_channel, by_source,
                 Chart(channel_chart(r, "Tiếp nhận theo hình thức")),
-                Table(in_kind.columns, in_kind.rows, in_kind.total, "Hiện vật đã tiếp nhận", in_kind.empty_text),
+                in_kind_table(report.in_kind_gifts, empty_text="Không tiếp nhận hiện vật trong kỳ."),
             )),
             Section(f"III. NHÀ HẢO TÂM ỦNG HỘ TỪ {format_vnd(report.threshold, symbol=False)} ĐỒNG TRỞ LÊN", (
                 Paragraph("Chỉ nêu tên tổ chức, cá nhân đã đồng ý công khai."
@@ -189,5 +219,4 @@ def disclosure_document(report, *, number: str | None = None) -> ReportDocument:
             )),
         ),
         recipients=("Sở Y tế thành phố (để báo cáo)", "Sở Nội vụ, Sở Tài chính", "Trang thông tin điện tử của Quỹ",
-                    "Lưu: VT, KT"),
-        **_letterhead(fund, number=number))
+                    "Lưu: VT, KT"))

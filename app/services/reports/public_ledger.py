@@ -20,8 +20,9 @@ from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import (
     CHANNEL_LABELS, Appeal, AppealStatus, Channel, Disbursement, Donation, Donor, PAYEE_KINDS,
-    Programme, Receipt, SupportCase,
+    Programme, Receipt, SupportCase, TransferPledge,
 )
+from app.services.bank import codes as transfer_codes
 from app.services.donor_profiles import escape_like
 from app.services.reports import figures
 from app.services.reports.period import FIRST_YEAR, Period, check_year, make_period
@@ -194,12 +195,24 @@ class LedgerPage:
         return (self.page - 1) * self.per_page + len(self.items)
 
 
-def _ledger_select(f: LedgerFilter):
+def _ledger_select(f: LedgerFilter, *, limit: int, offset: int = 0):
+    """The lines of one page, newest first. The page is cut from donations alone (read in
+    order from ix_donations_ledger, stopping after `limit` lines), then joined to donors for
+    the shown name: joining first made SQLite scan every donor and sort the whole ledger."""
+    page = (sa.select(Donation.id, Donation.received_at, Donation.amount, Donation.reverses_id,
+                      Donation.channel, Donation.donor_id)
+            .where(*f.conditions()).order_by(Donation.received_at.desc(), Donation.id.desc())
+            .limit(limit).offset(offset).subquery("page"))
     shown_name = sa.case((_named(), Donor.name), else_=sa.literal(ANONYMOUS_NAME))
-    return (sa.select(Donation.received_at, Donation.amount, Donation.reverses_id, Donation.channel, shown_name)
-            .join(Donor, Donor.id == Donation.donor_id)
-            .where(*f.conditions())
-            .order_by(Donation.received_at.desc(), Donation.id.desc()))
+    return (sa.select(page.c.received_at, page.c.amount, page.c.reverses_id, page.c.channel, shown_name)
+            .join(Donor, Donor.id == page.c.donor_id)
+            .order_by(page.c.received_at.desc(), page.c.id.desc()))
+
+
+def _capped_count(f: LedgerFilter):
+    """How many lines the filter shows, counting at most COUNT_CAP + 1."""
+    capped = sa.select(Donation.id).where(*f.conditions()).limit(COUNT_CAP + 1).subquery()
+    return sa.select(sa.func.count()).select_from(capped)
 
 
 def _line(row) -> LedgerLine:
@@ -209,17 +222,15 @@ def _line(row) -> LedgerLine:
 
 
 def ledger_page(f: LedgerFilter, page: int, per_page: int) -> LedgerPage:
-    rows = db.session.execute(_ledger_select(f).limit(per_page + 1).offset((page - 1) * per_page)).all()
-    capped = (sa.select(Donation.id).join(Donor, Donor.id == Donation.donor_id)
-              .where(*f.conditions()).limit(COUNT_CAP + 1).subquery())
-    total = int(db.session.scalar(sa.select(sa.func.count()).select_from(capped)))
+    rows = db.session.execute(_ledger_select(f, limit=per_page + 1, offset=(page - 1) * per_page)).all()
+    total = int(db.session.scalar(_capped_count(f)))
     return LedgerPage([_line(r) for r in rows[:per_page]], page, per_page, total,
                       len(rows) > per_page, f.args())
 
 
 def ledger_rows(f: LedgerFilter) -> list[LedgerLine]:
     """Every line the filter shows, for the CSV download (at most CSV_MAX_ROWS)."""
-    rows = db.session.execute(_ledger_select(f).limit(CSV_MAX_ROWS + 1)).all()
+    rows = db.session.execute(_ledger_select(f, limit=CSV_MAX_ROWS + 1)).all()
     if len(rows) > CSV_MAX_ROWS:
         raise BadQuery(f"Bộ lọc cho hơn {format_vnd(CSV_MAX_ROWS, symbol=False)} dòng; vui lòng thu hẹp khoảng ngày.")
     return [_line(r) for r in rows]
@@ -237,7 +248,8 @@ def ledger_csv_rows(lines: list[LedgerLine]) -> list[list]:
 
 @dataclass(frozen=True)
 class FoundGift:
-    receipt_number: str
+    receipt_number: str | None  # None: a transfer whose receipt is not issued yet
+    transfer_code: str | None
     received_on: date
     amount: int  # the gift's net amount after any partial refund
     channel_label: str
@@ -246,30 +258,48 @@ class FoundGift:
     receipt_valid: bool
 
     def as_json(self) -> dict:
-        return {"receipt_number": self.receipt_number, "date": self.received_on.isoformat(),
-                "amount": self.amount, "channel": self.channel_label, "donor": self.name,
-                "counted": self.counted, "receipt_valid": self.receipt_valid}
+        return {"receipt_number": self.receipt_number, "transfer_code": self.transfer_code,
+                "date": self.received_on.isoformat(), "amount": self.amount, "channel": self.channel_label,
+                "donor": self.name, "counted": self.counted, "receipt_valid": self.receipt_valid}
 
 
-def find_gift(receipt_number: str) -> FoundGift:
-    """One gift by its receipt number: a single line, nothing about anyone else.
-    (By bank transfer code once bank-statement import lands: look the code up here.)"""
-    number = (receipt_number or "").strip().upper()
-    if not number or len(number) > 60:
-        raise BadQuery("Vui lòng nhập số giấy chứng nhận, ví dụ BTTE-2024-000123.")
-    row = db.session.execute(sa.select(Receipt, Donation, Donor)
-                             .join(Donation, Donation.id == Receipt.donation_id)
-                             .join(Donor, Donor.id == Donation.donor_id)
-                             .where(Receipt.number == number)).first()
+LOOKUP_HINT = "Vui lòng nhập số giấy chứng nhận (ví dụ BTTE-2024-000123) hoặc mã chuyển khoản (ví dụ QBTE7K3M9XA)."
+
+
+def find_gift(number_or_code: str) -> FoundGift:
+    """One gift by its receipt number or by the transfer code the donor put in the memo:
+    a single line, nothing about anyone else. A transfer code not (yet) matched to money
+    received reads the same as an unknown one, so the lookup says nothing of other pledges."""
+    raw = (number_or_code or "").strip().upper()
+    if not raw or len(raw) > 60:
+        raise BadQuery(LOOKUP_HINT)
+    code = transfer_codes.squeeze(raw)
+    if transfer_codes.is_valid(code):
+        donation = db.session.scalar(sa.select(Donation).join(TransferPledge, TransferPledge.donation_id == Donation.id)
+                                     .where(TransferPledge.code == code))
+        if donation is None:
+            raise NotFound(f"Chưa ghi nhận khoản chuyển khoản nào với mã {code}. Khoản ủng hộ được ghi nhận "
+                           "sau khi tiền về tài khoản của Quỹ, thường trong 1–2 ngày làm việc.")
+        receipt = db.session.scalars(sa.select(Receipt).where(Receipt.donation_id == donation.id)
+                                     .order_by(Receipt.voided_at.is_not(None), Receipt.id.desc())).first()
+        return _found(donation, receipt, code)
+    row = db.session.execute(sa.select(Receipt, Donation).join(Donation, Donation.id == Receipt.donation_id)
+                             .where(Receipt.number == raw)).first()
     if row is None:
-        raise NotFound(f"Không tìm thấy giấy chứng nhận số {number}.")
-    receipt, donation, donor = row
+        raise NotFound(f"Không tìm thấy giấy chứng nhận số {raw}.")
+    receipt, donation = row
+    return _found(donation, receipt, None)
+
+
+def _found(donation: Donation, receipt: Receipt | None, code: str | None) -> FoundGift:
+    donor = donation.donor
     returned = int(db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Donation.amount), 0))
                                      .where(Donation.reverses_id == donation.id, Donation.counted())))
     name = donor.name if donor.public_listing_consent and not donor.anonymous else ANONYMOUS_NAME
-    return FoundGift(receipt.number, to_local(donation.received_at).date(), donation.amount - returned,
-                     donation.channel_label, name, donation.status in ("confirmed", "reversed")
-                     and donation.amount - returned > 0, not receipt.is_void)
+    net = donation.amount - returned
+    return FoundGift(receipt.number if receipt else None, code, to_local(donation.received_at).date(), net,
+                     donation.channel_label, name, donation.status in ("confirmed", "reversed") and net > 0,
+                     receipt is not None and not receipt.is_void)
 
 
 # --------------------------------------------------------------------------- money out
