@@ -49,7 +49,7 @@ def test_donor_gives_monthly_by_transfer_and_cancels(browser, live_server, tmp_p
         page.screenshot(path=str(shots / "donate-monthly-390.png"), full_page=True)
         page.get_by_role("button", name="Tiếp tục thanh toán").click()
         page.wait_for_url(re.compile(r"/donate/transfer/"))
-        assert "Ủng hộ hằng tháng 300.000 ₫" in page.get_by_role("heading", level=1).inner_text()
+        assert "Ủng hộ hằng tháng 300.000\u00a0₫" in page.get_by_role("heading", level=1).inner_text()
         code = page.get_by_test_id("transfer-code").inner_text()
         shot = page.locator("img.transfer-qr").screenshot()
         (found,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(shot)))
@@ -145,7 +145,7 @@ def test_accountant_pauses_a_bank_pledge_on_the_donors_request(browser, live_ser
         page.get_by_role("button", name="Đăng nhập").click()
         page.wait_for_url(live_server.url + "/staff/")
         page.goto(live_server.url + "/staff/ung-ho-hang-thang?method=bank")
-        assert page.get_by_test_id("committed-bank").inner_text() == "500.000 ₫"
+        assert page.get_by_test_id("committed-bank").inner_text() == "500.000\u00a0₫"
         row = page.get_by_test_id(f"recurring-{active_id}")
         row.get_by_placeholder("Yêu cầu của nhà hảo tâm").fill("Gọi điện ngày 02/12: tạm dừng 2 tháng")
         row.get_by_role("button", name="Tạm dừng").click()
