@@ -149,7 +149,9 @@ def render_pdf(doc: ReportDocument) -> bytes:
     pdf.ln(4)
 
     for section in doc.sections:
-        if pdf.will_page_break(30):
+        # Keep the heading with what follows it: a table's title, headings and first rows.
+        first = section.blocks[0] if section.blocks else None
+        if pdf.will_page_break(8 + (_table_start_height(pdf, first, width) if isinstance(first, Table) else 22)):
             pdf.add_page()
         pdf.set_font(PDF_FONT, "B", 12.5)
         pdf.multi_cell(width, 6.4, nfc(section.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -181,7 +183,30 @@ def _png_ratio(data: bytes) -> float:
     return h / w if w else 0.5
 
 
+def _table_rows(table: Table, width: float, first: int | None = None):
+    """Column widths, the headings row and the body rows (the first `first` only, if given)."""
+    widths = [c.width * width / sum(c.width for c in table.columns) for c in table.columns]
+    heading = (tuple(nfc(c.label) for c in table.columns), ["CENTER"] * len(widths), "B")
+    aligns = [ALIGN[c.kind] for c in table.columns]
+    body = [(tuple(cell_text(v, c.kind) for c, v in zip(table.columns, values)), aligns, "") for values in table.rows[:first]]
+    if table.total is not None and (first is None or len(body) < first):
+        body.append((tuple(cell_text(v, c.kind) for c, v in zip(table.columns, table.total)), aligns, "B"))
+    return widths, heading, body
+
+
+def _table_start_height(pdf: FPDF, table: Table, width: float) -> float:
+    """The height of a table's title, column headings and first two rows: what must fit on
+    the page for the table (and the heading above it) to start there."""
+    height = 5.6 if table.title else 0
+    if not table.rows:
+        return height + 8
+    widths, heading, body = _table_rows(table, width, 2)
+    return height + sum(_row_height(pdf, widths, texts, style) for texts, _aligns, style in [heading, *body[:2]])
+
+
 def _pdf_table(pdf: FPDF, table: Table, width: float) -> None:
+    if pdf.will_page_break(_table_start_height(pdf, table, width)):
+        pdf.add_page()  # the title stays with the headings and the first rows
     if table.title:
         pdf.set_font(PDF_FONT, "I", 11)
         pdf.multi_cell(width, 5.6, nfc(table.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -190,15 +215,7 @@ def _pdf_table(pdf: FPDF, table: Table, width: float) -> None:
         pdf.multi_cell(width, 5.6, nfc(table.empty_text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(2)
         return
-    widths = [c.width * width / sum(c.width for c in table.columns) for c in table.columns]
-    pdf.set_font(PDF_FONT, "", 10)
-    if pdf.will_page_break(24):
-        pdf.add_page()
-    heading = (tuple(nfc(c.label) for c in table.columns), ["CENTER"] * len(widths), "B")
-    aligns = [ALIGN[c.kind] for c in table.columns]
-    body = [(tuple(cell_text(v, c.kind) for c, v in zip(table.columns, values)), aligns, "") for values in table.rows]
-    if table.total is not None:
-        body.append((tuple(cell_text(v, c.kind) for c, v in zip(table.columns, table.total)), aligns, "B"))
+    widths, heading, body = _table_rows(table, width)
     _pdf_row(pdf, widths, *heading)
     for row in body:
         if pdf.will_page_break(_row_height(pdf, widths, row[0], row[2])):

@@ -35,7 +35,7 @@ ANONYMOUS_NAME = "Nhà hảo tâm"
 DEFAULT_PER_PAGE = 25
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
-COUNT_CAP = 10_000  # beyond this the page says "more than 10.000 lines"
+COUNT_CAP = 1_000  # beyond this the page says "more than 1.000 lines" (an exact count scans far)
 CSV_MAX_ROWS = 50_000
 LEDGER_ARGS = frozenset({"date_from", "date_to", "amount_min", "amount_max", "name", "channel",
                          "page", "per_page"})
@@ -79,6 +79,7 @@ class LedgerFilter:
     amount_max: int | None = None
     name: str | None = None
     channel: str | None = None
+    _donor_ids: list[int] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_args(cls, args) -> "LedgerFilter":
@@ -137,10 +138,22 @@ class LedgerFilter:
         if self.channel:
             where.append(Donation.channel == self.channel)
         if self.name:
-            folded = fold(self.name)
-            where.append(Donation.donor_id.in_(sa.select(Donor.id).where(
-                _named(), Donor.search_text.like(f"%{escape_like(folded)}%", escape="\\"))))
+            where.append(Donation.donor_id.in_(self.named_donor_ids()))
         return where
+
+    def named_donor_ids(self) -> list[int]:
+        """The consented donors whose folded name contains the searched name, looked up once
+        (the page and its count both use it). Given as a list of ids, the database reads
+        those donors' gifts by ix_donations_donor_id; as a subquery, PostgreSQL misjudged
+        how many donors match and walked the whole ledger probing each donor (0.3–1.4 s)."""
+        if self._donor_ids is None:
+            self._donor_ids = list(db.session.scalars(named_donor_select(self.name or "")))
+        return self._donor_ids
+
+
+def named_donor_select(name: str):
+    """The ids of the consented, not anonymous donors whose folded name contains `name`."""
+    return sa.select(Donor.id).where(_named(), Donor.search_text.like(f"%{escape_like(fold(name))}%", escape="\\"))
 
 
 def _named():
