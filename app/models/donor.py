@@ -52,6 +52,8 @@ class Donor(Base):
             "ix_donors_named_search",
             "search_text",
             "id",
+            "public_listing_consent",  # in the index too, so that SQLite reads it alone
+            "anonymous",
             sqlite_where=sa.text("public_listing_consent IS 1 AND anonymous IS 0"),
             postgresql_where=sa.text("public_listing_consent IS true AND anonymous IS false"),
         ),

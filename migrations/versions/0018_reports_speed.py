@@ -20,7 +20,7 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table("donors", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_donors_named_search", ["search_text", "id"], unique=False,
+            "ix_donors_named_search", ["search_text", "id", "public_listing_consent", "anonymous"], unique=False,
             sqlite_where=sa.text("public_listing_consent IS 1 AND anonymous IS 0"),
             postgresql_where=sa.text("public_listing_consent IS true AND anonymous IS false"))
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
@@ -138,7 +139,14 @@ class LedgerFilter:
         if self.channel:
             where.append(Donation.channel == self.channel)
         if self.name:
-            where.append(Donation.donor_id.in_(self.named_donor_ids()))
+            ids = self.named_donor_ids()
+            if db.session.get_bind().dialect.name == "postgresql":
+                # One array parameter: thousands of bound IN parameters cost more to send
+                # and parse than the query itself (300 ms for a common name).
+                where.append(Donation.donor_id == sa.any_(sa.bindparam(
+                    "named_donor_ids", ids, type_=postgresql.ARRAY(sa.Integer))))
+            else:
+                where.append(Donation.donor_id.in_(ids))
         return where
 
     def named_donor_ids(self) -> list[int]:
