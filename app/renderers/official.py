@@ -43,6 +43,17 @@ def centered_rule(pdf: FPDF, x: float, width: float, length: float) -> None:
     pdf.line(start, pdf.get_y() + 0.6, start + length, pdf.get_y() + 0.6)
 
 
+def _one_line_size(pdf: FPDF, text: str, width: float, size: float, smallest: float = 10) -> float:
+    """The largest bold size, from `size` down by half points, at which `text` fits on one
+    line of `width` (the national motto must not break: on a portrait A4 page it needs 11.5)."""
+    while size > smallest:
+        pdf.set_font(PDF_FONT, "B", size)
+        if pdf.get_string_width(text) + 2 * pdf.c_margin <= width:
+            break
+        size -= 0.5
+    return size
+
+
 def draw_letterhead(pdf: FPDF, *, parent_agency: str, issuing_body: str, number_text: str,
                     date_text: str, left_w: float, margin_left: float, page_width: float) -> float:
     """Draw the letterhead from the current y; returns the y of the number/date line."""
@@ -61,7 +72,7 @@ def draw_letterhead(pdf: FPDF, *, parent_agency: str, issuing_body: str, number_
 
     # Right: the national motto and its rule.
     pdf.set_xy(right_x, top)
-    pdf.set_font(PDF_FONT, "B", 12)
+    pdf.set_font(PDF_FONT, "B", _one_line_size(pdf, NATIONAL_MOTTO_1, right_w, 12))
     pdf.multi_cell(right_w, 5.6, NATIONAL_MOTTO_1, align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_font(PDF_FONT, "B", 13)
     pdf.multi_cell(right_w, 6, NATIONAL_MOTTO_2, align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)

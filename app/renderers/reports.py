@@ -149,7 +149,9 @@ def render_pdf(doc: ReportDocument) -> bytes:
     pdf.ln(4)
 
     for section in doc.sections:
-        if pdf.will_page_break(30):
+        # Keep the heading with what follows it: a table's title, headings and first rows.
+        first = section.blocks[0] if section.blocks else None
+        if pdf.will_page_break(8 + (_table_start_height(pdf, first, width) if isinstance(first, Table) else 22)):
             pdf.add_page()
         pdf.set_font(PDF_FONT, "B", 12.5)
         pdf.multi_cell(width, 6.4, nfc(section.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -181,7 +183,30 @@ def _png_ratio(data: bytes) -> float:
     return h / w if w else 0.5
 
 
+def _table_rows(table: Table, width: float, first: int | None = None):
+    """Column widths, the headings row and the body rows (the first `first` only, if given)."""
+    widths = [c.width * width / sum(c.width for c in table.columns) for c in table.columns]
+    heading = (tuple(nfc(c.label) for c in table.columns), ["CENTER"] * len(widths), "B")
+    aligns = [ALIGN[c.kind] for c in table.columns]
+    body = [(tuple(cell_text(v, c.kind) for c, v in zip(table.columns, values)), aligns, "") for values in table.rows[:first]]
+    if table.total is not None and (first is None or len(body) < first):
+        body.append((tuple(cell_text(v, c.kind) for c, v in zip(table.columns, table.total)), aligns, "B"))
+    return widths, heading, body
+
+
+def _table_start_height(pdf: FPDF, table: Table, width: float) -> float:
+    """The height of a table's title, column headings and first two rows: what must fit on
+    the page for the table (and the heading above it) to start there."""
+    height = 5.6 if table.title else 0
+    if not table.rows:
+        return height + 8
+    widths, heading, body = _table_rows(table, width, 2)
+    return height + sum(_row_height(pdf, widths, texts, style) for texts, _aligns, style in [heading, *body[:2]])
+
+
 def _pdf_table(pdf: FPDF, table: Table, width: float) -> None:
+    if pdf.will_page_break(_table_start_height(pdf, table, width)):
+        pdf.add_page()  # the title stays with the headings and the first rows
     if table.title:
         pdf.set_font(PDF_FONT, "I", 11)
         pdf.multi_cell(width, 5.6, nfc(table.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -190,55 +215,69 @@ def _pdf_table(pdf: FPDF, table: Table, width: float) -> None:
         pdf.multi_cell(width, 5.6, nfc(table.empty_text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(2)
         return
-    widths = [c.width * width / sum(c.width for c in table.columns) for c in table.columns]
-    pdf.set_font(PDF_FONT, "", 10)
-    if pdf.will_page_break(24):
-        pdf.add_page()
-    heading = (tuple(nfc(c.label) for c in table.columns), ["CENTER"] * len(widths), "B")
-    aligns = [ALIGN[c.kind] for c in table.columns]
-    body = [(tuple(cell_text(v, c.kind) for c, v in zip(table.columns, values)), aligns, "") for values in table.rows]
-    if table.total is not None:
-        body.append((tuple(cell_text(v, c.kind) for c, v in zip(table.columns, table.total)), aligns, "B"))
+    widths, heading, body = _table_rows(table, width)
     _pdf_row(pdf, widths, *heading)
     for row in body:
-        if pdf.will_page_break(_row_height(pdf, widths, row[0], row[2])):
+        layout = _row_layout(pdf, widths, row[0], row[2])
+        if pdf.will_page_break(layout[0]):
             pdf.add_page()
             _pdf_row(pdf, widths, *heading)  # the headings repeat on each page
-        _pdf_row(pdf, widths, *row)
+            layout = _row_layout(pdf, widths, row[0], row[2])  # the font again
+        _pdf_row(pdf, widths, *row, layout=layout)
     pdf.ln(3)
 
 
 ROW_LINE, ROW_PAD_X, ROW_PAD_Y = 4.8, 1.4, 1.1
 
 
-def _row_height(pdf: FPDF, widths: list[float], texts: tuple[str, ...], style: str) -> float:
-    """A row's height: one line when every text fits its column (the common case, measured
-    with get_string_width), otherwise what multi_cell's line breaking needs."""
+def _row_layout(pdf: FPDF, widths: list[float], texts: tuple[str, ...], style: str):
+    """A row's lines per cell and its height: one line when the text fits its column (the
+    common case, measured with get_string_width), otherwise multi_cell's line breaking.
+    Returns (height, [(lines, width of the single line or None)])."""
     pdf.set_font(PDF_FONT, style, 10)
-    lines = 1
+    cells = []
     for w, text in zip(widths, texts):
-        if text and pdf.get_string_width(text) > w - 2 * ROW_PAD_X:
-            lines = max(lines, len(pdf.multi_cell(w - 2 * ROW_PAD_X, ROW_LINE, text, dry_run=True,
-                                                  output="LINES")))
-    return lines * ROW_LINE + 2 * ROW_PAD_Y
+        inner = w - 2 * ROW_PAD_X
+        width = pdf.get_string_width(text) if text else 0.0
+        if width > inner:
+            cells.append((pdf.multi_cell(inner, ROW_LINE, text, dry_run=True, output="LINES"), None))
+        else:
+            cells.append(([text], width))
+    lines = max(len(c[0]) for c in cells) if cells else 1
+    return lines * ROW_LINE + 2 * ROW_PAD_Y, cells
 
 
-def _pdf_row(pdf: FPDF, widths: list[float], texts: tuple[str, ...], aligns: list[str], style: str) -> None:
+def _row_height(pdf: FPDF, widths: list[float], texts: tuple[str, ...], style: str) -> float:
+    return _row_layout(pdf, widths, texts, style)[0]
+
+
+def _pdf_row(pdf: FPDF, widths: list[float], texts: tuple[str, ...], aligns: list[str], style: str,
+             layout=None) -> None:
     """One bordered table row, cells centred vertically. (fpdf2's table() lays out every
     cell through multi_cell, about 1.5 ms a cell: a disclosure naming thousands of donors
-    took tens of seconds. Plain cells, wrapped only when a text does not fit, take a
-    fraction of that.)"""
-    height = _row_height(pdf, widths, texts, style)
+    took tens of seconds. A text that fits its cell is placed with text() at the position
+    cell() would give it, measured once; only a text that must wrap goes through cell().)"""
+    height, cells = layout or _row_layout(pdf, widths, texts, style)
     x, y = pdf.l_margin, pdf.get_y()
-    for w, text, align in zip(widths, texts, aligns):
+    baseline = 0.5 * ROW_LINE + 0.3 * pdf.font_size
+    for w, (lines, single), align in zip(widths, cells, aligns):
         pdf.rect(x, y, w, height)
         inner = w - 2 * ROW_PAD_X
-        lines = (pdf.multi_cell(inner, ROW_LINE, text, dry_run=True, output="LINES")
-                 if text and pdf.get_string_width(text) > inner else [text])
         top = y + (height - len(lines) * ROW_LINE) / 2
-        for i, line in enumerate(lines):
-            pdf.set_xy(x + ROW_PAD_X, top + i * ROW_LINE)
-            pdf.cell(inner, ROW_LINE, line, align=align[0])
+        if single is not None:
+            if lines[0]:
+                left = x + ROW_PAD_X
+                if align[0] == "R":
+                    left += inner - pdf.c_margin - single
+                elif align[0] == "C":
+                    left += (inner - single) / 2
+                else:
+                    left += pdf.c_margin
+                pdf.text(left, top + baseline, lines[0])
+        else:
+            for i, line in enumerate(lines):
+                pdf.set_xy(x + ROW_PAD_X, top + i * ROW_LINE)
+                pdf.cell(inner, ROW_LINE, line, align=align[0])
         x += w
     pdf.set_xy(pdf.l_margin, y + height)
 

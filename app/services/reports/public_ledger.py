@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
@@ -35,7 +36,7 @@ ANONYMOUS_NAME = "Nhà hảo tâm"
 DEFAULT_PER_PAGE = 25
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
-COUNT_CAP = 10_000  # beyond this the page says "more than 10.000 lines"
+COUNT_CAP = 1_000  # beyond this the page says "more than 1.000 lines" (an exact count scans far)
 CSV_MAX_ROWS = 50_000
 LEDGER_ARGS = frozenset({"date_from", "date_to", "amount_min", "amount_max", "name", "channel",
                          "page", "per_page"})
@@ -79,6 +80,7 @@ class LedgerFilter:
     amount_max: int | None = None
     name: str | None = None
     channel: str | None = None
+    _donor_ids: list[int] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_args(cls, args) -> "LedgerFilter":
@@ -137,10 +139,29 @@ class LedgerFilter:
         if self.channel:
             where.append(Donation.channel == self.channel)
         if self.name:
-            folded = fold(self.name)
-            where.append(Donation.donor_id.in_(sa.select(Donor.id).where(
-                _named(), Donor.search_text.like(f"%{escape_like(folded)}%", escape="\\"))))
+            ids = self.named_donor_ids()
+            if db.session.get_bind().dialect.name == "postgresql":
+                # One array parameter: thousands of bound IN parameters cost more to send
+                # and parse than the query itself (300 ms for a common name).
+                where.append(Donation.donor_id == sa.any_(sa.bindparam(
+                    "named_donor_ids", ids, type_=postgresql.ARRAY(sa.Integer))))
+            else:
+                where.append(Donation.donor_id.in_(ids))
         return where
+
+    def named_donor_ids(self) -> list[int]:
+        """The consented donors whose folded name contains the searched name, looked up once
+        (the page and its count both use it). Given as a list of ids, the database reads
+        those donors' gifts by ix_donations_donor_id; as a subquery, PostgreSQL misjudged
+        how many donors match and walked the whole ledger probing each donor (0.3–1.4 s)."""
+        if self._donor_ids is None:
+            self._donor_ids = list(db.session.scalars(named_donor_select(self.name or "")))
+        return self._donor_ids
+
+
+def named_donor_select(name: str):
+    """The ids of the consented, not anonymous donors whose folded name contains `name`."""
+    return sa.select(Donor.id).where(_named(), Donor.search_text.like(f"%{escape_like(fold(name))}%", escape="\\"))
 
 
 def _named():
