@@ -161,10 +161,6 @@ def _words(memo: str) -> str:
     return " ".join("".join(c if c.isalnum() else " " for c in folded).split())
 
 
-def _longest_first(phrases: set[str]) -> list[str]:
-    return sorted(phrases, key=len, reverse=True)
-
-
 _RECEIVED, _EXPIRED = PledgeStatus.RECEIVED.value, PledgeStatus.EXPIRED.value
 _IGNORED, _SUGGESTED = LineState.IGNORED.value, LineState.SUGGESTED.value
 _MATCHED, _UNMATCHED = LineState.MATCHED.value, LineState.UNMATCHED.value
@@ -214,18 +210,19 @@ def suggest(line: BankLine, ctx: Context) -> Outcome:
     phrases = _phrases(memo)
     if sender:
         phrases.add(sender)
-    ordered = _longest_first(phrases)
     pending = ctx.pending_by_name()
     amount = line.amount
-    pid = next((pending[(amount, p)] for p in ordered if (amount, p) in pending), None)
-    if pid is not None:
-        best["pledge_id"] = pid
+    # the longest phrase that hits (ties in any order, as a set's): no sort of every phrase
+    hit = max((p for p in phrases if (amount, p) in pending), key=len, default=None)
+    if hit is not None:
+        best["pledge_id"] = pending[(amount, hit)]
         reasons.append("Cùng số tiền và tên người ủng hộ với một đăng ký chuyển khoản (thiếu mã)")
         confidence = max(confidence, 75)
     if "donor_id" not in best and "pledge_id" not in best:
         names = ctx.donor_names()
-        hit = next((names[p] for p in ordered if p in names), None)
+        hit = max((p for p in phrases if p in names), key=len, default=None)
         if hit is not None:
+            hit = names[hit]
             best["donor_id"] = hit
             reasons.append("Tên nhà hảo tâm có trong nội dung chuyển khoản")
             confidence = max(confidence, 60)
