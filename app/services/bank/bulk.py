@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from app.extensions import db
 from app.models import (
@@ -51,6 +52,18 @@ class _Phases:
 _PHASE = _Phases()
 
 
+def in_batches(column, values: list) -> list:
+    """Conditions `column IN values`, for a look-up of many values: on PostgreSQL ONE
+    `column = ANY(:array)` (one bind parameter, planned once), on SQLite IN lists of CHUNK
+    (its limit on bind parameters). Run one query per condition."""
+    if not values:
+        return []
+    if db.session.get_bind().dialect.name == "postgresql":
+        kind = sa.String() if isinstance(column.type, sa.types.NullType) else column.type  # lower(…): text
+        return [column == sa.any_(sa.literal(list(values), postgresql.ARRAY(kind)))]
+    return [column.in_(values[start:start + CHUNK]) for start in range(0, len(values), CHUNK)]
+
+
 def phases(*, reset: bool = False) -> _Phases:
     """The phase timer: `phase("name")` adds the time since the previous mark to name."""
     if reset:
@@ -82,17 +95,16 @@ def _existing_donors(keys: set[tuple]) -> dict[tuple, int]:
     by MST; otherwise the same kind, e-mail and folded name on exactly one record."""
     found: dict[tuple, int] = {}
     taxes = sorted({k[1] for k in keys if k[0] == "mst"})
-    for start in range(0, len(taxes), CHUNK):
+    for condition in in_batches(Donor.tax_code, taxes):
         for donor_id, tax in db.session.execute(sa.select(Donor.id, Donor.tax_code).where(
-                Donor.merged_into_id.is_(None), Donor.kind == DonorKind.ORGANIZATION.value,
-                Donor.tax_code.in_(taxes[start:start + CHUNK]))):
+                Donor.merged_into_id.is_(None), Donor.kind == DonorKind.ORGANIZATION.value, condition)):
             found[("mst", tax)] = donor_id
     emails = sorted({k[2] for k in keys if k[0] == "email" and k[2]})
     seen: dict[tuple, list[int]] = {}
-    for start in range(0, len(emails), CHUNK):
+    for condition in in_batches(sa.func.lower(Donor.email), emails):
         for donor_id, kind, email, name, tax in db.session.execute(sa.select(
                 Donor.id, Donor.kind, Donor.email, Donor.name, Donor.tax_code).where(
-                Donor.merged_into_id.is_(None), sa.func.lower(Donor.email).in_(emails[start:start + CHUNK]))):
+                Donor.merged_into_id.is_(None), condition)):
             if kind == DonorKind.ORGANIZATION.value and tax:
                 continue
             folded = normalize_org_name(name) if kind == DonorKind.ORGANIZATION.value else fold(name)
@@ -211,4 +223,4 @@ def receive_pledges(import_id: int, now) -> None:
         .execution_options(synchronize_session=False))  # plain rows here, nothing in the session to sync
 
 
-__all__ = ["Confirmation", "Recorded", "issue_receipts_many", "receive_pledges", "record_many"]
+__all__ = ["Confirmation", "Recorded", "in_batches", "issue_receipts_many", "receive_pledges", "record_many"]
