@@ -262,7 +262,7 @@ def run_on(label: str, url: str, args) -> None:
     from app.extensions import db
     from app.models import BankLine, Donation, OutboxMessage, Receipt
     from app.services.audit import Actor
-    from app.services.bank import statements
+    from app.services.bank import bulk, statements
 
     rng = random.Random(13)
     app = make(url)
@@ -277,6 +277,7 @@ def run_on(label: str, url: str, args) -> None:
         planned = time.perf_counter() - started
         statements.import_statement(plan, Actor.system("bench"))
         elapsed = time.perf_counter() - started
+        phases = dict(bulk.LAST_TIMINGS)
         states = dict(db.session.execute(sa.select(BankLine.state, sa.func.count()).group_by(BankLine.state)).all())
         donations = db.session.scalar(sa.select(sa.func.count(Donation.id)))
         receipts = db.session.scalar(sa.select(sa.func.count(Receipt.id)))
@@ -286,6 +287,7 @@ def run_on(label: str, url: str, args) -> None:
         assert not again.new, "re-import must add nothing"
         statements.import_statement(again, Actor.system("bench"))
         reimport = time.perf_counter() - started
+        again_phases = dict(bulk.LAST_TIMINGS)
         assert db.session.scalar(sa.select(sa.func.count(Donation.id))) == donations
         bare = bare_insert(plan)
         print(f"{label:<10} import+match {args.lines} lines: {elapsed:5.1f} s (read+plan {planned:.1f} s) = "
@@ -294,6 +296,9 @@ def run_on(label: str, url: str, args) -> None:
         print(f"{label:<10} bare insert of the same lines (baseline): {bare:5.1f} s; import+match = "
               f"{elapsed / bare:.1f}x bare; re-import: {reimport:5.1f} s, 0 added = {reimport / bare:.2f}x bare",
               flush=True)
+        for name, timings in (("import", phases), ("re-import", again_phases)):
+            print(f"{label:<10} {name} phases: " + ", ".join(
+                f"{phase} {seconds:.1f} s" for phase, seconds in timings.items() if seconds >= 0.05), flush=True)
         if args.xlsx:
             from tests.bank_statements import xlsx
             import csv

@@ -12,9 +12,11 @@ worker's `mail.deliver_due` task, as MAIL_SEND_AFTER_COMMIT says); cron retries 
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from app.extensions import db
 from app.models import (
@@ -32,6 +34,42 @@ from app.text import normalize_org_name
 from app.timeutil import local_year, utcnow
 
 CHUNK = 900
+
+#: Seconds per phase of the last statement plan + import in this process (bench/bank.py
+#: prints them; a few perf_counter calls per import).
+LAST_TIMINGS: dict[str, float] = {}
+
+
+class _Phases:
+    t = 0.0
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        LAST_TIMINGS[name] = LAST_TIMINGS.get(name, 0.0) + now - self.t
+        self.t = now
+
+
+_PHASE = _Phases()
+
+
+def in_batches(column, values: list) -> list:
+    """Conditions `column IN values`, for a look-up of many values: on PostgreSQL ONE
+    `column = ANY(:array)` (one bind parameter, planned once), on SQLite IN lists of CHUNK
+    (its limit on bind parameters). Run one query per condition."""
+    if not values:
+        return []
+    if db.session.get_bind().dialect.name == "postgresql":
+        kind = sa.String() if isinstance(column.type, sa.types.NullType) else column.type  # lower(…): text
+        return [column == sa.any_(sa.literal(list(values), postgresql.ARRAY(kind)))]
+    return [column.in_(values[start:start + CHUNK]) for start in range(0, len(values), CHUNK)]
+
+
+def phases(*, reset: bool = False) -> _Phases:
+    """The phase timer: `phase("name")` adds the time since the previous mark to name."""
+    if reset:
+        LAST_TIMINGS.clear()
+        _PHASE.t = time.perf_counter()
+    return _PHASE
 
 
 @dataclass
@@ -57,17 +95,16 @@ def _existing_donors(keys: set[tuple]) -> dict[tuple, int]:
     by MST; otherwise the same kind, e-mail and folded name on exactly one record."""
     found: dict[tuple, int] = {}
     taxes = sorted({k[1] for k in keys if k[0] == "mst"})
-    for start in range(0, len(taxes), CHUNK):
+    for condition in in_batches(Donor.tax_code, taxes):
         for donor_id, tax in db.session.execute(sa.select(Donor.id, Donor.tax_code).where(
-                Donor.merged_into_id.is_(None), Donor.kind == DonorKind.ORGANIZATION.value,
-                Donor.tax_code.in_(taxes[start:start + CHUNK]))):
+                Donor.merged_into_id.is_(None), Donor.kind == DonorKind.ORGANIZATION.value, condition)):
             found[("mst", tax)] = donor_id
     emails = sorted({k[2] for k in keys if k[0] == "email" and k[2]})
     seen: dict[tuple, list[int]] = {}
-    for start in range(0, len(emails), CHUNK):
+    for condition in in_batches(sa.func.lower(Donor.email), emails):
         for donor_id, kind, email, name, tax in db.session.execute(sa.select(
                 Donor.id, Donor.kind, Donor.email, Donor.name, Donor.tax_code).where(
-                Donor.merged_into_id.is_(None), sa.func.lower(Donor.email).in_(emails[start:start + CHUNK]))):
+                Donor.merged_into_id.is_(None), condition)):
             if kind == DonorKind.ORGANIZATION.value and tax:
                 continue
             folded = normalize_org_name(name) if kind == DonorKind.ORGANIZATION.value else fold(name)
@@ -111,8 +148,8 @@ def record_many(items: list[Confirmation], actor: Actor) -> Recorded:
                                representative=p.donor_representative, anonymous=p.anonymous,
                                public_listing_consent=p.public_listing, search_text=search,
                                created_at=now, updated_at=now))
-        for start in range(0, len(params), CHUNK):
-            _insert_many(Donor.__table__, params[start:start + CHUNK])
+        _insert_many(Donor.__table__, params)  # one COPY on PostgreSQL
+    _PHASE("donor upsert")
     deferred = bool(missing_settings(get_settings()))
     donation_ids = _reserve_ids(Donation.__table__, len(items))
     expired, confirmed, transfer = PledgeStatus.EXPIRED.value, DonationStatus.CONFIRMED.value, \
@@ -130,8 +167,8 @@ def record_many(items: list[Confirmation], actor: Actor) -> Recorded:
             amount=item.amount, currency="VND", channel=transfer, status=confirmed,
             received_at=min(item.booked_at, now), confirmed_at=now, reference=f"BANK-{item.line_id}", note=note,
             public_message=p.message, recorded_by_id=actor.user_id, created_at=now, receipt_deferred=deferred))
-    for start in range(0, len(donations), CHUNK):
-        _insert_many(Donation.__table__, donations[start:start + CHUNK])
+    _insert_many(Donation.__table__, donations)
+    _PHASE("donation insert")
     return Recorded(items, donation_ids, len(creating), deferred)
 
 
@@ -165,10 +202,8 @@ def issue_receipts_many(recorded: Recorded, actor: Actor, *, label: str) -> None
                 mails.append(dict(kind=KIND_RECEIPT, receipt_id=receipt_ids[n], to_address=p.donor_email,
                                   subject=subject, body=body, status=pending, attempts=0,
                                   next_attempt_at=now, created_at=now, created_by=created_by))
-        for start in range(0, len(receipts), CHUNK):
-            _insert_many(Receipt.__table__, receipts[start:start + CHUNK])
-        for start in range(0, len(mails), CHUNK):
-            _insert_many(OutboxMessage.__table__, mails[start:start + CHUNK])
+        _insert_many(Receipt.__table__, receipts)
+        _insert_many(OutboxMessage.__table__, mails)
         if mails:
             send_due_after_commit()
     audit.record(actor, "bank_line.match_bulk", entity_type="bank_lines", after={
@@ -188,4 +223,4 @@ def receive_pledges(import_id: int, now) -> None:
         .execution_options(synchronize_session=False))  # plain rows here, nothing in the session to sync
 
 
-__all__ = ["Confirmation", "Recorded", "issue_receipts_many", "receive_pledges", "record_many"]
+__all__ = ["Confirmation", "Recorded", "in_batches", "issue_receipts_many", "receive_pledges", "record_many"]

@@ -64,12 +64,15 @@ def check_line(line: ParsedLine) -> None:
         raise ValueError("booked_at must be aware")
 
 
+_IGNORED, _UNMATCHED = LineState.IGNORED.value, LineState.UNMATCHED.value  # once: a statement asks per row
+
+
 def initial_state(line: ParsedLine) -> tuple[str, str | None]:
     if line.direction == DEBIT:
-        return LineState.IGNORED.value, "Ghi nợ (tiền ra): không phải khoản ủng hộ."
+        return _IGNORED, "Ghi nợ (tiền ra): không phải khoản ủng hộ."
     if line.amount <= 0:
-        return LineState.IGNORED.value, "Số tiền bằng 0: không phải khoản ủng hộ."
-    return LineState.UNMATCHED.value, None
+        return _IGNORED, "Số tiền bằng 0: không phải khoản ủng hộ."
+    return _UNMATCHED, None
 
 
 def _row(account: BankAccount, line: ParsedLine, fp: str, source: str, import_id: int | None) -> dict:

@@ -29,7 +29,7 @@ from app.models import (
 )
 from app.services import audit
 from app.services.audit import Actor
-from app.services.bank import codes
+from app.services.bank import bulk, codes
 from app.services.bank.lines import created_in_transaction
 from app.services.donations.ledger import confirm_in_tx
 from app.adapters.bank_lines import quick_fold as fold
@@ -82,12 +82,14 @@ class Context:
         self.codes = found
         self.pledges: dict[str, sa.Row] = {}
         wanted_list = sorted(wanted)
-        for start in range(0, len(wanted_list), 900):
-            chunk = wanted_list[start:start + 900]
+        many = len(wanted_list) > 900  # a statement: one array parameter on PostgreSQL (bulk.in_batches)
+        conditions = bulk.in_batches(TransferPledge.code, wanted_list) if many else \
+            [TransferPledge.code.in_(wanted_list)] if wanted_list else []
+        for condition in conditions:
             if entities:
-                pledges = db.session.scalars(sa.select(TransferPledge).where(TransferPledge.code.in_(chunk)))
+                pledges = db.session.scalars(sa.select(TransferPledge).where(condition))
             else:
-                pledges = db.session.execute(sa.select(*PLEDGE_COLUMNS).where(TransferPledge.code.in_(chunk)))
+                pledges = db.session.execute(sa.select(*PLEDGE_COLUMNS).where(condition))
             for pledge in pledges:
                 self.pledges[pledge.code] = pledge
         self.pledges_by_id = {p.id: p for p in self.pledges.values()}
@@ -135,11 +137,11 @@ class Context:
         if self._pledges_by_name is None:
             amounts = sorted({line.amount for line in self._lines})
             result: dict[tuple[int, str], int] = {}
-            for start in range(0, len(amounts), 900):
+            for condition in bulk.in_batches(TransferPledge.amount, amounts):
                 for pid, amount, name in db.session.execute(sa.select(
                         TransferPledge.id, TransferPledge.amount, TransferPledge.donor_name).where(
                         TransferPledge.status.in_((PledgeStatus.PENDING.value, PledgeStatus.EXPIRED.value)),
-                        TransferPledge.amount.in_(amounts[start:start + 900]))):
+                        condition)):
                     result.setdefault((amount, fold(name)), pid)
             self._pledges_by_name = result
         return self._pledges_by_name
@@ -159,10 +161,6 @@ def _words(memo: str) -> str:
     if folded.isascii():  # the common case (bank memos are ASCII): same result, one regex
         return " ".join(_ASCII_PUNCTUATION.sub(" ", folded).split())
     return " ".join("".join(c if c.isalnum() else " " for c in folded).split())
-
-
-def _longest_first(phrases: set[str]) -> list[str]:
-    return sorted(phrases, key=len, reverse=True)
 
 
 _RECEIVED, _EXPIRED = PledgeStatus.RECEIVED.value, PledgeStatus.EXPIRED.value
@@ -214,18 +212,19 @@ def suggest(line: BankLine, ctx: Context) -> Outcome:
     phrases = _phrases(memo)
     if sender:
         phrases.add(sender)
-    ordered = _longest_first(phrases)
     pending = ctx.pending_by_name()
     amount = line.amount
-    pid = next((pending[(amount, p)] for p in ordered if (amount, p) in pending), None)
-    if pid is not None:
-        best["pledge_id"] = pid
+    # the longest phrase that hits (ties in any order, as a set's): no sort of every phrase
+    hit = max((p for p in phrases if (amount, p) in pending), key=len, default=None)
+    if hit is not None:
+        best["pledge_id"] = pending[(amount, hit)]
         reasons.append("Cùng số tiền và tên người ủng hộ với một đăng ký chuyển khoản (thiếu mã)")
         confidence = max(confidence, 75)
     if "donor_id" not in best and "pledge_id" not in best:
         names = ctx.donor_names()
-        hit = next((names[p] for p in ordered if p in names), None)
+        hit = max((p for p in phrases if p in names), key=len, default=None)
         if hit is not None:
+            hit = names[hit]
             best["donor_id"] = hit
             reasons.append("Tên nhà hảo tâm có trong nội dung chuyển khoản")
             confidence = max(confidence, 60)

@@ -26,7 +26,7 @@ from app.services.bank.lines import base_fingerprint, fingerprint, initial_state
 
 __all__ = ["BUILT_IN", "StatementPlan", "custom_layouts", "import_file", "import_statement", "plan_statement"]
 from app.services.bank.matching import BANK, Context, apply, decide
-from app.services.donations.importer import _insert_many, _reserve_ids
+from app.services.donations.importer import _insert_rows, _reserve_ids
 from app.timeutil import utcnow
 
 
@@ -65,9 +65,12 @@ def _layout(rows, name: str) -> tuple[str, dict]:
 
 def plan_statement(data: bytes, file_name: str, *, account_number: str | None = None,
                    layout: str = "auto") -> StatementPlan:
+    phase = bulk.phases(reset=True)
     rows = read_rows(data, file_name)
+    phase("read")
     name, config = _layout(rows, layout)
     statement = parse_statement(rows, name, config)
+    phase("parse")
     stated = statement.account_number
     wanted = (account_number or "").replace(" ", "") or stated
     if not wanted:
@@ -89,6 +92,7 @@ def plan_statement(data: bytes, file_name: str, *, account_number: str | None = 
         if ref:
             known_refs.add(ref)
         known_fps.add(fp)
+    phase("known lines query")
     occurrences: Counter = Counter()
     seen_refs = set()
     for line in lines:
@@ -104,6 +108,7 @@ def plan_statement(data: bytes, file_name: str, *, account_number: str | None = 
         if line.bank_reference:
             seen_refs.add(line.bank_reference)
         plan.new.append((line, fp))
+    phase("dedupe")
     return plan
 
 
@@ -137,6 +142,8 @@ def import_statement(plan: StatementPlan, actor: Actor, *, user_id: int | None =
     numbered as one block of the year's counter, and their mails."""
     now = utcnow()
     st = plan.statement
+    phase = bulk.phases()
+    phase("(before import)")
     try:
         record = BankStatementImport(
             account_id=plan.account.id, file_name=plan.file_name[:255], sha256=plan.sha256, layout=plan.layout,
@@ -153,31 +160,34 @@ def import_statement(plan: StatementPlan, actor: Actor, *, user_id: int | None =
             state, reason = initial_state(line)
             views.append(_LineView(new_id, line.direction, line.amount, line.booked_at, line.memo,
                                    line.sender_name, line.sender_account, state, reason))
+        phase("import record + views")
         counts, recorded, months = match_views(views, actor)
         account_id, import_id = plan.account.id, record.id
-        for start in range(0, len(plan.new), bulk.CHUNK):
-            params = []
-            for view, (line, fp) in zip(views[start:start + bulk.CHUNK], plan.new[start:start + bulk.CHUNK]):
-                params.append(dict(
-                    id=view.id, account_id=account_id, direction=line.direction, amount=line.amount,
-                    booked_at=line.booked_at, memo=line.memo[:2000], sender_name=line.sender_name,
-                    sender_account=line.sender_account, sender_bank=None, bank_reference=line.bank_reference,
-                    provider=None, provider_txn_id=None, fingerprint=fp, source="statement",
-                    statement_import_id=import_id, balance_after=line.balance_after, raw=_JSON(line.raw),
-                    state=view.state, state_reason=view.state_reason, confidence=view.confidence,
-                    suggestion=None if view.suggestion is None else _JSON(view.suggestion),
-                    pledge_id=view.pledge_id, donation_id=view.donation_id, created_at=now))
-            _insert_many(BankLine.__table__, params)
+        columns = ["id", "account_id", "direction", "amount", "booked_at", "memo", "sender_name",
+                   "sender_account", "bank_reference", "fingerprint", "source", "statement_import_id",
+                   "balance_after", "raw", "state", "state_reason", "confidence", "suggestion", "pledge_id",
+                   "donation_id", "created_at"]
+        _insert_rows(BankLine.__table__, columns, [
+            [view.id, account_id, line.direction, line.amount, line.booked_at, line.memo[:2000], line.sender_name,
+             line.sender_account, line.bank_reference, fp, "statement", import_id, line.balance_after,
+             _JSON(line.raw), view.state, view.state_reason, view.confidence,
+             None if view.suggestion is None else _JSON(view.suggestion), view.pledge_id, view.donation_id, now]
+            for view, (line, fp) in zip(views, plan.new)])  # one COPY on PostgreSQL, no dict per row
+        phase("line insert")
         if recorded.items:
             bulk.receive_pledges(import_id, now)
+        phase("pledge update")
         bulk.issue_receipts_many(recorded, actor, label=f"statement:{import_id}")
+        phase("receipts + mails")
         for line_id, outcome in months:
             apply(db.session.get(BankLine, line_id), outcome, actor)
+        phase("standing months")
         audit.record(actor, "bank_statement.import", record, after={
             "file_name": plan.file_name, "sha256": plan.sha256, "layout": plan.layout,
             "account": plan.account.account_number, "rows": len(st.lines), "new_lines": len(plan.new),
             "already_known": plan.known, "states": counts, "differences": len(st.differences)})
         db.session.commit()
+        phase("audit + commit")
     except Exception:
         db.session.rollback()
         raise
@@ -189,6 +199,7 @@ def import_statement(plan: StatementPlan, actor: Actor, *, user_id: int | None =
         else:
             db.session.execute(sa.text("ANALYZE bank_lines, donations, donors, receipts, transfer_pledges"))
         db.session.commit()
+        phase("analyze")
     return record
 
 
@@ -219,6 +230,7 @@ def match_views(views: list[_LineView], actor: Actor = BANK) -> tuple[dict[str, 
         elif outcome.state != _UNMATCHED or outcome.reason:
             view.state, view.confidence, view.state_reason = outcome.state, outcome.confidence, outcome.reason
             view.suggestion, view.pledge_id = outcome.suggestion, outcome.pledge_id
+    bulk.phases()("match in memory")
     recorded = bulk.record_many(confirmations, actor)
     for view, donation_id in zip(confirmed_views, recorded.donation_ids):
         view.donation_id = donation_id

@@ -683,11 +683,17 @@ def _insert_many(table: sa.Table, params: list[dict]) -> None:
     volume. Datetimes are converted here exactly as app.models.base.UTCDateTime stores them
     (naive UTC text on SQLite, aware values on PostgreSQL); every value must already be
     valid for its column. All dicts must have the same keys in the same order."""
-    if not params:
+    if params:
+        _insert_rows(table, list(params[0]), [list(p.values()) for p in params])
+
+
+def _insert_rows(table: sa.Table, columns: list[str], rows: list[list]) -> None:
+    """`_insert_many` for rows already as lists of values in the order of `columns` (no
+    dicts to build): any number of rows, one COPY on PostgreSQL, one executemany on SQLite.
+    SQLite rows are converted in place (datetimes to text)."""
+    if not rows:
         return
     connection = db.session.connection()
-    columns = list(params[0])
-    rows = [list(p.values()) for p in params]
     if connection.dialect.name == "sqlite":
         marks = ", ".join("?" for _ in columns)
         times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UTCDateTime)]
