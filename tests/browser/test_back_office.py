@@ -2,15 +2,12 @@
 and find the donor again by an unaccented search."""
 from app.models import Role
 from tests import factories
+from tests.browser.helpers import sign_in
 
 
 def test_create_donor_record_cash_reverse_and_search(page, live_server):
     factories.user(Role.ACCOUNTANT.value, email="ketoan.bo@example.org", name="Đỗ Minh Khoa")
-    page.goto(live_server.url + "/auth/login")
-    page.get_by_label("Email").fill("ketoan.bo@example.org")
-    page.get_by_label("Mật khẩu").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(live_server.url + "/staff/")
+    sign_in(page, live_server.url, "ketoan.bo@example.org")
 
     # 1. Create the donor, through the menu as an accountant would.
     page.goto(live_server.url + "/staff/donors")

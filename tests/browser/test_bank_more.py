@@ -15,6 +15,7 @@ from app.models import BankLayout, Receipt, Role
 from tests import bank_helpers as bh
 from tests import bank_statements as gen
 from tests import factories
+from tests.browser.helpers import sign_in
 
 SHOTS = os.environ.get("SCREENSHOT_DIR", tempfile.gettempdir())
 
@@ -69,11 +70,7 @@ def test_an_anonymous_transfer_is_received_and_its_receipt_downloadable(browser,
 
 def test_admin_defines_a_layout_and_tries_it_on_a_file(page, live_server):
     factories.user(Role.ADMIN.value, email="quantri.layout@example.org", name="Lê Quản Trị")
-    page.goto(live_server.url + "/auth/login")
-    page.get_by_label("Email").fill("quantri.layout@example.org")
-    page.get_by_label("Mật khẩu").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(live_server.url + "/staff/")
+    sign_in(page, live_server.url, "quantri.layout@example.org")
     page.set_viewport_size({"width": 1366, "height": 900})
     page.goto(live_server.url + "/staff/bank")
     page.get_by_role("link", name="Mẫu sao kê").click()

@@ -8,16 +8,9 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Disbursement, Role, SupportCase
 from tests import factories
+from tests.browser.helpers import sign_in
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-
-
-def sign_in(page, url, email):
-    page.goto(url + "/auth/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Mật khẩu").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(url + "/staff/")
 
 
 def sign_out(page):

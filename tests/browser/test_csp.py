@@ -6,6 +6,7 @@ from app.extensions import db
 from app.models import Role
 from app.services.receipts.issuing import valid_receipt_for
 from tests import factories
+from tests.browser.helpers import sign_in
 
 
 def watch(page) -> list[str]:
@@ -14,14 +15,6 @@ def watch(page) -> list[str]:
         "Content Security Policy" in m.text or m.type == "error") else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
     return problems
-
-
-def sign_in(page, url, email):
-    page.goto(url + "/auth/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Mật khẩu").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(url + "/staff/")
 
 
 def test_public_pages_meet_the_policy_and_donate_script_runs(page, live_server):

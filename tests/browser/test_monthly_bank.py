@@ -22,6 +22,7 @@ from app.models import RecurringGift
 from app.services.accounts import signin
 from app.services.bank import standing
 from tests import bank_helpers as bh
+from tests.browser.helpers import sign_in
 from tests.test_receipt_mail import Inbox, free_port
 
 
@@ -139,11 +140,7 @@ def test_accountant_pauses_a_bank_pledge_on_the_donors_request(browser, live_ser
     context.set_default_timeout(15_000)
     page = context.new_page()
     try:
-        page.goto(live_server.url + "/auth/login")
-        page.get_by_label("Email").fill("ketoan.quy@example.org")
-        page.get_by_label("Mật khẩu").fill(factories.PASSWORD)
-        page.get_by_role("button", name="Đăng nhập").click()
-        page.wait_for_url(live_server.url + "/staff/")
+        sign_in(page, live_server.url, "ketoan.quy@example.org")
         page.goto(live_server.url + "/staff/ung-ho-hang-thang?method=bank")
         assert page.get_by_test_id("committed-bank").inner_text() == "500.000\u00a0₫"
         row = page.get_by_test_id(f"recurring-{active_id}")
