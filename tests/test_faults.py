@@ -107,7 +107,9 @@ def test_kill_minus_nine_during_an_import_loses_and_doubles_nothing(database_uri
             time.sleep(0.02)
         os.killpg(workers[0].pid, signal.SIGKILL)
         workers[0].wait()
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Donation)) == 0  # rolled back
+        # Rolled back; on a loaded machine the last chunk and its commit can beat the signal,
+        # which must then lose and double nothing just the same.
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Donation)) in (0, ROWS)
         assert job_state(job_id)[0] == "running"  # what a kill leaves
         time.sleep(2.5)  # JOB_STALE_SECONDS: the job's heartbeat is now old
         workers.append(start_worker(env))  # reaps the silent job at start, then runs it

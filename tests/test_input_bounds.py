@@ -95,3 +95,16 @@ def test_an_absurdly_long_search_is_a_400(client, login_as):
     response = client.get("/staff/donors?q=" + "x" * 70_000)
     assert response.status_code == 400 and "quá dài" in response.get_data(as_text=True)
     assert client.get("/staff/donors?q=" + "x" * 500).status_code == 200
+
+
+def test_digit_checks_before_int_accept_only_what_int_reads():
+    """"²".isdigit() is True but int("²") raises: a check with isdigit() before int() turns a
+    superscript in a form or query into a 500. Use isdecimal(), or isascii() with isdigit()."""
+    from pathlib import Path
+
+    app_dir = Path(__file__).resolve().parent.parent / "app"
+    offenders = [f"{path.relative_to(app_dir)}:{n}" for path in app_dir.rglob("*.py")
+                 for n, line in enumerate(path.read_text().splitlines(), 1)
+                 if ".isdigit()" in line and "isascii()" not in line]
+    assert offenders == []
+    assert not "²".isdecimal() and "²".isdigit()  # why isdecimal() is the safe check

@@ -27,6 +27,7 @@ PAGE_CASES = [
     ("/cong-khai/sao-ke?page=100000", "Số trang phải là số nguyên từ 1 đến 1000"),
     ("/cong-khai/sao-ke?page=0", "Số trang"),
     ("/cong-khai/sao-ke?page=-3", "Số trang"),
+    ("/cong-khai/sao-ke?page=²", "Số trang"),  # a digit to str.isdigit(), not to int()
     ("/cong-khai/sao-ke?per_page=1000000", "Số dòng mỗi trang"),
     ("/cong-khai/sao-ke?amount_min=5000000&amount_max=100", "Khoảng số tiền bị đảo ngược"),
     ("/cong-khai/sao-ke?amount_min=nhieu", "Số tiền từ"),
@@ -44,7 +45,7 @@ API_CASES = [
     "/api/v1/summary?year=1999", "/api/v1/summary?year=abc", "/api/v1/summary?filter=1",
     "/api/v1/summary?year=", "/api/v1/appeals?year=3000", "/api/v1/programmes?year=-1",
     "/api/v1/ledger?date_from=2025-05-01&date_to=2025-04-01", "/api/v1/ledger?page=1001",
-    "/api/v1/ledger?per_page=101", "/api/v1/ledger?per_page=0", "/api/v1/ledger?channel=x",
+    "/api/v1/ledger?per_page=101", "/api/v1/ledger?per_page=0", "/api/v1/money-out?page=²", "/api/v1/ledger?channel=x",
     "/api/v1/ledger?amount_max=-5", "/api/v1/ledger?sort=amount", "/api/v1/ledger?name=a%40b",
     "/api/v1/money-out?programme=khong-co", "/api/v1/money-out?year=1999&page=2",
     "/api/v1/money-out?page=99999999999999999999",

@@ -66,6 +66,6 @@ def whole_dong(value, what: str = "số tiền") -> int:
         if value != value or value in (float("inf"), float("-inf")) or not value.is_integer():
             raise BankInputError(f"{what} không phải số nguyên đồng: {value}")
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and value.strip().lstrip("-").isdecimal():
         return int(value.strip())
     raise BankInputError(f"{what} không phải số nguyên đồng: {value!r}")

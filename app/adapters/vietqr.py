@@ -91,7 +91,7 @@ def parse_tlv(data: str) -> dict[str, str]:
         if i + 4 > len(data):
             raise VietQRError("truncated field header")
         tag, length = data[i:i + 2], data[i + 2:i + 4]
-        if not (tag.isdigit() and length.isdigit()):
+        if not (tag.isdecimal() and length.isdecimal()):
             raise VietQRError(f"bad field header at {i}")
         end = i + 4 + int(length)
         if end > len(data):

@@ -76,7 +76,7 @@ class AppealForm(FlaskForm):
         out = {name: getattr(self, name).data for name in (
             "title", "slug", "summary", "story", "goal_amount", "starts_on", "ends_on", "is_public")}
         raw = (self.programme_id.data or "").strip()
-        out["programme_id"] = int(raw) if raw.isdigit() and len(raw) < 10 else None
+        out["programme_id"] = int(raw) if raw.isdecimal() and len(raw) < 10 else None
         return out
 
 

@@ -65,7 +65,7 @@ def normalize_phone(raw: str | int | None) -> str | None:
         text = "0" + text[4:]
     elif text.startswith("84") and len(text) in (11, 12):
         text = "0" + text[2:]
-    elif text.isdigit() and not text.startswith("0") and len(text) in (9, 10):
+    elif text.isdecimal() and not text.startswith("0") and len(text) in (9, 10):
         text = "0" + text
     if not (_MOBILE.fullmatch(text) or _LANDLINE.fullmatch(text)):
         raise ValidationFailed(MSG_PHONE, field="phone")
@@ -265,7 +265,7 @@ def search_condition(query: str | None):
     if not folded:
         return None
     compact = re.sub(r"[\s.\-()]", "", folded)
-    if compact.lstrip("+").isdigit() and len(compact.lstrip("+")) >= 3:
+    if compact.lstrip("+").isdecimal() and len(compact.lstrip("+")) >= 3:
         digits = compact.lstrip("+")
         forms = {digits}
         if compact.startswith("+84") or compact.startswith("0084"):

@@ -28,7 +28,7 @@ def sign(data: dict, secret: str, timestamp_ms: int) -> str:
 def verify(header: str | None, data: dict, secret: str, *, now: float | None = None) -> None:
     parts = dict(p.strip().split("=", 1) for p in (header or "").split(",") if "=" in p)
     stamp, signature = parts.get("t", ""), parts.get("v1", "")
-    if not stamp.isdigit() or not signature:
+    if not stamp.isdecimal() or not signature:
         raise InvalidSignature("thiếu chữ ký X-Casso-Signature")
     expected = sign(data, secret, int(stamp)).split("v1=", 1)[1]
     if not hmac.compare_digest(expected, signature.lower()):

@@ -184,7 +184,7 @@ def parse_amount(value) -> int | None:
         stripped = value.strip()
         if not stripped:
             return None
-        if stripped.isascii() and stripped.isdigit():  # the common case: "1500000"
+        if stripped.isascii() and stripped.isdecimal():  # the common case: "1500000"
             return int(stripped)
     if isinstance(value, bool):
         raise BankInputError("số tiền không hợp lệ")
@@ -206,7 +206,7 @@ def parse_amount(value) -> int | None:
         text = match.group(1)
     if _GROUPED.match(text):
         text = re.sub(r"[.,]", "", text)
-    if not text.isdigit():
+    if not text.isdecimal():
         raise BankInputError(f"số tiền không đọc được: {value!r}")
     amount = int(text)
     return -amount if negative else amount

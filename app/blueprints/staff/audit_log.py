@@ -46,7 +46,7 @@ def entity_url(entry: AuditEntry) -> str | None:
     page itself decides what of a child's identity that role sees)."""
     page = ENTITY_PAGES.get(entry.entity_type)
     entity_id = entry.entity_id or ""
-    if page is None or not entity_id.isdigit() or not 0 < int(entity_id) < 2**31:
+    if page is None or not entity_id.isdecimal() or not 0 < int(entity_id) < 2**31:
         return None
     endpoint, argument = page
     view = current_app.view_functions.get(endpoint)

@@ -53,7 +53,7 @@ def bank_queue():
 @bp.post("/bank/confirm")
 @roles_required(*ACTORS)
 def bank_confirm_bulk():
-    ids = [int(v) for v in request.form.getlist("line_id") if v.isdigit()]
+    ids = [int(v) for v in request.form.getlist("line_id") if v.isdecimal()]
     if not ids:
         flash("Chưa chọn giao dịch nào.", "warning")
         return redirect(url_for("staff.bank_queue"))

@@ -305,7 +305,7 @@ def _parse_amount(value) -> int:
 def _parse_amount_text(text: str) -> int:
     # Cached: a statement repeats the same few amounts thousands of times. (Errors are
     # raised, so never cached.)
-    if text.isdigit() and len(text) < 15 and text[0] != "0":
+    if text.isdecimal() and len(text) < 15 and text[0] != "0":
         return int(text)
     return parse_vnd(text)
 

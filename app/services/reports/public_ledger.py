@@ -59,7 +59,7 @@ def _int_arg(args, name: str, default: int, low: int, high: int, label: str) -> 
     raw = (args.get(name) or "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         raise BadQuery(f"{label} phải là số nguyên từ {low} đến {high}.")
     return int(raw)
 
