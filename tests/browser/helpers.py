@@ -9,3 +9,24 @@ def sign_in(page, url, email):
     page.get_by_label("Mật khẩu").fill(factories.PASSWORD)
     page.get_by_role("button", name="Đăng nhập").click()
     page.wait_for_url(url + "/staff/")
+
+
+def start_mail_inbox(app):
+    """Point the live server's mail at a local SMTP server, sending right after each commit.
+    Returns (inbox, stop); stop() restores the settings and stops the server."""
+    from aiosmtpd.controller import Controller
+
+    from tests.test_receipt_mail import Inbox, free_port
+
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    keys = ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_SEND_AFTER_COMMIT")
+    saved = {k: app.config.get(k) for k in keys}
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_TLS=False, MAIL_SEND_AFTER_COMMIT="inline")
+
+    def stop():
+        app.config.update(saved)
+        controller.stop()
+
+    return inbox, stop

@@ -3,22 +3,16 @@ from __future__ import annotations
 
 import time
 
-from aiosmtpd.controller import Controller
 
 from tests import factories
 from tests.account_helpers import link_in
-from tests.test_receipt_mail import Inbox, free_port
+from tests.browser.helpers import start_mail_inbox
 
 
 def test_donor_signs_in_through_the_mailed_link(page, live_server, tmp_path):
     donor = factories.donor("Hoàng Thị Lan", email="lan.hoang@example.com")
     factories.donation(donor, 750_000)
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    config = live_server.app.config
-    saved = {k: config.get(k) for k in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_SEND_AFTER_COMMIT")}
-    config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_TLS=False, MAIL_SEND_AFTER_COMMIT="inline")
+    inbox, stop_mail = start_mail_inbox(live_server.app)
     try:
         page.goto(live_server.url + "/")
         page.get_by_role("link", name="Tài khoản").click()
@@ -47,5 +41,4 @@ def test_donor_signs_in_through_the_mailed_link(page, live_server, tmp_path):
         page.goto(live_server.url + "/staff/")
         assert "/auth/login" in page.url
     finally:
-        config.update(saved)
-        controller.stop()
+        stop_mail()

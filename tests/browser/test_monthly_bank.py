@@ -13,7 +13,6 @@ from pathlib import Path
 
 import sqlalchemy as sa
 import zxingcpp
-from aiosmtpd.controller import Controller
 from PIL import Image
 
 from app.adapters import vietqr
@@ -22,8 +21,7 @@ from app.models import RecurringGift
 from app.services.accounts import signin
 from app.services.bank import standing
 from tests import bank_helpers as bh
-from tests.browser.helpers import sign_in
-from tests.test_receipt_mail import Inbox, free_port
+from tests.browser.helpers import sign_in, start_mail_inbox
 
 
 def test_donor_gives_monthly_by_transfer_and_cancels(browser, live_server, tmp_path):
@@ -31,12 +29,7 @@ def test_donor_gives_monthly_by_transfer_and_cancels(browser, live_server, tmp_p
     shots.mkdir(parents=True, exist_ok=True)
     bh.account()
     db.session.commit()
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    config = live_server.app.config
-    saved = {k: config.get(k) for k in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_SEND_AFTER_COMMIT")}
-    config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_TLS=False, MAIL_SEND_AFTER_COMMIT="inline")
+    inbox, stop_mail = start_mail_inbox(live_server.app)
     phone = browser.new_context(locale="vi-VN", viewport={"width": 390, "height": 844}, is_mobile=True)
     phone.set_default_timeout(15_000)
     page = phone.new_page()
@@ -62,7 +55,7 @@ def test_donor_gives_monthly_by_transfer_and_cancels(browser, live_server, tmp_p
         body = json.dumps({"id": 777001, "gateway": "VCB", "transactionDate": "2026-12-02 09:15:00",
                            "accountNumber": "0011001234567", "content": f"CK DINH KY {code} VU THI HANH",
                            "transferType": "in", "transferAmount": 300_000, "referenceCode": "FT777001"}).encode()
-        key = config["SEPAY_DEMO_API_KEY"]
+        key = live_server.app.config["SEPAY_DEMO_API_KEY"]
         request = urllib.request.Request(live_server.url + "/payments/sepay/webhook", data=body, method="POST",
                                          headers={"Authorization": f"Apikey {key}", "Content-Type": "application/json"})
         with urllib.request.urlopen(request) as response:
@@ -108,8 +101,7 @@ def test_donor_gives_monthly_by_transfer_and_cancels(browser, live_server, tmp_p
         page.set_viewport_size({"width": 390, "height": 844})
         page.screenshot(path=str(shots / "monthly-cancelled-390.png"), full_page=True)
     finally:
-        config.update(saved)
-        controller.stop()
+        stop_mail()
         phone.close()
 
 
