@@ -33,12 +33,16 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
+    from app import i18n
+
+    i18n.init_app(app)  # issue 17: Vietnamese (source) and English
     bootstrap.init_app(app)
     limiter.init_app(app)
     init_production_profile(app)  # issue 15: cache, queue, request ids, logs, metrics
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
     login_manager.login_message_category = "warning"
+    login_manager.localize_callback = i18n.gettext_now
 
     @login_manager.user_loader
     def load_user(session_id: str):
@@ -179,13 +183,9 @@ def csrf_field(form) -> Markup:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app import timeutil, vnd
     from app.models import Role
 
-    app.jinja_env.filters["vnd"] = vnd.format_vnd
-    app.jinja_env.filters["vnd_plain"] = lambda v: vnd.format_vnd(v, symbol=False)
-    app.jinja_env.filters["local_dt"] = timeutil.format_local
-    app.jinja_env.filters["local_date"] = lambda v: timeutil.format_local(v, "%d/%m/%Y")
+    # vnd, vnd_plain, local_date, local_dt: app/i18n.py (they follow the page's language)
     app.jinja_env.globals["hidden_fields"] = hidden_fields
     app.jinja_env.globals["csrf_field"] = csrf_field
     from app.services.audit_display import action_label

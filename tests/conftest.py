@@ -31,6 +31,23 @@ from config import TestingConfig, database_url
 from tests import factories
 
 
+def pytest_sessionstart(session):
+    """The English catalog compiled from its .po (as `make translations` does), so a run of
+    plain `pytest` sees the translations of the checkout it runs on."""
+    from pathlib import Path
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in Path(__file__).resolve().parent.parent.glob("app/translations/*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source:
+                catalog = read_po(source)
+            with mo.open("wb") as target:
+                write_mo(target, catalog)
+
+
 @pytest.fixture(scope="session")
 def database_uri(tmp_path_factory):
     raw = os.environ.get("TEST_DATABASE_URL")

@@ -76,6 +76,9 @@ class Donor(Base):
     # requests are always sent; these two are opt-outs for everything else.
     email_news: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     email_reminders: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # The donor's language for e-mails and the courtesy translation of receipts ("vi" or
+    # "en"; None is Vietnamese): taken from the site's language when they give online.
+    language: Mapped[str | None] = mapped_column(sa.String(5))
     # Erasure (PDP Law 91/2025): personal fields gone; name/MST kept until retain_until
     # when the donor has money records (Law on Accounting 2015, art. 41: 10 years).
     erased_at: Mapped[datetime | None]

@@ -46,6 +46,8 @@ class User(UserMixin, Base):
     # this user (sign-out, password change, deactivation).
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     last_login_at: Mapped[datetime | None]
+    # The language this person chose with the VI / EN switch (None: not chosen; app/i18n.py).
+    locale: Mapped[str | None] = mapped_column(sa.String(5))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def set_password(self, password: str) -> None:

@@ -28,6 +28,7 @@ from markupsafe import escape
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app import i18n
 from app.extensions import cache
 from app.services import metrics
 
@@ -84,6 +85,12 @@ def _cacheable_request() -> bool:
     return True
 
 
+def page_key(language: str, full_path: str) -> str:
+    """One entry per page and language (issue 17): a first visit's language comes from its
+    Accept-Language, so the same URL has a Vietnamese and an English page."""
+    return f"page:{language}:{full_path}"
+
+
 def cached_page(view):
     """Serve a public GET page from the cache; see the module docstring."""
 
@@ -94,7 +101,7 @@ def cached_page(view):
         version = current_version()
         if not version:
             return view(*args, **kwargs)
-        key = "page:" + request.full_path
+        key = page_key(i18n.current(), request.full_path)
         now = time.monotonic()
         local = _pages.get(key)
         if local and local[0] == version and local[1] > now:
@@ -146,7 +153,7 @@ def form_page(key: str, token: Callable[[], str]) -> str | None:
     if not _form_cacheable():
         return None
     version = current_version()
-    entry = _form_store().get(key)
+    entry = _form_store().get((i18n.current(), key))
     if not version or entry is None or entry[0] != version or entry[1] <= time.monotonic():
         return None
     metrics.CACHE.labels("hit").inc()
@@ -167,7 +174,7 @@ def draw_form_page(key: str, draw: Callable[[str | None], str], token: str | Non
     store = _form_store()
     if len(store) >= FORM_PAGES_MAX:
         store.clear()
-    store[key] = (version, time.monotonic() + current_app.config["PUBLIC_PAGE_CACHE_SECONDS"], html, has_slot)
+    store[(i18n.current(), key)] = (version, time.monotonic() + current_app.config["PUBLIC_PAGE_CACHE_SECONDS"], html, has_slot)
     return html.replace(CSRF_SLOT, str(escape(token))) if has_slot else html
 
 
@@ -206,11 +213,12 @@ class FastPath:
         self.app = app
         self.wsgi_app = wsgi_app
         # What the app's after_request hooks would add (security headers, no-store).
-        self.headers = [*headers, ("Cache-Control", "no-store")]
+        self.headers = [*headers, ("Cache-Control", "no-store"), ("Vary", "Accept-Language, Cookie")]
 
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") == "GET" and "HTTP_COOKIE" not in environ:
-            key = "page:" + environ.get("PATH_INFO", "") + "?" + environ.get("QUERY_STRING", "")
+            key = page_key(i18n.from_accept_language(environ.get("HTTP_ACCEPT_LANGUAGE")),
+                           environ.get("PATH_INFO", "") + "?" + environ.get("QUERY_STRING", ""))
             entry = _pages.get(key)
             if entry is not None:
                 now = time.monotonic()
