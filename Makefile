@@ -21,7 +21,7 @@ install: $(STAMP)
 POT := app/translations/messages.pot
 CATALOGS := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
 PYBABEL := $(VENV)/bin/pybabel
-EXTRACT := $(PYBABEL) -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+EXTRACT := $(PYBABEL) -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --no-wrap --sort-output \
 	--project="Quy Bao tro tre em Hai Phong" --copyright-holder="Quy Bao tro tre em Hai Phong" -o $(POT) .
 
 %.mo: %.po $(STAMP)
@@ -36,7 +36,7 @@ translations-extract: install
 
 ## make translations-update: add new strings to every catalog (empty, to translate), drop gone ones
 translations-update: translations-extract
-	$(PYBABEL) -q update -i $(POT) -d app/translations --no-fuzzy-matching --ignore-obsolete
+	$(PYBABEL) -q update -i $(POT) -d app/translations --no-fuzzy-matching --ignore-obsolete --no-wrap
 
 ## make translations-init LANG_CODE=xx: start a catalog for a new language
 translations-init: translations-extract
