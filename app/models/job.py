@@ -17,6 +17,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.i18n import _l
 from app.models.base import Base, utcnow
 
 
@@ -27,10 +28,13 @@ class JobState(str, enum.Enum):
     FAILED = "failed"
 
     @property
-    def label(self) -> str:
-        return {"queued": "Đang chờ", "running": "Đang chạy", "done": "Hoàn thành",
-                "failed": "Lỗi"}[self.value]
+    def label(self):
+        """A lazy string: str() it where text is needed."""
+        return JOB_STATE_LABELS[self.value]
 
+
+JOB_STATE_LABELS = {"queued": _l("Đang chờ"), "running": _l("Đang chạy"), "done": _l("Hoàn thành"),
+                    "failed": _l("Lỗi")}
 
 ACTIVE_STATES = (JobState.QUEUED.value, JobState.RUNNING.value)
 
@@ -62,7 +66,7 @@ class Job(Base):
 
     @property
     def state_label(self) -> str:
-        return JobState(self.state).label
+        return str(JobState(self.state).label)
 
     @property
     def active(self) -> bool:

@@ -9,6 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.i18n import _l
 from app.models.base import Base, utcnow
 
 
@@ -20,16 +21,18 @@ class Role(str, enum.Enum):
     VIEWER = "viewer"
 
     @property
-    def label(self) -> str:
+    def label(self):
+        """The role's name in the reader's language: a lazy string, str() it for JSON, a
+        file or a comparison (form choices keep it lazy)."""
         return ROLE_LABELS[self]
 
 
 ROLE_LABELS = {
-    Role.ADMIN: "Quản trị hệ thống",
-    Role.DIRECTOR: "Lãnh đạo quỹ",
-    Role.ACCOUNTANT: "Kế toán",
-    Role.CASE_WORKER: "Cán bộ công tác xã hội",
-    Role.VIEWER: "Người xem",
+    Role.ADMIN: _l("Quản trị hệ thống"),
+    Role.DIRECTOR: _l("Lãnh đạo quỹ"),
+    Role.ACCOUNTANT: _l("Kế toán"),
+    Role.CASE_WORKER: _l("Cán bộ công tác xã hội"),
+    Role.VIEWER: _l("Người xem"),
 }
 
 
@@ -75,7 +78,7 @@ class User(UserMixin, Base):
 
     @property
     def role_label(self) -> str:
-        return Role(self.role).label
+        return str(Role(self.role).label)
 
 
 class LoginAttempt(Base):
