@@ -4,6 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import refresh as refresh_language
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.errors import DomainError
@@ -43,6 +44,7 @@ def login():
             status = 401 if error.status_code == 422 else error.status_code
         else:
             login_user(user, remember=form.remember.data)
+            refresh_language()  # the greeting already in the user's own language (users.locale)
             flash(_("Xin chào, %(name)s.", name=user.name), "success")
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":

@@ -189,18 +189,25 @@ MONEY_FIELDS = frozenset({"amount", "support_approved", "support_requested", "re
                           "goal_amount", "commendation_threshold", "threshold", "total",
                           "signed_amount", "net", "refunded"})
 
-def _labels(enum_cls) -> dict[str, str]:
-    return {member.value: member.label for member in enum_cls}
-
-
-#: Coded values shown by their label, per table and field ("confirmed" → "Đã xác nhận").
-_VALUE_LABELS: dict[str, dict[str, dict[str, str]]] = {
-    "donations": {"status": _labels(DonationStatus), "channel": _labels(Channel)},
-    "disbursements": {"status": _labels(DisbursementStatus)},
-    "cases": {"state": _labels(CaseState)},
-    "bank_lines": {"state": _labels(LineState)},
-    "recurring_gifts": {"status": _labels(RecurringStatus)},
+#: Coded values shown by their enum's label, per table and field ("confirmed" → "Đã xác nhận"),
+#: looked up when shown so the label is in the reader's language.
+_VALUE_ENUMS: dict[str, dict[str, type]] = {
+    "donations": {"status": DonationStatus, "channel": Channel},
+    "disbursements": {"status": DisbursementStatus},
+    "cases": {"state": CaseState},
+    "bank_lines": {"state": LineState},
+    "recurring_gifts": {"status": RecurringStatus},
 }
+
+
+def _coded_label(entity_type: str, field: str, value: str) -> str | None:
+    enum_cls = _VALUE_ENUMS.get(entity_type, {}).get(field)
+    if enum_cls is None:
+        return None
+    try:
+        return str(enum_cls(value).label)
+    except ValueError:
+        return None
 
 
 def action_label(code: str) -> str:
@@ -243,9 +250,9 @@ def show_value(field: str, value: Any, entity_type: str = "", names: dict | None
     if field in MONEY_FIELDS and isinstance(value, int):
         return money(value)
     if isinstance(value, str):
-        coded = _VALUE_LABELS.get(entity_type, {}).get(field, {})
-        if value in coded:
-            return str(coded[value])
+        coded = _coded_label(entity_type, field, value)
+        if coded is not None:
+            return coded
         try:
             if len(value) >= 19 and value[4] == "-" and value[10] == "T":
                 return datetime_text(datetime.fromisoformat(value))
