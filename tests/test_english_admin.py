@@ -108,6 +108,17 @@ def test_the_account_list_in_english_shows_each_persons_language(client, login_a
     assert admin.locale == "en"
 
 
+def test_deactivating_and_resetting_a_password_in_english(client, login_as):
+    english_admin(login_as)
+    other = factories.user(Role.VIEWER.value, email="xem@example.org", name="Người Xem")
+    off = client.post(f"/staff/users/{other.id}/active", data={"active": "0"}, follow_redirects=True)
+    assert "Account xem@example.org deactivated." in page(off) and "Deactivated" in page(off)
+    on = client.post(f"/staff/users/{other.id}/active", data={"active": "1"}, follow_redirects=True)
+    assert "Account xem@example.org activated." in page(on)
+    reset = page(client.post(f"/staff/users/{other.id}/password-reset"))
+    assert "Password reset for Người Xem (xem@example.org)" in reset and "Temporary password" in reset
+
+
 def test_the_account_list_in_vietnamese_is_unchanged(client, login_as):
     login_as(Role.ADMIN)
     text = page(client.get("/staff/users"))
@@ -184,6 +195,13 @@ def test_the_settings_refusal_reads_as_one_english_sentence(placeholder_settings
     with pytest.raises(SettingsIncomplete, match="Chưa thể chốt danh sách khen thưởng: quản trị viên cần cập nhật "
                                                   "họ tên người ký"):
         require_settings("chốt danh sách khen thưởng")
+
+
+def test_the_settings_banner_in_english(client, login_as, placeholder_settings):
+    english_admin(login_as)
+    text = page(client.get("/staff/users"))
+    assert "Settings incomplete:" in text and "Update in Settings" in text
+    assert "the signatory&#39;s name, the Fund&#39;s address: empty or still the sample text" in text
 
 
 @pytest.fixture

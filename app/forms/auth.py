@@ -5,6 +5,7 @@ from wtforms.validators import EqualTo
 from app.forms import email_address, max_length, required
 from app.i18n import _l
 from app.models import Role
+from app.models.user import ROLE_LABELS
 
 
 class LoginForm(FlaskForm):
@@ -25,6 +26,6 @@ class PasswordChangeForm(FlaskForm):
 class UserCreateForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[required(), email_address(), max_length(254)])
     name = StringField(_l("Họ tên"), validators=[required(), max_length(200)])
-    role = SelectField(_l("Vai trò"), choices=[(r.value, r.label) for r in Role])
+    role = SelectField(_l("Vai trò"), choices=[(r.value, ROLE_LABELS[r]) for r in Role])
     password = PasswordField(_l("Mật khẩu ban đầu"), validators=[required(), max_length(200)])
     submit = SubmitField(_l("Tạo tài khoản"))

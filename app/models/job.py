@@ -28,9 +28,9 @@ class JobState(str, enum.Enum):
     FAILED = "failed"
 
     @property
-    def label(self):
-        """A lazy string: str() it where text is needed."""
-        return JOB_STATE_LABELS[self.value]
+    def label(self) -> str:
+        """In the language being used now."""
+        return str(JOB_STATE_LABELS[self.value])
 
 
 JOB_STATE_LABELS = {"queued": _l("Đang chờ"), "running": _l("Đang chạy"), "done": _l("Hoàn thành"),
@@ -66,7 +66,7 @@ class Job(Base):
 
     @property
     def state_label(self) -> str:
-        return str(JobState(self.state).label)
+        return JobState(self.state).label
 
     @property
     def active(self) -> bool:

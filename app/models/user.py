@@ -21,10 +21,10 @@ class Role(str, enum.Enum):
     VIEWER = "viewer"
 
     @property
-    def label(self):
-        """The role's name in the reader's language: a lazy string, str() it for JSON, a
-        file or a comparison (form choices keep it lazy)."""
-        return ROLE_LABELS[self]
+    def label(self) -> str:
+        """The role's name in the language being used now (text made at import time, such
+        as form choices, takes the lazy ROLE_LABELS[role] instead)."""
+        return str(ROLE_LABELS[self])
 
 
 ROLE_LABELS = {
@@ -78,7 +78,7 @@ class User(UserMixin, Base):
 
     @property
     def role_label(self) -> str:
-        return str(Role(self.role).label)
+        return Role(self.role).label
 
 
 class LoginAttempt(Base):
