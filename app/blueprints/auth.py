@@ -4,12 +4,14 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import refresh as refresh_language
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.errors import DomainError
 from app.forms import attach_error
 from app.extensions import limiter
 from app.forms.auth import LoginForm, PasswordChangeForm
+from app.i18n import _
 from app.security import current_actor
 from app.services import users
 
@@ -42,7 +44,8 @@ def login():
             status = 401 if error.status_code == 422 else error.status_code
         else:
             login_user(user, remember=form.remember.data)
-            flash(f"Xin chào, {user.name}.", "success")
+            refresh_language()  # the greeting already in the user's own language (users.locale)
+            flash(_("Xin chào, %(name)s.", name=user.name), "success")
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
         status = 400
@@ -54,7 +57,7 @@ def login():
 def logout():
     users.sign_out(current_user._get_current_object(), current_actor())
     logout_user()
-    flash("Bạn đã đăng xuất.", "info")
+    flash(_("Bạn đã đăng xuất."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -73,7 +76,7 @@ def change_password():
             attach_error(form, error, "new_password")
             status = error.status_code
         else:
-            flash("Đã đổi mật khẩu.", "success")
+            flash(_("Đã đổi mật khẩu."), "success")
             return redirect(url_for("staff.dashboard"))
     elif request.method == "POST":
         status = 400

@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from app.extensions import db
+from app.i18n import _
 from app.models import AccountToken
 from app.services.accounts import rights
 from app.services.audit import Actor
@@ -22,7 +23,8 @@ def purge():
     removed = db.session.execute(sa.delete(AccountToken).where(sa.or_(
         AccountToken.used_at.is_not(None), AccountToken.expires_at < utcnow()))).rowcount
     db.session.commit()
-    click.echo(f"Đã ẩn danh {count} hồ sơ hết hạn lưu trữ; đã xóa {removed} đường dẫn đăng nhập cũ.")
+    click.echo(_("Đã ẩn danh %(count)s hồ sơ hết hạn lưu trữ; đã xóa %(removed)s đường dẫn đăng nhập cũ.",
+                 count=count, removed=removed))
 
 
 @accounts.command("bank-monthly")
@@ -42,9 +44,10 @@ def bank_monthly(at: str | None):
         try:
             now = datetime.fromisoformat(at)
         except ValueError:
-            raise click.BadParameter("thời điểm không hợp lệ (ISO 8601)", param_hint="--at") from None
+            raise click.BadParameter(_("thời điểm không hợp lệ (ISO 8601)"), param_hint="--at") from None
         now = (now if now.tzinfo else now.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
     run = standing.run_monthly(now, lapse_after=current_app.config["BANK_PLEDGE_LAPSE_MONTHS"])
-    click.echo(f"Đã gửi nhắc {len(run.reminded)}; đã thanh toán tháng này {len(run.already_paid)}; "
-               f"hủy nhận thư {len(run.unsubscribed)}; ngừng do quá hạn {len(run.lapsed)}; "
-               f"bỏ dở {len(run.abandoned)}.")
+    click.echo(_("Đã gửi nhắc %(reminded)s; đã thanh toán tháng này %(paid)s; hủy nhận thư %(unsubscribed)s; "
+                 "ngừng do quá hạn %(lapsed)s; bỏ dở %(abandoned)s.", reminded=len(run.reminded),
+                 paid=len(run.already_paid), unsubscribed=len(run.unsubscribed), lapsed=len(run.lapsed),
+                 abandoned=len(run.abandoned)))

@@ -7,6 +7,7 @@ import click
 from flask.cli import AppGroup
 
 from app.errors import DomainError
+from app.i18n import _
 from app.services.receipts import documents as receipt_documents
 from app.services.receipts import mail as receipt_mail
 
@@ -30,19 +31,27 @@ def annual(year: int, output: str, limit: int | None, quiet: bool):
 
     def progress(done: int, total: int, name: str, what: str) -> None:
         if not quiet:
-            label = "đã có, bỏ qua" if what == "skipped" else "đã ghi"
-            click.echo(f"[{done}/{total}] {name} {label}")
+            if what == "skipped":
+                click.echo(_("[%(done)s/%(total)s] %(name)s đã có, bỏ qua", done=done, total=total, name=name))
+            else:
+                click.echo(_("[%(done)s/%(total)s] %(name)s đã ghi", done=done, total=total, name=name))
 
     try:
         result = receipt_documents.write_annual_statements(year, output, limit=limit, progress=progress)
     except DomainError as error:
         raise click.ClickException(error.message) from None
     elapsed = time.perf_counter() - started
-    rate = f", {result.written / elapsed:.0f} tệp/giây" if result.written and elapsed > 0 else ""
-    click.echo(f"Năm {year}: {result.total} nhà hảo tâm; ghi mới {result.written}, "
-               f"bỏ qua {result.skipped} tệp đã có ({elapsed:.2f} giây{rate}).")
+    figures = dict(year=year, total=result.total, written=result.written, skipped=result.skipped,
+                   seconds=f"{elapsed:.2f}")
+    if result.written and elapsed > 0:
+        figures["rate"] = f"{result.written / elapsed:.0f}"
+        click.echo(_("Năm %(year)s: %(total)s nhà hảo tâm; ghi mới %(written)s, bỏ qua %(skipped)s tệp đã có "
+                     "(%(seconds)s giây, %(rate)s tệp/giây).", **figures))
+    else:
+        click.echo(_("Năm %(year)s: %(total)s nhà hảo tâm; ghi mới %(written)s, bỏ qua %(skipped)s tệp đã có "
+                     "(%(seconds)s giây).", **figures))
     if result.stopped_early:
-        click.echo("Dừng theo --limit; chạy lại lệnh để tiếp tục.")
+        click.echo(_("Dừng theo --limit; chạy lại lệnh để tiếp tục."))
 
 
 @receipts.command("send-pending")
@@ -50,6 +59,7 @@ def annual(year: int, output: str, limit: int | None, quiet: bool):
 def send_pending(limit: int):
     """Send receipt e-mails that are due (new ones and retries). Run it from cron."""
     result = receipt_mail.deliver(limit=limit)
-    click.echo(f"Đã gửi {result.sent} thư, lỗi {result.failed}, hủy {result.cancelled}.")
+    click.echo(_("Đã gửi %(sent)s thư, lỗi %(failed)s, hủy %(cancelled)s.", sent=result.sent, failed=result.failed,
+                 cancelled=result.cancelled))
     if result.failed:
         raise SystemExit(1)

@@ -5,6 +5,7 @@ from flask.cli import with_appcontext
 
 from app.errors import DomainError
 from app.extensions import db
+from app.i18n import _
 from app.models import Role, User
 from app.services import users as user_service
 from app.services.audit import Actor
@@ -28,7 +29,7 @@ def create(email, name, role, password):
         user = user_service.create_user(email, name, role, password, Actor.system("cli"))
     except DomainError as error:
         raise click.ClickException(error.message) from None
-    click.echo(f"Created {user.email} ({user.role}).")
+    click.echo(_("Đã tạo tài khoản %(email)s (%(role)s).", email=user.email, role=user.role))
 
 
 @users.command("list")
@@ -36,7 +37,7 @@ def create(email, name, role, password):
 def list_users():
     """List staff accounts."""
     for user in db.session.scalars(sa.select(User).order_by(User.email)):
-        state = "active" if user.is_active_account else "inactive"
+        state = _("hoạt động") if user.is_active_account else _("đã khóa")
         click.echo(f"{user.id:>4}  {user.email:<40} {user.role:<12} {state:<8} {user.name}")
 
 
@@ -50,4 +51,4 @@ def deactivate(email):
         user_service.set_active(user.id, False, Actor.system("cli"))
     except DomainError as error:
         raise click.ClickException(error.message) from None
-    click.echo(f"Deactivated {user.email}.")
+    click.echo(_("Đã vô hiệu hóa tài khoản %(email)s.", email=user.email))

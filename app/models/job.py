@@ -17,6 +17,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.i18n import _l
 from app.models.base import Base, utcnow
 
 
@@ -28,9 +29,12 @@ class JobState(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"queued": "Đang chờ", "running": "Đang chạy", "done": "Hoàn thành",
-                "failed": "Lỗi"}[self.value]
+        """In the language being used now."""
+        return str(JOB_STATE_LABELS[self.value])
 
+
+JOB_STATE_LABELS = {"queued": _l("Đang chờ"), "running": _l("Đang chạy"), "done": _l("Hoàn thành"),
+                    "failed": _l("Lỗi")}
 
 ACTIVE_STATES = (JobState.QUEUED.value, JobState.RUNNING.value)
 

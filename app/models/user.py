@@ -9,6 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.i18n import _l
 from app.models.base import Base, utcnow
 
 
@@ -21,15 +22,17 @@ class Role(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return ROLE_LABELS[self]
+        """The role's name in the language being used now (text made at import time, such
+        as form choices, takes the lazy ROLE_LABELS[role] instead)."""
+        return str(ROLE_LABELS[self])
 
 
 ROLE_LABELS = {
-    Role.ADMIN: "Quản trị hệ thống",
-    Role.DIRECTOR: "Lãnh đạo quỹ",
-    Role.ACCOUNTANT: "Kế toán",
-    Role.CASE_WORKER: "Cán bộ công tác xã hội",
-    Role.VIEWER: "Người xem",
+    Role.ADMIN: _l("Quản trị hệ thống"),
+    Role.DIRECTOR: _l("Lãnh đạo quỹ"),
+    Role.ACCOUNTANT: _l("Kế toán"),
+    Role.CASE_WORKER: _l("Cán bộ công tác xã hội"),
+    Role.VIEWER: _l("Người xem"),
 }
 
 

@@ -10,9 +10,11 @@ import re
 import string
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 
 from app.errors import Conflict, NotInitialized, ValidationFailed
 from app.extensions import db
+from app.i18n import _, _l
 from app.models import AdminUnit, FundSettings, Programme
 
 PROGRAMMES = [
@@ -74,15 +76,23 @@ def ensure_reference_data() -> None:
 # Settings printed on receipts and frozen commendation lists: they must hold real values,
 # not the shipped placeholders, before either is issued.
 REQUIRED_SETTINGS = {
-    "signatory_name": "họ tên người ký",
-    "signatory_title": "chức vụ người ký",
-    "address": "địa chỉ của Quỹ",
+    "signatory_name": _l("họ tên người ký"),
+    "signatory_title": _l("chức vụ người ký"),
+    "address": _l("địa chỉ của Quỹ"),
 }
 PLACEHOLDER_MARK = "cập nhật"  # every shipped placeholder says "(cập nhật … trong phần Cài đặt)"
 
 
 class SettingsIncomplete(Conflict):
-    """A document would print placeholder settings; the view links to the settings page."""
+    """A document would print placeholder settings; the view links to the settings page.
+
+    Raised in a request, its message is remembered on `g`, so a view that flashes it gets a
+    link to the settings page (app/blueprints/staff/admin.py marks the flash)."""
+
+    def __init__(self, message: str, **kwargs):
+        super().__init__(message, **kwargs)
+        if has_request_context():
+            g.setdefault("settings_incomplete_messages", set()).add(str(message))
 
 
 def missing_settings(settings: FundSettings | None = None) -> list[str]:
@@ -90,22 +100,36 @@ def missing_settings(settings: FundSettings | None = None) -> list[str]:
     if settings is None:
         settings = db.session.get(FundSettings, 1)
     if settings is None:
-        return list(REQUIRED_SETTINGS.values())
+        return [str(label) for label in REQUIRED_SETTINGS.values()]
     missing = []
     for name, label in REQUIRED_SETTINGS.items():
         value = (getattr(settings, name) or "").strip()
         if not value or PLACEHOLDER_MARK in value.casefold():
-            missing.append(label)
+            missing.append(str(label))
     return missing
+
+
+#: The refusals `require_settings` knows, each a whole sentence (translated as one).
+REFUSALS = {
+    "cấp giấy chứng nhận": _l("Chưa thể cấp giấy chứng nhận: quản trị viên cần cập nhật %(missing)s "
+                              "trong phần Cài đặt (hiện còn trống hoặc là nội dung mẫu)."),
+    "chốt danh sách khen thưởng": _l("Chưa thể chốt danh sách khen thưởng: quản trị viên cần cập nhật "
+                                     "%(missing)s trong phần Cài đặt (hiện còn trống hoặc là nội dung mẫu)."),
+}
 
 
 def require_settings(what: str) -> None:
     """Raise SettingsIncomplete when a required setting is missing; `what` is the refused
-    action ("cấp giấy chứng nhận")."""
+    action ("cấp giấy chứng nhận", a key of REFUSALS)."""
     missing = missing_settings()
     if missing:
-        raise SettingsIncomplete(f"Chưa thể {what}: quản trị viên cần cập nhật {', '.join(missing)} "
-                                 "trong phần Cài đặt (hiện còn trống hoặc là nội dung mẫu).")
+        sentence = REFUSALS.get(what)
+        if sentence is not None:
+            message = str(sentence) % {"missing": ", ".join(missing)}
+        else:
+            message = _("Chưa thể %(what)s: quản trị viên cần cập nhật %(missing)s trong phần Cài đặt "
+                        "(hiện còn trống hoặc là nội dung mẫu).", what=what, missing=", ".join(missing))
+        raise SettingsIncomplete(message)
 
 
 def get_settings() -> FundSettings:
@@ -134,7 +158,7 @@ NUMBER_MAX_LENGTH = 60  # receipts.number
 _SAFE_LITERAL = re.compile(r"[A-Za-z0-9/_.\- ]*")
 _SAFE_SPEC = re.compile(r"(0?[1-9])?d?")  # "", "d", "6d", "06d"
 _SAMPLES = [(year, seq) for year in (2024, 2025, 2099) for seq in (1, 2, 9, 10, 99, 100, 12345, 999_999, 1_000_000)]
-FORMAT_HELP = "ví dụ BTTE-{year}-{seq:06d}"
+FORMAT_EXAMPLE = "BTTE-{year}-{seq:06d}"
 
 
 def check_number_format(pattern: str) -> None:
@@ -142,30 +166,31 @@ def check_number_format(pattern: str) -> None:
     {year} and {seq} (each once, no attribute, index or conversion, spec like 06d),
     literal text of letters, digits and - _ / . or spaces. Raises ValidationFailed."""
     def refuse(reason: str):
-        raise ValidationFailed(f"Mẫu số không hợp lệ: {reason} ({FORMAT_HELP}).", field="receipt_number_format")
+        raise ValidationFailed(_("Mẫu số không hợp lệ: %(reason)s (ví dụ %(example)s).", reason=reason,
+                                 example=FORMAT_EXAMPLE), field="receipt_number_format")
 
     try:
         parts = list(string.Formatter().parse(pattern or ""))
     except ValueError:
-        refuse("dấu ngoặc {} không khớp")
+        refuse(_("dấu ngoặc {} không khớp"))
     names = []
     for literal, name, spec, conversion in parts:
         if not _SAFE_LITERAL.fullmatch(literal or ""):
-            refuse("chỉ dùng chữ, số, dấu - _ / . và khoảng trắng ngoài {year} và {seq}")
+            refuse(_("chỉ dùng chữ, số, dấu - _ / . và khoảng trắng ngoài {year} và {seq}"))
         if name is None:
             continue
         if name not in ("year", "seq") or conversion is not None:
-            refuse("chỉ được dùng {year} và {seq}")
+            refuse(_("chỉ được dùng {year} và {seq}"))
         if not _SAFE_SPEC.fullmatch(spec or ""):
-            refuse(f"định dạng “{spec}” không được phép, chỉ dạng 06d")
+            refuse(_("định dạng “%(spec)s” không được phép, chỉ dạng 06d", spec=spec))
         names.append(name)
     if sorted(names) != ["seq", "year"]:
-        refuse("phải có đúng một {year} và một {seq}")
+        refuse(_("phải có đúng một {year} và một {seq}"))
     rendered = {pattern.format(year=year, seq=seq) for year, seq in _SAMPLES}
     if len(rendered) != len(_SAMPLES):
-        refuse("các số sinh ra bị trùng nhau")
+        refuse(_("các số sinh ra bị trùng nhau"))
     if max(len(number) for number in rendered) > NUMBER_MAX_LENGTH:
-        refuse(f"số sinh ra dài quá {NUMBER_MAX_LENGTH} ký tự")
+        refuse(_("số sinh ra dài quá %(n)s ký tự", n=NUMBER_MAX_LENGTH))
 
 
 

@@ -10,13 +10,14 @@ from werkzeug.security import generate_password_hash
 
 from app.errors import Conflict, NotFound, PermissionDenied, Throttled, ValidationFailed
 from app.extensions import db
+from app.i18n import _, _l
 from app.models import LoginAttempt, Role, User
 from app.services import audit
 from app.services.audit import Actor
 from app.timeutil import utcnow
 
 MIN_PASSWORD_LENGTH = 10
-BAD_CREDENTIALS = "Email hoặc mật khẩu không đúng."
+BAD_CREDENTIALS = _l("Email hoặc mật khẩu không đúng.")
 # Checked against when the email is unknown, so both paths cost one hash check.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
@@ -25,26 +26,26 @@ def normalize_email(email: str) -> str:
     try:
         return validate_email((email or "").strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError:
-        raise ValidationFailed("Địa chỉ email không hợp lệ.", field="email") from None
+        raise ValidationFailed(_("Địa chỉ email không hợp lệ."), field="email") from None
 
 
 def check_password_strength(password: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự.", field="password")
+        raise ValidationFailed(_("Mật khẩu phải có ít nhất %(n)s ký tự.", n=MIN_PASSWORD_LENGTH), field="password")
 
 
 def create_user(email: str, name: str, role: str, password: str, actor: Actor) -> User:
     email = normalize_email(email)
     name = (name or "").strip()
     if not name:
-        raise ValidationFailed("Vui lòng nhập họ tên.", field="name")
+        raise ValidationFailed(_("Vui lòng nhập họ tên."), field="name")
     try:
         role = Role(role).value
     except ValueError:
-        raise ValidationFailed("Vai trò không hợp lệ.", field="role") from None
+        raise ValidationFailed(_("Vai trò không hợp lệ."), field="role") from None
     check_password_strength(password)
     if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
-        raise Conflict("Email này đã được dùng cho một tài khoản khác.", field="email")
+        raise Conflict(_("Email này đã được dùng cho một tài khoản khác."), field="email")
     user = User(email=email, name=name, role=role)
     user.set_password(password)
     db.session.add(user)
@@ -56,16 +57,16 @@ def create_user(email: str, name: str, role: str, password: str, actor: Actor) -
 def get_user_by_email(email: str) -> User:
     user = db.session.scalar(sa.select(User).where(User.email == (email or "").strip().lower()))
     if user is None:
-        raise NotFound("Không tìm thấy tài khoản.")
+        raise NotFound(_("Không tìm thấy tài khoản."))
     return user
 
 
 def set_active(user_id: int, active: bool, actor: Actor) -> User:
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("Không tìm thấy tài khoản.")
+        raise NotFound(_("Không tìm thấy tài khoản."))
     if not active and actor.user_id == user.id:
-        raise PermissionDenied("Không thể tự vô hiệu hóa tài khoản của chính mình.")
+        raise PermissionDenied(_("Không thể tự vô hiệu hóa tài khoản của chính mình."))
     before = user.is_active_account
     user.is_active_account = active
     if not active:
@@ -84,7 +85,7 @@ def reset_password(user_id: int, actor: Actor) -> tuple[User, str]:
 
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("Không tìm thấy tài khoản.")
+        raise NotFound(_("Không tìm thấy tài khoản."))
     temporary = secrets.token_urlsafe(12)
     user.set_password(temporary)
     audit.record(actor, "user.password_reset", user, after={"email": user.email})
@@ -94,7 +95,7 @@ def reset_password(user_id: int, actor: Actor) -> tuple[User, str]:
 
 def change_password(user: User, current: str, new: str, actor: Actor) -> None:
     if not user.check_password(current or ""):
-        raise ValidationFailed("Mật khẩu hiện tại không đúng.", field="current_password")
+        raise ValidationFailed(_("Mật khẩu hiện tại không đúng."), field="current_password")
     check_password_strength(new)
     user.set_password(new)
     user.end_sessions()  # the caller signs the current browser in again
@@ -123,9 +124,9 @@ def authenticate(email: str, password: str, *, ip: str | None, lock_after: int,
     if attempt and attempt.locked_until and attempt.locked_until > now:
         wait = attempt.locked_until - now
         if wait > timedelta(minutes=1):
-            raise Throttled(f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau "
-                            f"{math.ceil(wait.total_seconds() / 60)} phút.")
-        raise Throttled(f"Vui lòng đợi {math.ceil(wait.total_seconds())} giây rồi thử lại.")
+            raise Throttled(_("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %(n)s phút.",
+                              n=math.ceil(wait.total_seconds() / 60)))
+        raise Throttled(_("Vui lòng đợi %(n)s giây rồi thử lại.", n=math.ceil(wait.total_seconds())))
     user = db.session.scalar(sa.select(User).where(User.email == key)) if key else None
     password_ok = user.check_password(password or "") if user else (
         User(password_hash=_DUMMY_HASH).check_password(password or "") and False)
@@ -142,9 +143,9 @@ def authenticate(email: str, password: str, *, ip: str | None, lock_after: int,
                      entity_type="users", entity_id=user.id if user else None,
                      after={"failures": attempt.failures})
         db.session.commit()
-        raise ValidationFailed(BAD_CREDENTIALS)
+        raise ValidationFailed(str(BAD_CREDENTIALS))
     if not user.is_active_account:
-        raise PermissionDenied("Tài khoản này đã bị vô hiệu hóa. Vui lòng liên hệ quản trị viên.")
+        raise PermissionDenied(_("Tài khoản này đã bị vô hiệu hóa. Vui lòng liên hệ quản trị viên."))
     if attempt is not None:
         db.session.delete(attempt)
     user.last_login_at = now

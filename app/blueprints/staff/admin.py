@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask import flash, g, jsonify, message_flashed, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from app.blueprints.staff.base import bp
@@ -11,6 +11,7 @@ from app.forms import attach_error
 from app.extensions import db
 from app.forms.auth import UserCreateForm
 from app.forms.settings import FundSettingsForm
+from app.i18n import _, ngettext
 from app.models import Role, User
 from app.security import current_actor, roles_required
 from app.services import setup, users
@@ -30,7 +31,7 @@ def user_list():
             attach_error(form, error, "email")
             status = error.status_code
         else:
-            flash(f"Đã tạo tài khoản {user.email}.", "success")
+            flash(_("Đã tạo tài khoản %(email)s.", email=user.email), "success")
             return redirect(url_for("staff.user_list"))
     elif request.method == "POST":
         status = 400
@@ -43,7 +44,10 @@ def user_list():
 def user_set_active(user_id: int):
     active = request.form.get("active") == "1"
     user = users.set_active(user_id, active, current_actor())
-    flash(f"Đã {'kích hoạt' if active else 'vô hiệu hóa'} tài khoản {user.email}.", "success")
+    if active:
+        flash(_("Đã kích hoạt tài khoản %(email)s.", email=user.email), "success")
+    else:
+        flash(_("Đã vô hiệu hóa tài khoản %(email)s.", email=user.email), "success")
     return redirect(url_for("staff.user_list"))
 
 
@@ -64,10 +68,11 @@ def settings_edit():
     if form.validate_on_submit():
         setup.update_settings({name: getattr(form, name).data for name in setup.SETTINGS_FIELDS},
                               current_actor())
-        flash("Đã lưu cài đặt của quỹ.", "success")
+        flash(_("Đã lưu cài đặt của quỹ."), "success")
         issued = issue_deferred_receipts(current_actor())
         if issued:
-            flash(f"Đã cấp {issued} giấy chứng nhận đang chờ cài đặt.", "success")
+            flash(ngettext("Đã cấp %(num)d giấy chứng nhận đang chờ cài đặt.",
+                           "Đã cấp %(num)d giấy chứng nhận đang chờ cài đặt.", issued), "success")
         return redirect(url_for("staff.settings_edit"))
     status = 400 if request.method == "POST" else 200
     return render_template("staff/settings.html", form=form), status
@@ -88,3 +93,16 @@ def _settings_incomplete(error: setup.SettingsIncomplete):
         return jsonify(error=error.message, status=409), 409
     return render_template("errors/error.html", code=409, message=error.message,
                            settings_link=url_for("staff.settings_edit")), 409
+
+
+@message_flashed.connect
+def _mark_settings_flash(_app, message, category, **_extra):
+    """A SettingsIncomplete message flashed by any view gets the " settings" category marker,
+    so templates/_flashes.html links it to the settings page in every language (without
+    matching the message's text)."""
+    if message not in g.get("settings_incomplete_messages", ()):
+        return
+    flashes = session.get("_flashes") or []
+    if flashes and tuple(flashes[-1]) == (category, message) and "settings" not in (category or "").split():
+        flashes[-1] = (f"{category} settings", message)
+        session["_flashes"] = flashes

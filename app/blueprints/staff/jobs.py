@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from app.blueprints.staff.base import bp
 from app.forms.jobs import JobActionForm, StatementsJobForm
+from app.i18n import _
 from app.models import Role
 from app.security import current_actor, roles_required
 from app.services import files
@@ -49,7 +50,8 @@ def job_start_statements():
     job, created = runner.submit(kinds.STATEMENTS, {"year": form.year.data, "email": form.email.data},
                                  current_actor(), key=str(form.year.data))
     if not created:
-        flash(f"Sao kê năm {form.year.data} đang được tạo (tác vụ #{job.id}); không tạo thêm.", "warning")
+        flash(_("Sao kê năm %(year)s đang được tạo (tác vụ #%(id)s); không tạo thêm.", year=form.year.data, id=job.id),
+              "warning")
     return redirect(url_for("staff.job_detail", job_id=job.id))
 
 
@@ -84,5 +86,5 @@ def job_retry(job_id: int):
     if not JobActionForm().validate_on_submit():
         abort(400)
     runner.retry(job_id, current_actor())
-    flash("Đã đưa tác vụ vào hàng đợi để chạy lại.", "success")
+    flash(_("Đã đưa tác vụ vào hàng đợi để chạy lại."), "success")
     return redirect(url_for("staff.job_detail", job_id=job_id), 303)

@@ -24,6 +24,7 @@ from flask import current_app
 
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.i18n import _l, ngettext
 from app.models import Donor, Role
 from app.services import files, page_cache
 from app.services.donations import importer
@@ -87,8 +88,9 @@ def run_import(ctx: JobContext) -> Outcome:
         db.session.rollback()
         report = import_report(plan, None, skip_invalid=False, receipts=0)
         files.imports().put(report_key, json.dumps(report, ensure_ascii=False).encode())
-        raise ValidationFailed(
-            f"Tệp có {plan.error_count} lỗi: không ghi dữ liệu nào. Sửa tệp hoặc chọn bỏ qua các dòng lỗi.")
+        raise ValidationFailed(ngettext(
+            "Tệp có %(num)d lỗi: không ghi dữ liệu nào. Sửa tệp hoặc chọn bỏ qua các dòng lỗi.",
+            "Tệp có %(num)d lỗi: không ghi dữ liệu nào. Sửa tệp hoặc chọn bỏ qua các dòng lỗi.", plan.error_count))
     if not plan.rows:
         db.session.rollback()
         report = import_report(plan, None, skip_invalid=skip_invalid, receipts=0)
@@ -155,7 +157,7 @@ def run_statements(ctx: JobContext) -> Outcome:
                    file_key=key, file_name=name)
 
 
-register_kind(IMPORT, "Nhập khoản ủng hộ từ tệp", run_import,
+register_kind(IMPORT, _l("Nhập khoản ủng hộ từ tệp"), run_import,
               roles=(Role.ACCOUNTANT.value, Role.DIRECTOR.value))
-register_kind(STATEMENTS, "Sao kê năm cho nhà hảo tâm", run_statements,
+register_kind(STATEMENTS, _l("Sao kê năm cho nhà hảo tâm"), run_statements,
               roles=(Role.ACCOUNTANT.value, Role.DIRECTOR.value))

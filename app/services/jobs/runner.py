@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, DomainError, NotFound
 from app.extensions import cache, db
+from app.i18n import _
 from app.models import ACTIVE_STATES, Job, JobState
 from app.services import audit
 from app.services.audit import Actor
@@ -60,7 +61,7 @@ KINDS: dict[str, JobKind] = {}
 def register_kind(name: str, label: str, run: Callable[["JobContext"], Outcome], *,
                   roles: tuple[str, ...] = ()) -> JobKind:
     """The hook for features with long work (yearly reports, bank statement imports): give
-    the kind a name, a Vietnamese label and a function taking a JobContext; then
+    the kind a name, a label (`_l("…")`, Vietnamese source) and a function taking a JobContext; then
     `submit(name, params, actor, key=...)` from a view runs it in the worker."""
     kind = KINDS[name] = JobKind(name, label, run, tuple(roles))
     return kind
@@ -131,7 +132,7 @@ def live(job_id: int) -> dict | None:
 def submit(kind: str, params: dict, actor: Actor, *, key: str | None = None) -> tuple[Job, bool]:
     """Queue a job; returns (job, True), or (the job already doing this work, False)."""
     if kind not in KINDS:
-        raise NotFound(f"Không có loại tác vụ “{kind}”.")
+        raise NotFound(_("Không có loại tác vụ “%(kind)s”.", kind=kind))
     active_key = f"{kind}:{key}" if key else None
     if active_key:
         existing = db.session.scalar(sa.select(Job).where(Job.active_key == active_key))
@@ -163,9 +164,9 @@ def retry(job_id: int, actor: Actor) -> Job:
     """Staff's "retry" of a failed job: back in the queue, from its last checkpoint."""
     job = db.session.get(Job, job_id)
     if job is None:
-        raise NotFound("Không tìm thấy tác vụ.")
+        raise NotFound(_("Không tìm thấy tác vụ."))
     if job.state != JobState.FAILED.value:
-        raise Conflict("Chỉ chạy lại được tác vụ bị lỗi.")
+        raise Conflict(_("Chỉ chạy lại được tác vụ bị lỗi."))
     key = job.params.get("active_key") if job.params else None
     job.state = JobState.QUEUED.value
     job.error = None
@@ -176,7 +177,7 @@ def retry(job_id: int, actor: Actor) -> Job:
             db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("Một tác vụ khác đang làm cùng việc này; hãy chờ nó xong.") from None
+        raise Conflict(_("Một tác vụ khác đang làm cùng việc này; hãy chờ nó xong.")) from None
     audit.record(actor, "job.retry", job, after={"kind": job.kind, "attempts": job.attempts})
     db.session.commit()
     enqueue(job_id)
@@ -239,7 +240,7 @@ def run_job(job_id: int) -> str:
         ctx.progress(ctx.done, ctx.total, ctx.phase, force=True)
         LOG.info("job %s (%s) started, attempt %s", job_id, job.kind, job.attempts)
         if kind is None:
-            raise DomainError(f"Không có loại tác vụ “{job.kind}” trong phiên bản này.")
+            raise DomainError(_("Không có loại tác vụ “%(kind)s” trong phiên bản này.", kind=job.kind))
         outcome = kind.run(ctx)
     except Exception as error:  # noqa: BLE001 - every failure is recorded on the job
         db.session.rollback()
@@ -375,7 +376,7 @@ def list_jobs(kinds: list[str] | None = None, limit: int = 100) -> list[Job]:
 def get_job(job_id: int) -> Job:
     job = db.session.get(Job, job_id)
     if job is None:
-        raise NotFound("Không tìm thấy tác vụ.")
+        raise NotFound(_("Không tìm thấy tác vụ."))
     return job
 
 
