@@ -127,7 +127,18 @@ def test_a_director_approves_in_english_and_the_list_shows_english_labels(app, c
                            follow_redirects=True)
     text = flashes(response)
     assert "Disbursement approved." in text
-    assert "Hospital: " in text and "Bank transfer" in text and "Approved" in text
+    assert "Hospital: " in text and "Bank transfer " in text and "Approved" in text and "Reverse" in text
+
+
+def test_buttons_and_states_that_share_a_vietnamese_word_read_apart_in_english(app, client, login_as):
+    proposed = make_case(CaseState.PROPOSED.value)
+    rejected = make_case(CaseState.REJECTED.value)
+    english(client, login_as, Role.DIRECTOR)
+    buttons = flashes(client.get(f"/staff/cases/{proposed.id}"))
+    assert "Approve" in buttons and "Reject" in buttons  # the buttons ("Phê duyệt", "Từ chối")
+    listing = flashes(client.get("/staff/cases"))
+    assert "Requested Approved" in listing and "Rejected" in listing  # a column, a state
+    assert rejected.code in listing
 
 
 # --------------------------------------------------------------------------- pages

@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from flask_babel import lazy_pgettext as pgettext  # lazy, and extracted as pgettext(context, msgid)
+
 from app.i18n import _l
 from app.models.base import Base, utcnow
 from app.models.donor import AdminUnit
@@ -241,7 +243,7 @@ class DisbursementStatus(str, enum.Enum):
 
 
 DISBURSEMENT_STATUS_LABELS = {"recorded": _l("Chờ duyệt"), "approved": _l("Đã duyệt"),
-                              "rejected": _l("Không duyệt"), "reversed": _l("Đã đảo")}
+                              "rejected": pgettext("disbursement status", "Không duyệt"), "reversed": _l("Đã đảo")}
 
 
 # Rows whose money counts as spent; as with donations, a fully reversed original keeps
@@ -250,7 +252,7 @@ SPENT_STATUSES = (DisbursementStatus.APPROVED.value, DisbursementStatus.REVERSED
 
 PAYEE_KINDS = {"hospital": _l("Bệnh viện"), "family": _l("Gia đình trẻ"), "school": _l("Nhà trường"),
                "other": _l("Đơn vị khác")}
-PAYMENT_METHODS = {"bank_transfer": _l("Chuyển khoản"), "cash": _l("Tiền mặt")}
+PAYMENT_METHODS = {"bank_transfer": pgettext("payment method", "Chuyển khoản"), "cash": _l("Tiền mặt")}
 
 
 class Disbursement(Base):

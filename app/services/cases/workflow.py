@@ -20,6 +20,8 @@ import sqlalchemy as sa
 
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
+from flask_babel import lazy_pgettext as pgettext  # lazy, and extracted as pgettext(context, msgid)
+
 from app.i18n import _, _l, money
 from app.models import (
     AdminUnit, CaseDocument, CaseSequence, CaseState, CaseTransition, CircumstanceCategory, Disbursement,
@@ -70,10 +72,10 @@ S = CaseState
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.INTAKE, S.ASSESSMENT, _WORKERS, _l("Bắt đầu thẩm định")),
     Transition(S.ASSESSMENT, S.PROPOSED, _WORKERS, _l("Đề xuất hỗ trợ")),
-    Transition(S.INTAKE, S.REJECTED, _DIRECTOR, _l("Từ chối"), "outline-danger", True),
-    Transition(S.ASSESSMENT, S.REJECTED, _DIRECTOR, _l("Từ chối"), "outline-danger", True),
+    Transition(S.INTAKE, S.REJECTED, _DIRECTOR, pgettext("button", "Từ chối"), "outline-danger", True),
+    Transition(S.ASSESSMENT, S.REJECTED, _DIRECTOR, pgettext("button", "Từ chối"), "outline-danger", True),
     Transition(S.PROPOSED, S.APPROVED, _DIRECTOR, _l("Phê duyệt"), "success"),
-    Transition(S.PROPOSED, S.REJECTED, _DIRECTOR, _l("Từ chối"), "outline-danger", True),
+    Transition(S.PROPOSED, S.REJECTED, _DIRECTOR, pgettext("button", "Từ chối"), "outline-danger", True),
     Transition(S.PROPOSED, S.ASSESSMENT, _DIRECTOR, _l("Trả lại để thẩm định thêm"), "outline-secondary", True),
     Transition(S.APPROVED, S.DISBURSING, _DIRECTOR | {Role.ACCOUNTANT.value}, _l("Bắt đầu giải ngân")),
     Transition(S.DISBURSING, S.CLOSED, _WORKERS, _l("Đóng hồ sơ"), "outline-primary"),
