@@ -11,6 +11,8 @@ from wtforms import (
 )
 from wtforms import widgets
 
+from flask_babel import lazy_pgettext as pgettext  # lazy, and extracted as pgettext(context, msgid)
+
 from app.i18n import _, _l
 from app.forms import AmountField, BoundedDateField, ValidationError, max_length, optional, required
 from app.models import CHANNEL_LABELS
@@ -131,7 +133,7 @@ class ReasonForm(FlaskForm):
 
 
 class CaseDonationForm(FlaskForm):
-    donor_id = SelectField(_l("Nhà hảo tâm"), coerce=int, validators=[required(_l("Vui lòng chọn nhà hảo tâm."))])
+    donor_id = SelectField(pgettext("one donor", "Nhà hảo tâm"), coerce=int, validators=[required(_l("Vui lòng chọn nhà hảo tâm."))])
     amount = AmountField(_l("Số tiền (đ)"), validators=[required(_l("Vui lòng nhập số tiền."))])
     channel = SelectField(_l("Hình thức"), choices=[(k.value, v) for k, v in CHANNEL_LABELS.items() if k.value != "card"])
     received_on = VNDateField(_l("Ngày nhận"), validators=[required(_l("Vui lòng nhập ngày nhận."))], render_kw={"type": "date"})
