@@ -13,6 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from flask_babel import lazy_pgettext as pgettext  # lazy, and extracted as pgettext(context, msgid)
+
+from app.i18n import _l
 from app.models.base import Base, utcnow
 from app.models.donor import AdminUnit
 from app.models.fund import Programme
@@ -35,14 +38,24 @@ class CaseState(str, enum.Enum):
 
 
 CASE_STATE_LABELS = {
-    CaseState.INTAKE: "Tiếp nhận",
-    CaseState.ASSESSMENT: "Đang thẩm định",
-    CaseState.PROPOSED: "Đã đề xuất",
-    CaseState.APPROVED: "Đã phê duyệt",
-    CaseState.DISBURSING: "Đang giải ngân",
-    CaseState.CLOSED: "Đã đóng",
-    CaseState.REJECTED: "Từ chối",
-    CaseState.REOPENED: "Mở lại",
+    CaseState.INTAKE: _l("Tiếp nhận"),
+    CaseState.ASSESSMENT: _l("Đang thẩm định"),
+    CaseState.PROPOSED: _l("Đã đề xuất"),
+    CaseState.APPROVED: _l("Đã phê duyệt"),
+    CaseState.DISBURSING: _l("Đang giải ngân"),
+    CaseState.CLOSED: _l("Đã đóng"),
+    CaseState.REJECTED: _l("Từ chối"),
+    CaseState.REOPENED: _l("Mở lại"),
+}
+
+
+SEX_LABELS = {"male": _l("Nam"), "female": _l("Nữ")}
+
+#: Comments the system writes on a transition: stored in Vietnamese (the record), shown in
+#: the reader's language.
+SYSTEM_COMMENTS = {
+    "Tiếp nhận hồ sơ": _l("Tiếp nhận hồ sơ"),
+    "Tự động khi duyệt khoản chi đầu tiên": _l("Tự động khi duyệt khoản chi đầu tiên"),
 }
 
 
@@ -140,7 +153,7 @@ class SupportCase(Base):
 
     @property
     def sex_label(self) -> str:
-        return {"male": "Nam", "female": "Nữ"}.get(self.child_sex, self.child_sex)
+        return SEX_LABELS.get(self.child_sex, self.child_sex)
 
 
 class CaseTransition(Base):
@@ -168,6 +181,11 @@ class CaseTransition(Base):
     def to_label(self) -> str:
         return CaseState(self.to_state).label
 
+    @property
+    def comment_text(self) -> str | None:
+        """The comment as shown: a system comment in the reader's language, else as typed."""
+        return SYSTEM_COMMENTS.get(self.comment, self.comment) if self.comment else self.comment
+
 
 class DocumentKind(str, enum.Enum):
     QUOTE = "quote"
@@ -182,11 +200,11 @@ class DocumentKind(str, enum.Enum):
 
 
 DOCUMENT_KIND_LABELS = {
-    DocumentKind.QUOTE: "Báo giá / dự toán chi phí",
-    DocumentKind.INVOICE: "Hóa đơn, chứng từ viện phí",
-    DocumentKind.CONSENT: "Phiếu đồng ý",
-    DocumentKind.PROOF: "Chứng từ chi",
-    DocumentKind.OTHER: "Tài liệu khác",
+    DocumentKind.QUOTE: _l("Báo giá / dự toán chi phí"),
+    DocumentKind.INVOICE: _l("Hóa đơn, chứng từ viện phí"),
+    DocumentKind.CONSENT: _l("Phiếu đồng ý"),
+    DocumentKind.PROOF: _l("Chứng từ chi"),
+    DocumentKind.OTHER: _l("Tài liệu khác"),
 }
 
 
@@ -221,17 +239,20 @@ class DisbursementStatus(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"recorded": "Chờ duyệt", "approved": "Đã duyệt", "rejected": "Không duyệt",
-                "reversed": "Đã đảo"}[self.value]
+        return DISBURSEMENT_STATUS_LABELS[self.value]
+
+
+DISBURSEMENT_STATUS_LABELS = {"recorded": _l("Chờ duyệt"), "approved": _l("Đã duyệt"),
+                              "rejected": pgettext("disbursement status", "Không duyệt"), "reversed": _l("Đã đảo")}
 
 
 # Rows whose money counts as spent; as with donations, a fully reversed original keeps
 # counting (+) and its reversal row counts (−), so sums are always net.
 SPENT_STATUSES = (DisbursementStatus.APPROVED.value, DisbursementStatus.REVERSED.value)
 
-PAYEE_KINDS = {"hospital": "Bệnh viện", "family": "Gia đình trẻ", "school": "Nhà trường",
-               "other": "Đơn vị khác"}
-PAYMENT_METHODS = {"bank_transfer": "Chuyển khoản", "cash": "Tiền mặt"}
+PAYEE_KINDS = {"hospital": _l("Bệnh viện"), "family": _l("Gia đình trẻ"), "school": _l("Nhà trường"),
+               "other": _l("Đơn vị khác")}
+PAYMENT_METHODS = {"bank_transfer": pgettext("payment method", "Chuyển khoản"), "cash": _l("Tiền mặt")}
 
 
 class Disbursement(Base):

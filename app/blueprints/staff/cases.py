@@ -34,7 +34,7 @@ from app.services.cases import workflow as cases
 from app.services.cases import disbursements
 from app.services.setup import general_programme
 from app.timeutil import local_to_utc, local_today, utcnow
-from app.vnd import format_vnd
+from app.i18n import _, money as money_text
 
 WORKERS = (Role.CASE_WORKER, Role.DIRECTOR)
 FINANCE = (Role.CASE_WORKER, Role.DIRECTOR, Role.ACCOUNTANT)
@@ -87,7 +87,7 @@ def case_list():
 
 def _fill_case_choices(form: CaseForm) -> None:
     form.programme_id.choices = _programme_choices()
-    form.admin_unit_id.choices = [(0, "— Chọn —")] + [(u.id, u.name) for u in db.session.scalars(
+    form.admin_unit_id.choices = [(0, _("— Chọn —"))] + [(u.id, u.name) for u in db.session.scalars(
         sa.select(AdminUnit).where(AdminUnit.is_active).order_by(AdminUnit.code))]
     form.category_ids.choices = [(c.id, c.name) for c in cases.active_categories()]
 
@@ -107,7 +107,7 @@ def case_new():
             attach_error(form, error, "child_name")
             status = error.status_code
         else:
-            flash(f"Đã tiếp nhận hồ sơ {case.code}.", "success")
+            flash(_("Đã tiếp nhận hồ sơ %(code)s.", code=case.code), "success")
             return redirect(url_for("staff.case_detail", case_id=case.id))
     elif request.method == "POST":
         status = 400
@@ -133,7 +133,7 @@ def case_edit(case_id: int):
             attach_error(form, error, "child_name")
             status = error.status_code
         else:
-            flash("Đã lưu hồ sơ.", "success")
+            flash(_("Đã lưu hồ sơ."), "success")
             return redirect(url_for("staff.case_detail", case_id=case.id))
     elif request.method == "POST":
         status = 400
@@ -171,7 +171,7 @@ def case_transition(case_id: int):
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for message in errors:
-                flash(message, "danger")
+                flash(str(message), "danger")
         return _render_case(case_id, 400)
     try:
         case = cases.transition_case(case_id, form.target.data, current_actor(), _role(),
@@ -180,7 +180,7 @@ def case_transition(case_id: int):
         db.session.rollback()
         flash(error.message, "danger")
         return _render_case(case_id, error.status_code)
-    flash(f"Hồ sơ {case.code} đã chuyển sang «{case.state_label}».", "success")
+    flash(_("Hồ sơ %(code)s đã chuyển sang «%(state)s».", code=case.code, state=case.state_label), "success")
     return redirect(url_for("staff.case_detail", case_id=case_id))
 
 
@@ -203,7 +203,7 @@ def case_correct_approved(case_id: int):
         db.session.rollback()
         flash(error.message, "danger")
         return _render_case(case_id, error.status_code)
-    flash(f"Đã điều chỉnh số tiền phê duyệt xuống {format_vnd(amount)}.", "success")
+    flash(_("Đã điều chỉnh số tiền phê duyệt xuống %(amount)s.", amount=money_text(amount)), "success")
     return redirect(url_for("staff.case_detail", case_id=case_id))
 
 
@@ -225,7 +225,7 @@ def case_consent(case_id: int):
             attach_error(form, error, "guardian_consent_on")
             status = error.status_code
         else:
-            flash("Đã lưu thông tin đồng ý.", "success")
+            flash(_("Đã lưu thông tin đồng ý."), "success")
             return redirect(url_for("staff.case_detail", case_id=case.id))
     elif request.method == "POST":
         status = 400
@@ -245,7 +245,7 @@ def case_consent_withdraw(case_id: int):
         db.session.rollback()
         flash(error.message, "danger")
     else:
-        flash("Đã ghi nhận việc rút lại sự đồng ý; câu chuyện đã được gỡ khỏi trang công khai.", "success")
+        flash(_("Đã ghi nhận việc rút lại sự đồng ý; câu chuyện đã được gỡ khỏi trang công khai."), "success")
     return redirect(url_for("staff.case_consent", case_id=case_id))
 
 
@@ -255,7 +255,7 @@ def case_document_upload(case_id: int):
     cases.get_case(case_id)
     form = DocumentForm()
     if not form.validate_on_submit():
-        flash("Biểu mẫu không hợp lệ.", "danger")
+        flash(_("Biểu mẫu không hợp lệ."), "danger")
         return _render_case(case_id, 400)
     try:
         document = case_documents.upload_document(case_id, form.kind.data, form.file.data,
@@ -264,7 +264,7 @@ def case_document_upload(case_id: int):
         db.session.rollback()
         flash(error.message, "danger")
         return _render_case(case_id, error.status_code)
-    flash(f"Đã tải lên «{document.original_name}».", "success")
+    flash(_("Đã tải lên «%(name)s».", name=document.original_name), "success")
     return redirect(url_for("staff.case_detail", case_id=case_id))
 
 
@@ -287,9 +287,9 @@ def disbursement_new(case_id: int):
     case = cases.get_case(case_id)
     form = DisbursementForm()
     general = general_programme()
-    form.programme_id.choices = [(case.programme_id, f"{case.programme.name} (chương trình của hồ sơ)")]
+    form.programme_id.choices = [(case.programme_id, _("%(name)s (chương trình của hồ sơ)", name=case.programme.name))]
     if general.id != case.programme_id:
-        form.programme_id.choices.append((general.id, f"{general.name} (bổ sung)"))
+        form.programme_id.choices.append((general.id, _("%(name)s (bổ sung)", name=general.name)))
     if request.method == "GET":
         form.paid_on.data = local_today()
     status = 200
@@ -309,8 +309,8 @@ def disbursement_new(case_id: int):
             attach_error(form, error, "amount")
             status = error.status_code
         else:
-            flash(f"Đã ghi khoản chi {format_vnd(row.amount)} cho hồ sơ {case.code}, chờ lãnh đạo duyệt.",
-                  "success")
+            flash(_("Đã ghi khoản chi %(amount)s cho hồ sơ %(code)s, chờ lãnh đạo duyệt.",
+                    amount=money_text(row.amount), code=case.code), "success")
             once.finish(url_for("staff.case_detail", case_id=case.id))
             return redirect(url_for("staff.case_detail", case_id=case.id))
     elif request.method == "POST":
@@ -354,16 +354,17 @@ def disbursement_approve(disbursement_id: int):
         abort(404)
     if row.status == DisbursementStatus.RECORDED.value:
         step = confirmation_page(
-            f"Duyệt khoản chi {format_vnd(row.amount)}?",
-            [f"Khoản chi {format_vnd(row.amount)} cho hồ sơ {row.case.code} "
-             f"({row.payee_kind_label}: {payee_label(row)}) sẽ được duyệt và trừ vào số dư chương trình."],
-            button="Duyệt khoản chi", style="success", cancel_url=_safe_back(url_for("staff.disbursement_list")))
+            _("Duyệt khoản chi %(amount)s?", amount=money_text(row.amount)),
+            [_("Khoản chi %(amount)s cho hồ sơ %(code)s (%(kind)s: %(payee)s) sẽ được duyệt và trừ vào "
+               "số dư chương trình.", amount=money_text(row.amount), code=row.case.code,
+               kind=row.payee_kind_label, payee=payee_label(row))],
+            button=_("Duyệt khoản chi"), style="success", cancel_url=_safe_back(url_for("staff.disbursement_list")))
         if step is not None:
             return step
 
     def approve(row):
         disbursements.approve_disbursement(row.id, current_actor(), _role())
-        return "Đã duyệt khoản chi."
+        return _("Đã duyệt khoản chi.")
     return _decide(disbursement_id, approve)
 
 
@@ -372,7 +373,7 @@ def disbursement_approve(disbursement_id: int):
 def disbursement_reject(disbursement_id: int):
     def reject(row):
         disbursements.reject_disbursement(row.id, current_actor(), _role(), reason=request.form.get("reason", ""))
-        return "Đã không duyệt khoản chi."
+        return _("Đã không duyệt khoản chi.")
     return _decide(disbursement_id, reject)
 
 
@@ -381,7 +382,7 @@ def disbursement_reject(disbursement_id: int):
 def disbursement_reverse(disbursement_id: int):
     def reverse(row):
         disbursements.reverse_disbursement(row.id, current_actor(), _role(), reason=request.form.get("reason", ""))
-        return "Đã đảo khoản chi (bút toán đảo mới, có lý do)."
+        return _("Đã đảo khoản chi (bút toán đảo mới, có lý do).")
     return _decide(disbursement_id, reverse)
 
 
@@ -390,7 +391,8 @@ def disbursement_reverse(disbursement_id: int):
 def case_donation_new(case_id: int):
     case = cases.get_case(case_id)
     form = CaseDonationForm()
-    form.donor_id.choices = [(0, "— Chọn —")] + [(d.id, d.name + (f" (MST {d.tax_code})" if d.tax_code else ""))
+    form.donor_id.choices = [(0, _("— Chọn —"))] + [(d.id, _("%(name)s (MST %(tax_code)s)", name=d.name, tax_code=d.tax_code)
+                                                     if d.tax_code else d.name)
                                                  for d in db.session.scalars(
         sa.select(Donor).where(Donor.merged_into_id.is_(None)).order_by(Donor.name).limit(1000))]
     if request.method == "GET":
@@ -415,7 +417,7 @@ def case_donation_new(case_id: int):
             status = error.status_code
         else:
             once.finish(url_for("staff.case_detail", case_id=case.id))
-            flash(f"Đã ghi nhận khoản ủng hộ chỉ định cho hồ sơ {case.code}.", "success")
+            flash(_("Đã ghi nhận khoản ủng hộ chỉ định cho hồ sơ %(code)s.", code=case.code), "success")
             return redirect(url_for("staff.case_detail", case_id=case.id))
     elif request.method == "POST":
         status = 400
@@ -446,7 +448,7 @@ def case_categories():
             attach_error(form, error, "name")
             status = error.status_code
         else:
-            flash(f"Đã thêm «{category.name}».", "success")
+            flash(_("Đã thêm «%(name)s».", name=category.name), "success")
             return redirect(url_for("staff.case_categories"))
     elif request.method == "POST":
         status = 400
@@ -462,11 +464,11 @@ def case_category_update(category_id: int):
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for message in errors:
-                flash(message, "danger")
+                flash(str(message), "danger")
         return redirect(url_for("staff.case_categories"))
     name = request.form.get("name")
     active = request.form.get("active")
     category = cases.update_category(category_id, current_actor(), name=name if name is not None else None,
                                      is_active=None if active is None else active == "1")
-    flash(f"Đã cập nhật «{category.name}».", "success")
+    flash(_("Đã cập nhật «%(name)s».", name=category.name), "success")
     return redirect(url_for("staff.case_categories"))

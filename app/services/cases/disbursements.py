@@ -27,6 +27,7 @@ import sqlalchemy as sa
 
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
+from app.i18n import _, money
 from app.models import (
     PAYEE_KINDS, PAYMENT_METHODS, CaseState, Disbursement, DisbursementStatus, Donation,
     Programme, Role, SupportCase,
@@ -37,7 +38,6 @@ from app.services.audit import Actor
 from app.services.cases.workflow import apply_transition, get_case, lock_case
 from app.services.setup import general_programme
 from app.timeutil import local_today, utcnow
-from app.vnd import format_vnd
 
 RECORD_ROLES = frozenset({Role.ACCOUNTANT.value, Role.CASE_WORKER.value, Role.DIRECTOR.value, Role.ADMIN.value})
 DECIDE_ROLES = frozenset({Role.DIRECTOR.value, Role.ADMIN.value})
@@ -158,16 +158,22 @@ def _check_limits(case: SupportCase, programme_id: int, amount: int, *, include_
     approved = case.support_approved or 0
     used = case_spent(case.id) + (case_pending(case.id) if include_pending else 0)
     if amount > approved - used:
-        raise Conflict(
-            f"Vượt mức hỗ trợ đã duyệt của hồ sơ {case.code}: đã duyệt {format_vnd(approved)}, "
-            f"đã chi{' và chờ duyệt' if include_pending else ''} {format_vnd(used)}, "
-            f"còn được chi {format_vnd(max(0, approved - used))}.", field="amount")
+        amounts = dict(code=case.code, approved=money(approved), used=money(used),
+                       left=money(max(0, approved - used)))
+        if include_pending:
+            message = _("Vượt mức hỗ trợ đã duyệt của hồ sơ %(code)s: đã duyệt %(approved)s, đã chi và chờ "
+                        "duyệt %(used)s, còn được chi %(left)s.", **amounts)
+        else:
+            message = _("Vượt mức hỗ trợ đã duyệt của hồ sơ %(code)s: đã duyệt %(approved)s, đã chi "
+                        "%(used)s, còn được chi %(left)s.", **amounts)
+        raise Conflict(message, field="amount")
     available = available_for(programme_id, case.id)
     if amount > available:
         programme = db.session.get(Programme, programme_id)
         raise Conflict(
-            f"Vượt số dư khả dụng của chương trình «{programme.name}»: còn khả dụng "
-            f"{format_vnd(max(0, available))} (đã trừ tiền nhà hảo tâm chỉ định cho hồ sơ khác).",
+            _("Vượt số dư khả dụng của chương trình «%(programme)s»: còn khả dụng %(available)s (đã trừ "
+              "tiền nhà hảo tâm chỉ định cho hồ sơ khác).", programme=programme.name,
+              available=money(max(0, available))),
             field="amount")
 
 
@@ -175,7 +181,7 @@ def _lock_programme(programme_id: int) -> Programme:
     programme = db.session.scalars(sa.select(Programme).where(Programme.id == programme_id)
                                    .with_for_update()).one_or_none()
     if programme is None:
-        raise NotFound("Không tìm thấy chương trình.")
+        raise NotFound(_("Không tìm thấy chương trình."))
     return programme
 
 
@@ -183,7 +189,7 @@ def lock_disbursement(disbursement_id: int) -> Disbursement:
     row = db.session.scalars(sa.select(Disbursement).where(Disbursement.id == disbursement_id)
                              .with_for_update().execution_options(populate_existing=True)).one_or_none()
     if row is None:
-        raise NotFound("Không tìm thấy khoản chi.")
+        raise NotFound(_("Không tìm thấy khoản chi."))
     return row
 
 
@@ -196,30 +202,30 @@ def record_disbursement(case_id: int, actor: Actor, role: str, *, amount: int, p
                         at: datetime | None = None) -> Disbursement:
     """Record a payout awaiting a director's approval. It counts only once approved."""
     if role not in RECORD_ROLES:
-        raise PermissionDenied("Bạn không có quyền ghi khoản chi.")
+        raise PermissionDenied(_("Bạn không có quyền ghi khoản chi."))
     case = get_case(case_id)
     if case.state not in DISBURSABLE_STATES:
-        raise Conflict(f"Hồ sơ {case.code} đang ở trạng thái «{case.state_label}»: chỉ ghi khoản chi "
-                       "cho hồ sơ đã phê duyệt hoặc đang giải ngân.")
+        raise Conflict(_("Hồ sơ %(code)s đang ở trạng thái «%(state)s»: chỉ ghi khoản chi cho hồ sơ đã phê "
+                         "duyệt hoặc đang giải ngân.", code=case.code, state=case.state_label))
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-        raise ValidationFailed("Số tiền phải là số nguyên đồng lớn hơn 0.", field="amount")
+        raise ValidationFailed(_("Số tiền phải là số nguyên đồng lớn hơn 0."), field="amount")
     if paid_on is None:
-        raise ValidationFailed("Vui lòng nhập ngày chi.", field="paid_on")
+        raise ValidationFailed(_("Vui lòng nhập ngày chi."), field="paid_on")
     if paid_on > local_today():
-        raise ValidationFailed("Ngày chi không được ở tương lai.", field="paid_on")
+        raise ValidationFailed(_("Ngày chi không được ở tương lai."), field="paid_on")
     if payee_kind not in PAYEE_KINDS:
-        raise ValidationFailed("Vui lòng chọn đối tượng nhận.", field="payee_kind")
+        raise ValidationFailed(_("Vui lòng chọn đối tượng nhận."), field="payee_kind")
     if method not in PAYMENT_METHODS:
-        raise ValidationFailed("Vui lòng chọn hình thức chi.", field="method")
+        raise ValidationFailed(_("Vui lòng chọn hình thức chi."), field="method")
     payee_name = (payee_name or "").strip()
     if not payee_name:
         if payee_kind != "family":
-            raise ValidationFailed("Vui lòng nhập tên đơn vị nhận.", field="payee_name")
+            raise ValidationFailed(_("Vui lòng nhập tên đơn vị nhận."), field="payee_name")
         payee_name = case.guardian_name  # shown only to roles that may see the child
     allowed_sources = {case.programme_id, general_programme().id}
     programme_id = programme_id or case.programme_id
     if programme_id not in allowed_sources:
-        raise ValidationFailed("Chỉ chi từ chương trình của hồ sơ hoặc từ Quỹ chung.", field="programme_id")
+        raise ValidationFailed(_("Chỉ chi từ chương trình của hồ sơ hoặc từ Quỹ chung."), field="programme_id")
     _check_limits(case, programme_id, amount, include_pending=True)
     row = Disbursement(case=case, programme_id=programme_id, amount=amount, paid_on=paid_on,
                        payee_kind=payee_kind, payee_name=payee_name[:255], method=method,
@@ -248,17 +254,18 @@ def approve_disbursement(disbursement_id: int, actor: Actor, role: str, *,
     """A director approves a recorded payout: from now on it counts against the balances.
     The first approval moves an approved case on to «Đang giải ngân»."""
     if role not in DECIDE_ROLES:
-        raise PermissionDenied("Chỉ lãnh đạo quỹ được duyệt khoản chi.")
+        raise PermissionDenied(_("Chỉ lãnh đạo quỹ được duyệt khoản chi."))
     peek = db.session.get(Disbursement, disbursement_id)
     if peek is None:
-        raise NotFound("Không tìm thấy khoản chi.")
+        raise NotFound(_("Không tìm thấy khoản chi."))
     _lock_programme(peek.programme_id)  # first the programme, then the case: one lock order
     case = lock_case(peek.case_id)
     row = lock_disbursement(disbursement_id)
     if row.status != DisbursementStatus.RECORDED.value:
-        raise Conflict("Khoản chi này không còn ở trạng thái chờ duyệt.")
+        raise Conflict(_("Khoản chi này không còn ở trạng thái chờ duyệt."))
     if case.state not in DISBURSABLE_STATES:
-        raise Conflict(f"Hồ sơ {case.code} đang ở trạng thái «{case.state_label}»: không duyệt khoản chi.")
+        raise Conflict(_("Hồ sơ %(code)s đang ở trạng thái «%(state)s»: không duyệt khoản chi.",
+                         code=case.code, state=case.state_label))
     _check_limits(case, row.programme_id, row.amount, include_pending=False)
     row.status = DisbursementStatus.APPROVED.value
     row.decided_by_id = actor.user_id
@@ -268,20 +275,20 @@ def approve_disbursement(disbursement_id: int, actor: Actor, role: str, *,
                  after={"status": row.status, "amount": row.amount, "case": case.code})
     if case.state == CaseState.APPROVED.value:
         apply_transition(case, CaseState.DISBURSING.value, actor, role,
-                         comment="Tự động khi duyệt khoản chi đầu tiên", at=at)
+                         comment="Tự động khi duyệt khoản chi đầu tiên", at=at)  # stored in Vietnamese
     db.session.commit()
     return row
 
 
 def reject_disbursement(disbursement_id: int, actor: Actor, role: str, *, reason: str) -> Disbursement:
     if role not in DECIDE_ROLES:
-        raise PermissionDenied("Chỉ lãnh đạo quỹ được quyết định khoản chi.")
+        raise PermissionDenied(_("Chỉ lãnh đạo quỹ được quyết định khoản chi."))
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("Vui lòng ghi lý do.", field="reason")
+        raise ValidationFailed(_("Vui lòng ghi lý do."), field="reason")
     row = lock_disbursement(disbursement_id)
     if row.status != DisbursementStatus.RECORDED.value:
-        raise Conflict("Khoản chi này không còn ở trạng thái chờ duyệt.")
+        raise Conflict(_("Khoản chi này không còn ở trạng thái chờ duyệt."))
     row.status = DisbursementStatus.REJECTED.value
     row.reason = reason
     row.decided_by_id = actor.user_id
@@ -295,15 +302,15 @@ def reject_disbursement(disbursement_id: int, actor: Actor, role: str, *, reason
 def reverse_disbursement(disbursement_id: int, actor: Actor, role: str, *, reason: str) -> Disbursement:
     """Undo an approved payout with a new linked row (counted negatively); never an edit."""
     if role not in DECIDE_ROLES:
-        raise PermissionDenied("Chỉ lãnh đạo quỹ được đảo khoản chi.")
+        raise PermissionDenied(_("Chỉ lãnh đạo quỹ được đảo khoản chi."))
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("Vui lòng ghi lý do đảo khoản chi.", field="reason")
+        raise ValidationFailed(_("Vui lòng ghi lý do đảo khoản chi."), field="reason")
     original = lock_disbursement(disbursement_id)
     if original.is_reversal:
-        raise Conflict("Không thể đảo một bút toán đảo.")
+        raise Conflict(_("Không thể đảo một bút toán đảo."))
     if original.status != DisbursementStatus.APPROVED.value:
-        raise Conflict("Chỉ đảo được khoản chi đã duyệt và chưa bị đảo.")
+        raise Conflict(_("Chỉ đảo được khoản chi đã duyệt và chưa bị đảo."))
     now = utcnow()
     reversal = Disbursement(
         case_id=original.case_id, programme_id=original.programme_id, amount=original.amount,
@@ -332,7 +339,7 @@ def list_disbursements(*, status: str | None = None, case_id: int | None = None,
 def designate_donation(case_id: int, actor: Actor, role: str, **fields) -> Donation:
     """Record an offline gift designated to one case (back office)."""
     if role not in {Role.ACCOUNTANT.value, Role.DIRECTOR.value, Role.ADMIN.value}:
-        raise PermissionDenied("Bạn không có quyền ghi nhận khoản ủng hộ.")
+        raise PermissionDenied(_("Bạn không có quyền ghi nhận khoản ủng hộ."))
     from app.services.donations.ledger import record_donation
 
     return record_donation(actor, case_id=case_id, **fields)
@@ -349,22 +356,22 @@ def correct_approved_amount(case_id: int, actor: Actor, role: str, *, amount: in
     below what is already spent or waiting for approval. Raising it needs a new proposal.
     Audited with the reason; committed."""
     if role not in (Role.DIRECTOR.value, Role.ADMIN.value):
-        raise PermissionDenied("Chỉ lãnh đạo Quỹ được điều chỉnh số tiền phê duyệt.")
+        raise PermissionDenied(_("Chỉ lãnh đạo Quỹ được điều chỉnh số tiền phê duyệt."))
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("Vui lòng ghi lý do điều chỉnh.", field="reason")
+        raise ValidationFailed(_("Vui lòng ghi lý do điều chỉnh."), field="reason")
     case = lock_case(case_id)
     if case.state not in DISBURSABLE_STATES or not case.support_approved:
-        raise Conflict("Chỉ điều chỉnh được hồ sơ đã phê duyệt, chưa đóng.")
+        raise Conflict(_("Chỉ điều chỉnh được hồ sơ đã phê duyệt, chưa đóng."))
     if not isinstance(amount, int) or amount <= 0:
-        raise ValidationFailed("Vui lòng nhập số tiền phê duyệt mới.", field="amount")
+        raise ValidationFailed(_("Vui lòng nhập số tiền phê duyệt mới."), field="amount")
     if amount >= case.support_approved:
         raise ValidationFailed(
-            f"Chỉ điều chỉnh giảm (đang duyệt {format_vnd(case.support_approved)}). Muốn duyệt cao hơn, "
-            "hãy lập đề xuất mới.", field="amount")
+            _("Chỉ điều chỉnh giảm (đang duyệt %(amount)s). Muốn duyệt cao hơn, hãy lập đề xuất mới.",
+              amount=money(case.support_approved)), field="amount")
     used = case_spent(case.id) + case_pending(case.id)
     if amount < used:
-        raise Conflict(f"Không thể thấp hơn số đã chi và chờ duyệt ({format_vnd(used)}).", field="amount")
+        raise Conflict(_("Không thể thấp hơn số đã chi và chờ duyệt (%(amount)s).", amount=money(used)), field="amount")
     before = case.support_approved
     case.support_approved = amount
     audit.record(actor, "case.approved_amount_correct", case, before={"support_approved": before},
@@ -387,5 +394,5 @@ def payee_shown(row: Disbursement, role: str) -> str:
         return row.payee_name
     facility = row.case.facility if row.case is not None else None
     if row.payee_kind in IDENTIFYING_PAYEES or (facility and fold(facility) == fold(row.payee_name)):
-        return "thông tin được bảo vệ"
+        return _("thông tin được bảo vệ")
     return row.payee_name

@@ -10,6 +10,7 @@ import secrets
 
 from app.errors import NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
+from app.i18n import _
 from app.models import CaseDocument, DocumentKind, SupportCase
 from app.services import audit, files
 from app.services.audit import Actor
@@ -36,15 +37,15 @@ def sniff_type(head: bytes) -> tuple[str, str] | None:
 def read_upload(file_storage) -> tuple[bytes, str, str, str]:
     """Validate an uploaded file; returns (data, content type, extension, original name)."""
     if file_storage is None or not getattr(file_storage, "filename", ""):
-        raise ValidationFailed("Vui lòng chọn tệp.", field="file")
+        raise ValidationFailed(_("Vui lòng chọn tệp."), field="file")
     data = file_storage.stream.read(MAX_DOCUMENT_BYTES + 1)
     if len(data) > MAX_DOCUMENT_BYTES:
-        raise ValidationFailed("Tệp vượt quá 10 MB.", field="file")
+        raise ValidationFailed(_("Tệp vượt quá 10 MB."), field="file")
     if not data:
-        raise ValidationFailed("Tệp rỗng.", field="file")
+        raise ValidationFailed(_("Tệp rỗng."), field="file")
     kind = sniff_type(data[:16])
     if kind is None:
-        raise ValidationFailed("Chỉ nhận tệp PDF, JPG hoặc PNG (kiểm tra theo nội dung tệp).", field="file")
+        raise ValidationFailed(_("Chỉ nhận tệp PDF, JPG hoặc PNG (kiểm tra theo nội dung tệp)."), field="file")
     name = os.path.basename(file_storage.filename.replace("\\", "/"))[:200] or f"tai-lieu.{kind[1]}"
     return data, kind[0], kind[1], with_extension(name, kind[1])
 
@@ -76,7 +77,7 @@ def store_document(case: SupportCase, kind: str, file_storage, actor: Actor) -> 
     try:
         kind = DocumentKind(kind).value
     except ValueError:
-        raise ValidationFailed("Loại tài liệu không hợp lệ.", field="kind") from None
+        raise ValidationFailed(_("Loại tài liệu không hợp lệ."), field="kind") from None
     data, content_type, extension, original = read_upload(file_storage)
     stored = f"{secrets.token_hex(16)}.{extension}"
     files.documents().put(stored, data, content_type)
@@ -96,7 +97,7 @@ def discard_file(document: CaseDocument | None) -> None:
 
 def upload_document(case_id: int, kind: str, file_storage, actor: Actor, role: str) -> CaseDocument:
     if role not in IDENTITY_ROLES:
-        raise PermissionDenied("Bạn không có quyền thêm tài liệu vào hồ sơ trẻ em.")
+        raise PermissionDenied(_("Bạn không có quyền thêm tài liệu vào hồ sơ trẻ em."))
     case = get_case(case_id)
     document = store_document(case, kind, file_storage, actor)
     try:
@@ -111,14 +112,14 @@ def upload_document(case_id: int, kind: str, file_storage, actor: Actor, role: s
 def open_document(case_id: int, document_id: int, actor: Actor, role: str) -> tuple[CaseDocument, bytes]:
     """A document of a case for download, by a role that may see the case; audited."""
     if role not in IDENTITY_ROLES:
-        raise PermissionDenied("Bạn không có quyền tải tài liệu của hồ sơ trẻ em.")
+        raise PermissionDenied(_("Bạn không có quyền tải tài liệu của hồ sơ trẻ em."))
     document = db.session.get(CaseDocument, document_id)
     if document is None or document.case_id != case_id:
-        raise NotFound("Không tìm thấy tài liệu.")
+        raise NotFound(_("Không tìm thấy tài liệu."))
     try:
         data = files.documents().get(document.stored_name)
     except KeyError:
-        raise NotFound("Tệp tài liệu không còn trên máy chủ.") from None
+        raise NotFound(_("Tệp tài liệu không còn trên máy chủ.")) from None
     audit.record(actor, "case.document.download", document,
                  after={"case": document.case.code, "name": document.original_name})
     db.session.commit()

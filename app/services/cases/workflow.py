@@ -20,6 +20,9 @@ import sqlalchemy as sa
 
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
+from flask_babel import lazy_pgettext as pgettext  # lazy, and extracted as pgettext(context, msgid)
+
+from app.i18n import _, _l, money
 from app.models import (
     AdminUnit, CaseDocument, CaseSequence, CaseState, CaseTransition, CircumstanceCategory, Disbursement,
     DisbursementStatus, DocumentKind, Donation, Programme, Role, SupportCase,
@@ -28,7 +31,6 @@ from app.services import audit, sequences
 from app.services.audit import Actor
 from app.text import fold
 from app.timeutil import local_today, utcnow
-from app.vnd import format_vnd
 
 IDENTITY_ROLES = frozenset({Role.CASE_WORKER.value, Role.DIRECTOR.value, Role.ADMIN.value})
 FINANCE_ROLES = IDENTITY_ROLES | {Role.ACCOUNTANT.value}
@@ -57,7 +59,7 @@ class Transition:
     source: CaseState
     target: CaseState
     roles: frozenset[str]
-    label: str  # the button
+    label: str  # the button (lazy: shown in the reader's language)
     style: str = "primary"
     comment_required: bool = False
 
@@ -68,18 +70,18 @@ S = CaseState
 
 # The whole workflow. Admins may do everything (as everywhere in the back office).
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition(S.INTAKE, S.ASSESSMENT, _WORKERS, "Bắt đầu thẩm định"),
-    Transition(S.ASSESSMENT, S.PROPOSED, _WORKERS, "Đề xuất hỗ trợ"),
-    Transition(S.INTAKE, S.REJECTED, _DIRECTOR, "Từ chối", "outline-danger", True),
-    Transition(S.ASSESSMENT, S.REJECTED, _DIRECTOR, "Từ chối", "outline-danger", True),
-    Transition(S.PROPOSED, S.APPROVED, _DIRECTOR, "Phê duyệt", "success"),
-    Transition(S.PROPOSED, S.REJECTED, _DIRECTOR, "Từ chối", "outline-danger", True),
-    Transition(S.PROPOSED, S.ASSESSMENT, _DIRECTOR, "Trả lại để thẩm định thêm", "outline-secondary", True),
-    Transition(S.APPROVED, S.DISBURSING, _DIRECTOR | {Role.ACCOUNTANT.value}, "Bắt đầu giải ngân"),
-    Transition(S.DISBURSING, S.CLOSED, _WORKERS, "Đóng hồ sơ", "outline-primary"),
-    Transition(S.CLOSED, S.REOPENED, _DIRECTOR, "Mở lại hồ sơ", "outline-warning", True),
-    Transition(S.REJECTED, S.REOPENED, _DIRECTOR, "Mở lại hồ sơ", "outline-warning", True),
-    Transition(S.REOPENED, S.ASSESSMENT, _WORKERS, "Thẩm định lại"),
+    Transition(S.INTAKE, S.ASSESSMENT, _WORKERS, _l("Bắt đầu thẩm định")),
+    Transition(S.ASSESSMENT, S.PROPOSED, _WORKERS, _l("Đề xuất hỗ trợ")),
+    Transition(S.INTAKE, S.REJECTED, _DIRECTOR, pgettext("button", "Từ chối"), "outline-danger", True),
+    Transition(S.ASSESSMENT, S.REJECTED, _DIRECTOR, pgettext("button", "Từ chối"), "outline-danger", True),
+    Transition(S.PROPOSED, S.APPROVED, _DIRECTOR, _l("Phê duyệt"), "success"),
+    Transition(S.PROPOSED, S.REJECTED, _DIRECTOR, pgettext("button", "Từ chối"), "outline-danger", True),
+    Transition(S.PROPOSED, S.ASSESSMENT, _DIRECTOR, _l("Trả lại để thẩm định thêm"), "outline-secondary", True),
+    Transition(S.APPROVED, S.DISBURSING, _DIRECTOR | {Role.ACCOUNTANT.value}, _l("Bắt đầu giải ngân")),
+    Transition(S.DISBURSING, S.CLOSED, _WORKERS, _l("Đóng hồ sơ"), "outline-primary"),
+    Transition(S.CLOSED, S.REOPENED, _DIRECTOR, _l("Mở lại hồ sơ"), "outline-warning", True),
+    Transition(S.REJECTED, S.REOPENED, _DIRECTOR, _l("Mở lại hồ sơ"), "outline-warning", True),
+    Transition(S.REOPENED, S.ASSESSMENT, _WORKERS, _l("Thẩm định lại")),
 )
 _BY_EDGE = {(t.source.value, t.target.value): t for t in TRANSITIONS}
 EDITABLE_STATES = (S.INTAKE.value, S.ASSESSMENT.value, S.REOPENED.value)
@@ -119,32 +121,37 @@ def apply_transition(case: SupportCase, target: str, actor: Actor, role: str, *,
     comment = (comment or "").strip() or None
     transition = _BY_EDGE.get((case.state, target))
     if transition is None:
-        raise Conflict(f"Không thể chuyển hồ sơ từ «{_label(case.state)}» sang «{_label(target)}»: "
-                       "hồ sơ phải đi qua đúng từng bước của quy trình.", field="target")
+        raise Conflict(_("Không thể chuyển hồ sơ từ «%(source)s» sang «%(target)s»: hồ sơ phải đi qua "
+                         "đúng từng bước của quy trình.", source=_label(case.state), target=_label(target)),
+                       field="target")
     if not _role_may(transition, role):
-        allowed = ", ".join(Role(r).label for r in sorted(transition.roles))
-        raise PermissionDenied(f"Vai trò {Role(role).label} không được chuyển hồ sơ sang "
-                               f"«{transition.target.label}» (chỉ: {allowed}).")
+        allowed = ", ".join(str(Role(r).label) for r in sorted(transition.roles))
+        raise PermissionDenied(_("Vai trò %(role)s không được chuyển hồ sơ sang «%(target)s» (chỉ: %(allowed)s).",
+                                 role=Role(role).label, target=transition.target.label, allowed=allowed))
     if transition.comment_required and not comment:
-        raise ValidationFailed("Vui lòng ghi rõ lý do.", field="comment")
+        raise ValidationFailed(_("Vui lòng ghi rõ lý do."), field="comment")
     if transition.target is S.PROPOSED:
         if not case.support_requested:
-            raise ValidationFailed("Cần nhập số tiền đề nghị hỗ trợ trước khi đề xuất.", field="comment")
-        missing = consent_missing(case)
-        if missing:
-            raise ValidationFailed(missing + " trước khi đề xuất.", field="comment")
+            raise ValidationFailed(_("Cần nhập số tiền đề nghị hỗ trợ trước khi đề xuất."), field="comment")
+        gap = _consent_gap(case)
+        if gap == "guardian":
+            raise ValidationFailed(_("Cần ghi nhận sự đồng ý của người giám hộ trước khi đề xuất."),
+                                   field="comment")
+        if gap == "child":
+            raise ValidationFailed(_("Trẻ từ đủ %(age)s tuổi: cần ghi nhận sự đồng ý của chính trẻ trước khi "
+                                     "đề xuất.", age=CHILD_CONSENT_AGE), field="comment")
     if transition.target is S.APPROVED:
         amount = approved_amount if approved_amount is not None else case.support_requested
         if not amount or amount <= 0:
-            raise ValidationFailed("Vui lòng nhập số tiền phê duyệt.", field="approved_amount")
+            raise ValidationFailed(_("Vui lòng nhập số tiền phê duyệt."), field="approved_amount")
         if amount > case.support_requested:
             raise ValidationFailed(
-                f"Số tiền phê duyệt {format_vnd(amount)} vượt số tiền đề xuất "
-                f"{format_vnd(case.support_requested)}. Muốn duyệt cao hơn, hãy trả hồ sơ về thẩm định "
-                "để lập đề xuất mới.", field="approved_amount")
+                _("Số tiền phê duyệt %(amount)s vượt số tiền đề xuất %(requested)s. Muốn duyệt cao hơn, "
+                  "hãy trả hồ sơ về thẩm định để lập đề xuất mới.",
+                  amount=money(amount), requested=money(case.support_requested)), field="approved_amount")
         case.support_approved = amount
     if transition.target is S.CLOSED and _pending_disbursements(case.id):
-        raise Conflict("Còn khoản chi chờ duyệt: hãy duyệt hoặc không duyệt trước khi đóng hồ sơ.")
+        raise Conflict(_("Còn khoản chi chờ duyệt: hãy duyệt hoặc không duyệt trước khi đóng hồ sơ."))
     record = CaseTransition(case=case, from_state=case.state, to_state=target,
                             actor_id=actor.user_id, actor_label=actor.label, comment=comment,
                             created_at=at or utcnow())
@@ -166,7 +173,7 @@ def _pending_disbursements(case_id: int) -> int:
 def get_case(case_id: int) -> SupportCase:
     case = db.session.get(SupportCase, case_id)
     if case is None:
-        raise NotFound("Không tìm thấy hồ sơ.")
+        raise NotFound(_("Không tìm thấy hồ sơ."))
     return case
 
 
@@ -175,7 +182,7 @@ def lock_case(case_id: int) -> SupportCase:
         sa.select(SupportCase).where(SupportCase.id == case_id).with_for_update()
         .execution_options(populate_existing=True)).one_or_none()
     if case is None:
-        raise NotFound("Không tìm thấy hồ sơ.")
+        raise NotFound(_("Không tìm thấy hồ sơ."))
     return case
 
 
@@ -183,7 +190,7 @@ def view_case(case_id: int, actor: Actor, role: str) -> SupportCase:
     """Load a case for its page and write the view to the audit log (who, when, from where,
     and whether the child's identity was shown)."""
     if role not in FINANCE_ROLES:
-        raise PermissionDenied("Bạn không có quyền xem hồ sơ này.")
+        raise PermissionDenied(_("Bạn không có quyền xem hồ sơ này."))
     case = get_case(case_id)
     audit.record(actor, "case.view", case, after={"code": case.code, "identity": may_see_identity(role)})
     db.session.commit()
@@ -215,9 +222,9 @@ CASE_FIELDS = (
     "address", "guardian_name", "guardian_relation", "guardian_phone", "diagnosis", "facility",
     "situation", "estimated_cost", "insurance_covers", "family_covers", "support_requested",
 )
-_REQUIRED = {"child_name": "Vui lòng nhập họ tên trẻ.", "child_birth_date": "Vui lòng nhập ngày sinh.",
-             "guardian_name": "Vui lòng nhập họ tên người giám hộ.",
-             "guardian_relation": "Vui lòng nhập quan hệ với trẻ.", "child_sex": "Vui lòng chọn giới tính."}
+_REQUIRED = {"child_name": _l("Vui lòng nhập họ tên trẻ."), "child_birth_date": _l("Vui lòng nhập ngày sinh."),
+             "guardian_name": _l("Vui lòng nhập họ tên người giám hộ."),
+             "guardian_relation": _l("Vui lòng nhập quan hệ với trẻ."), "child_sex": _l("Vui lòng chọn giới tính.")}
 
 
 def _clean(values: dict) -> dict:
@@ -228,37 +235,37 @@ def _clean(values: dict) -> dict:
             data[name] = (value.strip() or None) if isinstance(value, str) else value
     for name, message in _REQUIRED.items():
         if name in data and not data[name]:
-            raise ValidationFailed(message, field=name)
+            raise ValidationFailed(str(message), field=name)
     if data.get("child_sex") not in (None, "male", "female"):
-        raise ValidationFailed("Giới tính không hợp lệ.", field="child_sex")
+        raise ValidationFailed(_("Giới tính không hợp lệ."), field="child_sex")
     today = local_today()
     birth = data.get("child_birth_date")
     if birth and birth > today:
-        raise ValidationFailed("Ngày sinh không được ở tương lai.", field="child_birth_date")
+        raise ValidationFailed(_("Ngày sinh không được ở tương lai."), field="child_birth_date")
     if birth and (today.year - birth.year) > 18:
-        raise ValidationFailed("Ngày sinh không hợp lệ: hồ sơ chỉ dành cho trẻ em dưới 18 tuổi.",
+        raise ValidationFailed(_("Ngày sinh không hợp lệ: hồ sơ chỉ dành cho trẻ em dưới 18 tuổi."),
                                field="child_birth_date")
     if data.get("opened_on") and data["opened_on"] > today:
-        raise ValidationFailed("Ngày tiếp nhận không được ở tương lai.", field="opened_on")
+        raise ValidationFailed(_("Ngày tiếp nhận không được ở tương lai."), field="opened_on")
     for name in ("insurance_covers", "family_covers"):
         if name in data and data[name] is None:
             data[name] = 0
     for name in ("estimated_cost", "insurance_covers", "family_covers", "support_requested"):
         value = data.get(name)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-            raise ValidationFailed("Số tiền phải là số nguyên đồng không âm.", field=name)
+            raise ValidationFailed(_("Số tiền phải là số nguyên đồng không âm."), field=name)
     if data.get("support_requested") == 0:
         data["support_requested"] = None
     if "programme_id" in data:
         programme = db.session.get(Programme, data["programme_id"] or 0)
         if programme is None or not programme.is_active:
-            raise ValidationFailed("Vui lòng chọn chương trình.", field="programme_id")
+            raise ValidationFailed(_("Vui lòng chọn chương trình."), field="programme_id")
     if data.get("admin_unit_id") in (0, None):
         data["admin_unit_id"] = None
     elif "admin_unit_id" in data and db.session.get(AdminUnit, data["admin_unit_id"]) is None:
-        raise ValidationFailed("Phường/xã không hợp lệ.", field="admin_unit_id")
+        raise ValidationFailed(_("Phường/xã không hợp lệ."), field="admin_unit_id")
     if data.get("guardian_phone") and not re.fullmatch(r"[0-9 +.()-]{8,20}", data["guardian_phone"]):
-        raise ValidationFailed("Số điện thoại không hợp lệ.", field="guardian_phone")
+        raise ValidationFailed(_("Số điện thoại không hợp lệ."), field="guardian_phone")
     return data
 
 
@@ -267,13 +274,13 @@ def _set_categories(case: SupportCase, category_ids) -> None:
     categories = list(db.session.scalars(
         sa.select(CircumstanceCategory).where(CircumstanceCategory.id.in_(ids)))) if ids else []
     if len(categories) != len(set(ids)):
-        raise ValidationFailed("Hoàn cảnh không hợp lệ.", field="category_ids")
+        raise ValidationFailed(_("Hoàn cảnh không hợp lệ."), field="category_ids")
     case.categories = categories
 
 
 def _check_role(role: str, roles=IDENTITY_ROLES) -> None:
     if role not in roles:
-        raise PermissionDenied("Bạn không có quyền thực hiện thao tác này với hồ sơ trẻ em.")
+        raise PermissionDenied(_("Bạn không có quyền thực hiện thao tác này với hồ sơ trẻ em."))
 
 
 def create_case(values: dict, actor: Actor, role: str, *, category_ids=(),
@@ -285,7 +292,7 @@ def create_case(values: dict, actor: Actor, role: str, *, category_ids=(),
     data["opened_on"] = data["opened_on"] or local_today()
     for name in ("programme_id", *(_REQUIRED)):
         if not data.get(name):
-            raise ValidationFailed(_REQUIRED.get(name, "Vui lòng chọn chương trình."), field=name)
+            raise ValidationFailed(str(_REQUIRED.get(name) or _("Vui lòng chọn chương trình.")), field=name)
     year = data["opened_on"].year
     sequence = next_case_sequence(year)
     case = SupportCase(code=format_case_code(year, sequence), year=year, sequence=sequence,
@@ -295,6 +302,7 @@ def create_case(values: dict, actor: Actor, role: str, *, category_ids=(),
     db.session.add(case)
     db.session.add(CaseTransition(case=case, from_state=None, to_state=S.INTAKE.value,
                                   actor_id=actor.user_id, actor_label=actor.label,
+                                  # Stored in Vietnamese, shown translated (SYSTEM_COMMENTS).
                                   comment="Tiếp nhận hồ sơ", created_at=at or utcnow()))
     # Identity values stay out of the audit log: it records which fields, not what they say.
     audit.record(actor, "case.create", case, after={"code": case.code, "programme_id": case.programme_id})
@@ -306,11 +314,11 @@ def update_case(case_id: int, values: dict, actor: Actor, role: str, *, category
     _check_role(role)
     case = lock_case(case_id)
     if case.state not in EDITABLE_STATES:
-        raise Conflict(f"Hồ sơ đang ở trạng thái «{case.state_label}»: chỉ sửa được khi "
-                       "tiếp nhận, thẩm định hoặc mở lại.")
+        raise Conflict(_("Hồ sơ đang ở trạng thái «%(state)s»: chỉ sửa được khi tiếp nhận, thẩm định "
+                         "hoặc mở lại.", state=case.state_label))
     data = _clean(values)
     if "programme_id" in data and data["programme_id"] != case.programme_id and _designated_count(case.id):
-        raise Conflict("Hồ sơ đã có khoản ủng hộ chỉ định: không thể đổi chương trình.", field="programme_id")
+        raise Conflict(_("Hồ sơ đã có khoản ủng hộ chỉ định: không thể đổi chương trình."), field="programme_id")
     if "opened_on" in data and data["opened_on"] is None:
         data.pop("opened_on")
     changed = sorted(name for name, value in data.items() if getattr(case, name) != value)
@@ -359,11 +367,11 @@ def withdraw_consent(case_id: int, who: str, actor: Actor, role: str) -> Support
     the public page with it (publishing needs both again, recorded afresh)."""
     _check_role(role)
     if who not in ("guardian", "child"):
-        raise ValidationFailed("Chọn người rút lại sự đồng ý.", field="who")
+        raise ValidationFailed(_("Chọn người rút lại sự đồng ý."), field="who")
     case = lock_case(case_id)
     field = "guardian_consent_on" if who == "guardian" else "child_consent_on"
     if getattr(case, field) is None:
-        raise Conflict("Không có sự đồng ý nào để rút lại.")
+        raise Conflict(_("Không có sự đồng ý nào để rút lại."))
     before = audit.snapshot(case, ("guardian_consent_on", "child_consent_on", "story_publishable"))
     setattr(case, field, None)
     case.story_publishable = False
@@ -374,12 +382,22 @@ def withdraw_consent(case_id: int, who: str, actor: Actor, role: str) -> Support
     return case
 
 
+def _consent_gap(case) -> str | None:
+    """Whose consent is still missing: "guardian", "child" or None."""
+    if case.guardian_consent_on is None:
+        return "guardian"
+    if child_consent_needed(case) and case.child_consent_on is None:
+        return "child"
+    return None
+
+
 def consent_missing(case: SupportCase) -> str | None:
     """What is still missing from the consent record, as a sentence, or None."""
-    if case.guardian_consent_on is None:
-        return "Cần ghi nhận sự đồng ý của người giám hộ"
-    if child_consent_needed(case) and case.child_consent_on is None:
-        return f"Trẻ từ đủ {CHILD_CONSENT_AGE} tuổi: cần ghi nhận sự đồng ý của chính trẻ"
+    gap = _consent_gap(case)
+    if gap == "guardian":
+        return _("Cần ghi nhận sự đồng ý của người giám hộ")
+    if gap == "child":
+        return _("Trẻ từ đủ %(age)s tuổi: cần ghi nhận sự đồng ý của chính trẻ", age=CHILD_CONSENT_AGE)
     return None
 
 
@@ -415,7 +433,8 @@ def _date_forms(day: date) -> set[str]:
 def identity_in_story(case: SupportCase, story: str) -> list[str]:
     """What in `story` identifies the child or guardian: full or given names (case and
     accents folded), the guardian's phone in any writing (+84 / 0, spaces, dots), the
-    birth date, the address and the facility. Returns Vietnamese labels, empty when clean."""
+    birth date, the address and the facility. Returns labels in the reader's language, empty
+    when clean."""
     words = _words(story)
     found: list[str] = []
 
@@ -423,15 +442,19 @@ def identity_in_story(case: SupportCase, story: str) -> list[str]:
         key = _words(phrase or "").strip()
         return len(key) >= minimum and f" {key} " in words
 
-    for label, name in (("tên của trẻ", case.child_name), ("tên người giám hộ", case.guardian_name)):
+    for whose, name in (("child", case.child_name), ("guardian", case.guardian_name)):
         parts = (name or "").split()
         given = parts[-1] if parts else ""
         if has(name):
-            found.append(f"{label} “{name}”")
+            shown = name
         elif len(parts) >= 2 and has(" ".join(parts[-2:])):
-            found.append(f"{label} “{' '.join(parts[-2:])}”")
+            shown = " ".join(parts[-2:])
         elif has(given):
-            found.append(f"{label} “{given}”")
+            shown = given
+        else:
+            continue
+        found.append(_("tên của trẻ “%(name)s”", name=shown) if whose == "child"
+                     else _("tên người giám hộ “%(name)s”", name=shown))
     if case.guardian_phone:
         from app.services.donor_profiles import normalize_phone
 
@@ -440,15 +463,15 @@ def identity_in_story(case: SupportCase, story: str) -> list[str]:
         except ValidationFailed:
             phone = re.sub(r"\D", "", case.guardian_phone)
         if phone and phone in _phones_in(story):
-            found.append("số điện thoại người giám hộ")
+            found.append(_("số điện thoại người giám hộ"))
     if case.child_birth_date and any(form in words for form in _date_forms(case.child_birth_date)):
-        found.append("ngày sinh của trẻ")
+        found.append(_("ngày sinh của trẻ"))
     if case.address:
         first = case.address.split(",")[0]
         if has(case.address, 6) or has(first, 6):
-            found.append("địa chỉ")
+            found.append(_("địa chỉ"))
     if case.facility and has(case.facility, 6):
-        found.append(f"cơ sở “{case.facility}”")
+        found.append(_("cơ sở “%(name)s”", name=case.facility))
     return found
 
 
@@ -462,34 +485,34 @@ def update_consent(case_id: int, actor: Actor, role: str, *, guardian_consent_on
     today = local_today()
     for field, day in (("guardian_consent_on", guardian_consent_on), ("child_consent_on", child_consent_on)):
         if day and day > today:
-            raise ValidationFailed("Ngày đồng ý không được ở tương lai.", field=field)
+            raise ValidationFailed(_("Ngày đồng ý không được ở tương lai."), field=field)
         if day and day < case.child_birth_date:
-            raise ValidationFailed("Ngày đồng ý không được trước ngày sinh của trẻ.", field=field)
+            raise ValidationFailed(_("Ngày đồng ý không được trước ngày sinh của trẻ."), field=field)
     if child_consent_on and not guardian_consent_on:
-        raise ValidationFailed("Cần ghi ngày người giám hộ đồng ý.", field="guardian_consent_on")
+        raise ValidationFailed(_("Cần ghi ngày người giám hộ đồng ý."), field="guardian_consent_on")
     if guardian_consent_on and child_consent_needed(case, child_consent_on or guardian_consent_on) \
             and not child_consent_on:
-        raise ValidationFailed(f"Trẻ đã đủ {CHILD_CONSENT_AGE} tuổi tại thời điểm đồng ý: cần ghi "
-                               "ngày trẻ đồng ý.", field="child_consent_on")
+        raise ValidationFailed(_("Trẻ đã đủ %(age)s tuổi tại thời điểm đồng ý: cần ghi ngày trẻ đồng ý.",
+                                 age=CHILD_CONSENT_AGE), field="child_consent_on")
     initials = (story_initials or "").strip().upper() or None
     story = (story_text or "").strip() or None
     if story_publishable:
         if not guardian_consent_on:
-            raise ValidationFailed("Chỉ được công bố câu chuyện khi người giám hộ đã đồng ý.",
+            raise ValidationFailed(_("Chỉ được công bố câu chuyện khi người giám hộ đã đồng ý."),
                                    field="story_publishable")
         if not initials or not _INITIALS.match(initials):
-            raise ValidationFailed("Tên viết tắt gồm 1–5 chữ cái in hoa, ví dụ N.V.A.", field="story_initials")
+            raise ValidationFailed(_("Tên viết tắt gồm 1–5 chữ cái in hoa, ví dụ N.V.A."), field="story_initials")
         if not story:
-            raise ValidationFailed("Vui lòng nhập câu chuyện ẩn danh.", field="story_text")
+            raise ValidationFailed(_("Vui lòng nhập câu chuyện ẩn danh."), field="story_text")
         if child_consent_needed(case, today) and not child_consent_on:
-            raise ValidationFailed(f"Trẻ nay đã đủ {CHILD_CONSENT_AGE} tuổi: cần cả sự đồng ý của chính trẻ "
-                                   "trước khi công bố.", field="child_consent_on")
+            raise ValidationFailed(_("Trẻ nay đã đủ %(age)s tuổi: cần cả sự đồng ý của chính trẻ trước khi "
+                                     "công bố.", age=CHILD_CONSENT_AGE), field="child_consent_on")
         found = identity_in_story(case, story)
         if found:
-            raise ValidationFailed("Câu chuyện có thông tin nhận diện: " + ", ".join(found) +
-                                   ". Chỉ dùng tên viết tắt và bỏ các thông tin này.", field="story_text")
+            raise ValidationFailed(_("Câu chuyện có thông tin nhận diện: %(found)s. Chỉ dùng tên viết tắt và bỏ "
+                                     "các thông tin này.", found=", ".join(found)), field="story_text")
     if story and len(story) > 2000:
-        raise ValidationFailed("Câu chuyện tối đa 2000 ký tự.", field="story_text")
+        raise ValidationFailed(_("Câu chuyện tối đa 2000 ký tự."), field="story_text")
     before = audit.snapshot(case, ("guardian_consent_on", "child_consent_on", "story_publishable"))
     case.guardian_consent_on = guardian_consent_on
     case.child_consent_on = child_consent_on
@@ -521,11 +544,11 @@ def active_categories() -> list[CircumstanceCategory]:
 def add_category(name: str, actor: Actor) -> CircumstanceCategory:
     name = (name or "").strip()
     if not name:
-        raise ValidationFailed("Vui lòng nhập tên hoàn cảnh.", field="name")
+        raise ValidationFailed(_("Vui lòng nhập tên hoàn cảnh."), field="name")
     code = re.sub(r"[^a-z0-9]+", "_", fold(name)).strip("_")[:40] or "category"
     if db.session.scalar(sa.select(CircumstanceCategory.id).where(
             sa.or_(CircumstanceCategory.code == code, CircumstanceCategory.name == name))):
-        raise Conflict("Hoàn cảnh này đã có trong danh sách.", field="name")
+        raise Conflict(_("Hoàn cảnh này đã có trong danh sách."), field="name")
     order = db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(CircumstanceCategory.sort_order), 0))) + 1
     category = CircumstanceCategory(code=code, name=name, sort_order=order)
     db.session.add(category)
@@ -538,11 +561,11 @@ def update_category(category_id: int, actor: Actor, *, name: str | None = None,
                     is_active: bool | None = None) -> CircumstanceCategory:
     category = db.session.get(CircumstanceCategory, category_id)
     if category is None:
-        raise NotFound("Không tìm thấy hoàn cảnh.")
+        raise NotFound(_("Không tìm thấy hoàn cảnh."))
     before = audit.snapshot(category, ("name", "is_active"))
     if name is not None:
         if not name.strip():
-            raise ValidationFailed("Vui lòng nhập tên hoàn cảnh.", field="name")
+            raise ValidationFailed(_("Vui lòng nhập tên hoàn cảnh."), field="name")
         category.name = name.strip()
     if is_active is not None:
         category.is_active = is_active
@@ -558,9 +581,9 @@ def update_category(category_id: int, actor: Actor, *, name: str | None = None,
 
 # Cases that need someone's attention (the list's `attention` filter and the dashboards).
 ATTENTION = {
-    "consent": "Thiếu sự đồng ý (người giám hộ, hoặc trẻ từ đủ 7 tuổi)",
-    "documents": "Chưa có báo giá / dự toán chi phí",
-    "waiting": "Chờ lâu: quá 14 ngày chưa chuyển bước",
+    "consent": _l("Thiếu sự đồng ý (người giám hộ, hoặc trẻ từ đủ 7 tuổi)"),
+    "documents": _l("Chưa có báo giá / dự toán chi phí"),
+    "waiting": _l("Chờ lâu: quá 14 ngày chưa chuyển bước"),
 }
 WAITING_DAYS = 14
 OPEN_STATES = (S.INTAKE.value, S.ASSESSMENT.value, S.PROPOSED.value, S.APPROVED.value,
@@ -592,7 +615,7 @@ def attention_condition(kind: str):
             SupportCase.child_consent_on).where(
             SupportCase.state.in_(OPEN_STATES),
             sa.or_(SupportCase.guardian_consent_on.is_(None), SupportCase.child_consent_on.is_(None))))
-        return SupportCase.id.in_([c.id for c in candidates if consent_missing(c)])
+        return SupportCase.id.in_([c.id for c in candidates if _consent_gap(c)])
     if kind == "documents":
         quote = sa.exists().where(CaseDocument.case_id == SupportCase.id,
                                   CaseDocument.kind == DocumentKind.QUOTE.value)
@@ -601,7 +624,7 @@ def attention_condition(kind: str):
         cutoff = waiting_cutoff()
         moved = sa.exists().where(CaseTransition.case_id == SupportCase.id, CaseTransition.created_at >= cutoff)
         return sa.and_(SupportCase.state.in_(WAITING_STATES), SupportCase.created_at < cutoff, ~moved)
-    raise ValidationFailed("Bộ lọc hồ sơ không hợp lệ.", field="attention")
+    raise ValidationFailed(_("Bộ lọc hồ sơ không hợp lệ."), field="attention")
 
 
 def case_conditions(*, state: str | None = None, programme_id: int | None = None, code: str | None = None,

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm
 
 from app.extensions import db
+from app.i18n import vietnamese
 from app.models import (
     CHANNEL_LABELS, COUNTED_STATUSES, CaseState, Channel, Disbursement, DisbursementStatus, Donation, Donor,
     DonorKind, PAYEE_KINDS, Programme, SupportCase,
@@ -287,10 +288,11 @@ def programme_use(period: Period, *, public: bool = True, appeal_case_ids=None) 
     for programme_id in sorted(cases, key=lambda p: (programmes[p].sort_order, p)):
         paid = [v for v in cases[programme_id].values() if v > 0]
         total = sum(cases[programme_id].values())
-        kind_rows = [KindOfSupport(k, PAYEE_KINDS.get(k, k),
-                                   ChildCount(sum(1 for v in per.values() if v > 0), public),
-                                   sum(per.values()))
-                     for k, per in sorted(kinds[programme_id].items())]
+        with vietnamese():  # the statutory reports' wording: stays Vietnamese
+            kind_rows = [KindOfSupport(k, str(PAYEE_KINDS.get(k, k)),
+                                       ChildCount(sum(1 for v in per.values() if v > 0), public),
+                                       sum(per.values()))
+                         for k, per in sorted(kinds[programme_id].items())]
         p = programmes[programme_id]
         out.append(ProgrammeUse(p.code, p.name, ChildCount(len(paid), public), total,
                                 min(paid, default=0), max(paid, default=0), kind_rows))

@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql
 
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
+from app.i18n import vietnamese
 from app.models import (
     CHANNEL_LABELS, Appeal, AppealStatus, Channel, Disbursement, Donation, Donor, PAYEE_KINDS,
     Programme, Receipt, SupportCase, TransferPledge,
@@ -330,13 +331,15 @@ class MoneyOutLine:
     paid_on: date
     programme: str
     programme_code: str
-    kind: str
+    kind: str  # a lazy label (PAYEE_KINDS): the page shows it in the reader's language
     amount: int  # signed: a reversal is negative
     case_code: str
 
     def as_json(self) -> dict:
+        with vietnamese():  # the open-data API does not change with Accept-Language
+            kind = str(self.kind)
         return {"date": self.paid_on.isoformat(), "programme": self.programme_code,
-                "programme_name": self.programme, "kind": self.kind, "amount": self.amount,
+                "programme_name": self.programme, "kind": kind, "amount": self.amount,
                 "case": self.case_code}
 
 
