@@ -135,6 +135,8 @@ class RowError:
 
     def text(self) -> str:
         """The message alone, in the language being used now."""
+        if not self.message:
+            return ""  # gettext("") is the catalog's header
         return _(self.message, **self.params)
 
     def __str__(self) -> str:
@@ -181,9 +183,9 @@ class ImportRow:
     def match_text(self) -> str:
         what, number, how = self.match or ("new", 0, "")
         if what == "existing":
-            return _("khớp hồ sơ #%(id)s theo %(how)s", id=number, how=_(how))
+            return _("khớp hồ sơ #%(id)s theo %(how)s", id=number, how=_(how) if how else "")
         if what == "same_new":
-            return _("cùng nhà hảo tâm mới ở dòng %(row)s (theo %(how)s)", row=number, how=_(how))
+            return _("cùng nhà hảo tâm mới ở dòng %(row)s (theo %(how)s)", row=number, how=_(how) if how else "")
         return _("tạo hồ sơ mới")
 
 
