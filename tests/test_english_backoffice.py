@@ -144,3 +144,27 @@ def test_the_download_stays_vietnamese_for_an_english_reader(client, login_as):
     body = client.get("/staff/donations/export.csv").get_data(as_text=True)
     assert "Thời điểm nhận" in body and "Tiền mặt" in body and "Cá nhân" in body and "Đã xác nhận" in body
     assert "Cash" not in body
+
+
+def test_merging_in_english_keeps_the_notes_it_writes_vietnamese(client, login_as):
+    login_as(Role.DIRECTOR)
+    english(client)
+    keep = factories.donor("Nguyễn Văn An", phone="0912345678")
+    other = factories.donor("Nguyễn Văn An", phone="0987654321")
+    page = client.get(f"/staff/donors/{keep.id}/merge?other_id={other.id}").get_data(as_text=True)
+    assert "Record kept" in page and "Phone" in page
+    response = client.post(f"/staff/donors/{keep.id}/merge", data={"other_id": other.id, "confirm": "y"},
+                           follow_redirects=True)
+    assert f"Record #{other.id} (Nguyễn Văn An) was merged into this one." in response.get_data(as_text=True)
+    db.session.refresh(keep)
+    assert keep.notes == f"Từ hồ sơ #{other.id} đã gộp — Điện thoại: 0987654321"
+
+
+def test_appeals_in_english(client, login_as):
+    login_as(Role.DIRECTOR)
+    english(client)
+    response = client.post("/staff/appeals/new", data={"title": "Tết 2027", "slug": "tet-2027"}, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Appeal “Tết 2027” created (draft). Open it when it is ready." in html and "Draft" in html
+    listing = client.get("/staff/appeals").get_data(as_text=True)
+    assert "+ Create an appeal" in listing and "0 donors" in listing
