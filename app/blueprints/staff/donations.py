@@ -23,6 +23,7 @@ from app.services import donor_profiles as profiles
 from app.services.paging import page_number
 from app.timeutil import local_to_utc, local_today, to_local, utcnow
 from app.i18n import _, money
+from flask_babel import pgettext
 
 READERS = (Role.ACCOUNTANT, Role.DIRECTOR, Role.VIEWER)
 RECORDERS = (Role.ACCOUNTANT, Role.DIRECTOR)
@@ -94,6 +95,7 @@ def donation_create():
         (str(a.id), a.title + ("" if a.status == AppealStatus.OPEN.value else f" ({AppealStatus(a.status).label})"))
         for a in appeals]
     form.programme_id.choices = [(str(p.id), p.name) for p in programmes if p.is_active]
+    form.appeal_id.label.text = pgettext("singular", "Chiến dịch")  # "Chiến dịch" alone is the menu's "Appeals"
     if request.method == "GET":
         now = to_local(utcnow())
         form.received_on.data, form.received_time.data = now.date(), now.time().replace(second=0, microsecond=0)
