@@ -158,6 +158,8 @@ def test_merging_in_english_keeps_the_notes_it_writes_vietnamese(client, login_a
     assert f"Record #{other.id} (Nguyễn Văn An) was merged into this one." in response.get_data(as_text=True)
     db.session.refresh(keep)
     assert keep.notes == f"Từ hồ sơ #{other.id} đã gộp — Điện thoại: 0987654321"
+    merged = client.get(f"/staff/donors/{other.id}").get_data(as_text=True)
+    assert f'This record was merged into <a href="/staff/donors/{keep.id}">record #{keep.id}</a>.' in merged
 
 
 def test_appeals_in_english(client, login_as):
