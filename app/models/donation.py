@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.i18n import _l
 from app.models.base import Base, utcnow
 from app.models.donor import Donor
 from app.models.fund import Appeal, Programme
@@ -21,14 +22,16 @@ class Channel(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return CHANNEL_LABELS[self]
+        """The label in the language being used now (a plain str)."""
+        return str(CHANNEL_LABELS[self])
 
 
+# Lazy (`_l`): str() them wherever a label goes into a file, JSON or a comparison.
 CHANNEL_LABELS = {
-    Channel.CARD: "Thẻ (trực tuyến)",
-    Channel.BANK_TRANSFER: "Chuyển khoản ngân hàng",
-    Channel.CASH: "Tiền mặt",
-    Channel.IN_KIND: "Hiện vật",
+    Channel.CARD: _l("Thẻ (trực tuyến)"),
+    Channel.BANK_TRANSFER: _l("Chuyển khoản ngân hàng"),
+    Channel.CASH: _l("Tiền mặt"),
+    Channel.IN_KIND: _l("Hiện vật"),
 }
 
 
@@ -40,14 +43,15 @@ class DonationStatus(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return STATUS_LABELS[self]
+        """The label in the language being used now (a plain str)."""
+        return str(STATUS_LABELS[self])
 
 
 STATUS_LABELS = {
-    DonationStatus.PENDING: "Chờ xác nhận",
-    DonationStatus.CONFIRMED: "Đã xác nhận",
-    DonationStatus.FAILED: "Không thành công",
-    DonationStatus.REVERSED: "Đã đảo bút toán",
+    DonationStatus.PENDING: _l("Chờ xác nhận"),
+    DonationStatus.CONFIRMED: _l("Đã xác nhận"),
+    DonationStatus.FAILED: _l("Không thành công"),
+    DonationStatus.REVERSED: _l("Đã đảo bút toán"),
 }
 
 # Rows whose money counts. A fully reversed original keeps counting (+amount) and its

@@ -6,6 +6,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from app.i18n import _, _l
 from app.models.base import Base, utcnow
 from app.text import fold
 
@@ -16,7 +17,11 @@ class DonorKind(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return "Cá nhân" if self is DonorKind.INDIVIDUAL else "Tập thể"
+        """The label in the language being used now (a plain str)."""
+        return str(DONOR_KIND_LABELS[self])
+
+
+DONOR_KIND_LABELS = {DonorKind.INDIVIDUAL: _l("Cá nhân"), DonorKind.ORGANIZATION: _l("Tập thể")}
 
 
 class AdminUnit(Base):
@@ -106,4 +111,4 @@ class Donor(Base):
     @property
     def public_name(self) -> str:
         """How the donor may appear on public pages."""
-        return "Nhà hảo tâm" if self.anonymous else self.name
+        return _("Nhà hảo tâm") if self.anonymous else self.name

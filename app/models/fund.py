@@ -6,6 +6,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.i18n import _l
 from app.models.base import Base, utcnow
 
 DEFAULT_COMMENDATION_THRESHOLD = 50_000_000
@@ -19,7 +20,11 @@ class AppealStatus(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"draft": "Nháp", "open": "Đang vận động", "closed": "Đã kết thúc"}[self.value]
+        """The label in the language being used now (a plain str)."""
+        return str(APPEAL_STATUS_LABELS[self.value])
+
+
+APPEAL_STATUS_LABELS = {"draft": _l("Nháp"), "open": _l("Đang vận động"), "closed": _l("Đã kết thúc")}
 
 
 class Appeal(Base):

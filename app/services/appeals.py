@@ -13,6 +13,7 @@ from app.models import Appeal, AppealStatus, Donation
 from app.services import audit
 from app.services.audit import Actor
 from app.text import fold
+from app.i18n import _
 
 APPEAL_FIELDS = ("slug", "title", "summary", "story", "goal_amount", "starts_on", "ends_on",
                  "status", "is_public", "programme_id")
@@ -27,21 +28,21 @@ def _clean(values: dict, current: Appeal | None = None) -> dict:
     out = dict(values)
     title = " ".join((out.get("title") or "").split())
     if not title:
-        raise ValidationFailed("Vui lòng nhập tên chiến dịch.", field="title")
+        raise ValidationFailed(_("Vui lòng nhập tên chiến dịch."), field="title")
     out["title"] = title
     slug = (out.get("slug") or "").strip().lower() or slugify(title)
     if not _SLUG.fullmatch(slug):
-        raise ValidationFailed("Đường dẫn chỉ gồm chữ thường không dấu, số và dấu gạch ngang.", field="slug")
+        raise ValidationFailed(_("Đường dẫn chỉ gồm chữ thường không dấu, số và dấu gạch ngang."), field="slug")
     out["slug"] = slug
     clash = db.session.scalar(sa.select(Appeal.id).where(Appeal.slug == slug))
     if clash is not None and (current is None or clash != current.id):
-        raise Conflict("Đường dẫn này đã được dùng cho chiến dịch khác.", field="slug")
+        raise Conflict(_("Đường dẫn này đã được dùng cho chiến dịch khác."), field="slug")
     goal = out.get("goal_amount")
     if goal is not None and goal <= 0:
-        raise ValidationFailed("Mục tiêu phải lớn hơn 0.", field="goal_amount")
+        raise ValidationFailed(_("Mục tiêu phải lớn hơn 0."), field="goal_amount")
     starts, ends = out.get("starts_on"), out.get("ends_on")
     if starts and ends and ends < starts:
-        raise ValidationFailed("Ngày kết thúc phải sau ngày bắt đầu.", field="ends_on")
+        raise ValidationFailed(_("Ngày kết thúc phải sau ngày bắt đầu."), field="ends_on")
     for name in ("summary", "story"):
         if name in out:
             out[name] = (out[name] or "").strip() or None
@@ -51,20 +52,20 @@ def _clean(values: dict, current: Appeal | None = None) -> dict:
 
         programme = db.session.get(Programme, out["programme_id"])
         if programme is None:
-            raise ValidationFailed("Không tìm thấy chương trình.", field="programme_id")
+            raise ValidationFailed(_("Không tìm thấy chương trình."), field="programme_id")
         if programme.is_general:
             out["programme_id"] = None
     if current is not None and "programme_id" in out and out["programme_id"] != current.programme_id \
             and db.session.scalar(sa.select(Donation.id).where(Donation.appeal_id == current.id).limit(1)):
-        raise Conflict("Chiến dịch đã có khoản ủng hộ: không đổi chương trình được (các khoản đã ghi "
-                       "thuộc chương trình cũ). Hãy tạo chiến dịch mới.", field="programme_id")
+        raise Conflict(_("Chiến dịch đã có khoản ủng hộ: không đổi chương trình được (các khoản đã ghi "
+                         "thuộc chương trình cũ). Hãy tạo chiến dịch mới."), field="programme_id")
     return {k: v for k, v in out.items() if k in APPEAL_FIELDS}
 
 
 def get_appeal(appeal_id: int) -> Appeal:
     appeal = db.session.get(Appeal, appeal_id)
     if appeal is None:
-        raise NotFound("Không tìm thấy chiến dịch.")
+        raise NotFound(_("Không tìm thấy chiến dịch."))
     return appeal
 
 
@@ -97,9 +98,9 @@ def update_appeal(appeal_id: int, actor: Actor, **values) -> Appeal:
 def set_status(appeal_id: int, status: str, actor: Actor) -> Appeal:
     appeal = get_appeal(appeal_id)
     if status not in (AppealStatus.OPEN.value, AppealStatus.CLOSED.value):
-        raise ValidationFailed("Trạng thái không hợp lệ.")
+        raise ValidationFailed(_("Trạng thái không hợp lệ."))
     if appeal.status == status:
-        raise Conflict("Chiến dịch đã ở trạng thái này.")
+        raise Conflict(_("Chiến dịch đã ở trạng thái này."))
     before = appeal.status
     appeal.status = status
     audit.record(actor, "appeal.open" if status == AppealStatus.OPEN.value else "appeal.close",

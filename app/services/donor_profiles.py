@@ -17,21 +17,23 @@ from app.services.audit import Actor
 from app.services.paging import Page, paginate
 from app.text import fold, normalize_org_name
 from app.timeutil import local_year, year_bounds_utc
+from app.i18n import _, _l
 
 _MOBILE = re.compile(r"0[35789]\d{8}")
 _LANDLINE = re.compile(r"02\d{9}")
 _TAX_CODE = re.compile(r"\d{10}(-\d{3})?")
 _PHONE_NOISE = re.compile(r"[\s.\-()/]")
 
-MSG_PHONE = ("Số điện thoại không hợp lệ: di động gồm 10 chữ số bắt đầu bằng 03, 05, 07, 08 "
-             "hoặc 09; điện thoại cố định gồm 11 chữ số bắt đầu bằng 02.")
-MSG_TAX_CODE = "Mã số thuế gồm 10 chữ số, hoặc 10 chữ số, dấu gạch ngang và 3 chữ số (chi nhánh)."
-MSG_EMAIL = "Địa chỉ email không hợp lệ."
-MSG_KIND = "Loại nhà hảo tâm phải là cá nhân hoặc tập thể."
-MSG_NAME = "Vui lòng nhập tên nhà hảo tâm."
+# Lazy: raised as str(MSG_…), in the language being used then.
+MSG_PHONE = _l("Số điện thoại không hợp lệ: di động gồm 10 chữ số bắt đầu bằng 03, 05, 07, 08 "
+               "hoặc 09; điện thoại cố định gồm 11 chữ số bắt đầu bằng 02.")
+MSG_TAX_CODE = _l("Mã số thuế gồm 10 chữ số, hoặc 10 chữ số, dấu gạch ngang và 3 chữ số (chi nhánh).")
+MSG_EMAIL = _l("Địa chỉ email không hợp lệ.")
+MSG_KIND = _l("Loại nhà hảo tâm phải là cá nhân hoặc tập thể.")
+MSG_NAME = _l("Vui lòng nhập tên nhà hảo tâm.")
 
 DONOR_FIELDS = ("kind", "name", "tax_code", "email", "phone", "address", "representative",
-                "admin_unit_id", "public_listing_consent", "anonymous", "notes")
+                "admin_unit_id", "public_listing_consent", "anonymous", "notes", "language")
 
 KIND_WORDS = {
     "individual": DonorKind.INDIVIDUAL.value, "ca nhan": DonorKind.INDIVIDUAL.value,
@@ -43,7 +45,7 @@ KIND_WORDS = {
 def normalize_kind(raw: str | None) -> str:
     kind = KIND_WORDS.get(fold(raw))
     if kind is None:
-        raise ValidationFailed(MSG_KIND, field="kind")
+        raise ValidationFailed(str(MSG_KIND), field="kind")
     return kind
 
 
@@ -68,7 +70,7 @@ def normalize_phone(raw: str | int | None) -> str | None:
     elif text.isdecimal() and not text.startswith("0") and len(text) in (9, 10):
         text = "0" + text
     if not (_MOBILE.fullmatch(text) or _LANDLINE.fullmatch(text)):
-        raise ValidationFailed(MSG_PHONE, field="phone")
+        raise ValidationFailed(str(MSG_PHONE), field="phone")
     return text
 
 
@@ -79,7 +81,7 @@ def normalize_tax_code(raw: str | int | None) -> str | None:
     if not text:
         return None
     if not _TAX_CODE.fullmatch(text):
-        raise ValidationFailed(MSG_TAX_CODE, field="tax_code")
+        raise ValidationFailed(str(MSG_TAX_CODE), field="tax_code")
     return text
 
 
@@ -90,7 +92,7 @@ def _normalize_email_cached(text: str) -> str:
     try:
         return validate_email(text, check_deliverability=False).normalized.lower()
     except EmailNotValidError:
-        raise ValidationFailed(MSG_EMAIL, field="email") from None
+        raise ValidationFailed(str(MSG_EMAIL), field="email") from None
 
 
 def normalize_email(raw: str | None) -> str | None:
@@ -101,7 +103,7 @@ def normalize_email(raw: str | None) -> str | None:
 def _text(raw, limit: int, field_name: str, label: str) -> str | None:
     value = (raw or "").strip() if isinstance(raw, str) or raw is None else str(raw).strip()
     if len(value) > limit:
-        raise ValidationFailed(f"{label}: tối đa {limit} ký tự.", field=field_name)
+        raise ValidationFailed(_("%(label)s: tối đa %(limit)s ký tự.", label=label, limit=limit), field=field_name)
     return value or None
 
 
@@ -113,9 +115,9 @@ def clean_donor_fields(values: dict) -> dict:
     if "name" in values:
         name = " ".join((values["name"] or "").split())
         if not name:
-            raise ValidationFailed(MSG_NAME, field="name")
+            raise ValidationFailed(str(MSG_NAME), field="name")
         if len(name) > 255:
-            raise ValidationFailed("Tên: tối đa 255 ký tự.", field="name")
+            raise ValidationFailed(_("Tên: tối đa 255 ký tự."), field="name")
         out["name"] = name
     if "tax_code" in values:
         out["tax_code"] = normalize_tax_code(values["tax_code"])
@@ -124,16 +126,19 @@ def clean_donor_fields(values: dict) -> dict:
     if "phone" in values:
         out["phone"] = normalize_phone(values["phone"])
     if "address" in values:
-        out["address"] = _text(values["address"], 500, "address", "Địa chỉ")
+        out["address"] = _text(values["address"], 500, "address", _("Địa chỉ"))
     if "representative" in values:
-        out["representative"] = _text(values["representative"], 200, "representative", "Người đại diện")
+        out["representative"] = _text(values["representative"], 200, "representative", _("Người đại diện"))
     if "notes" in values:
-        out["notes"] = _text(values["notes"], 5000, "notes", "Ghi chú")
+        out["notes"] = _text(values["notes"], 5000, "notes", _("Ghi chú"))
     if "admin_unit_id" in values:
         out["admin_unit_id"] = values["admin_unit_id"] or None
     for flag in ("public_listing_consent", "anonymous"):
         if flag in values:
             out[flag] = bool(values[flag])
+    if "language" in values:
+        # English, or None for Vietnamese (the default), whatever else was sent.
+        out["language"] = "en" if (values["language"] or "").strip().lower() == "en" else None
     return out
 
 
@@ -146,7 +151,8 @@ def _check_tax_code_free(kind: str, tax_code: str | None, exclude_id: int | None
         query = query.where(Donor.id != exclude_id)
     clash = db.session.execute(query).first()
     if clash is not None:
-        raise Conflict(f"Mã số thuế {tax_code} đã thuộc về {clash.name} (mã hồ sơ {clash.id}).",
+        raise Conflict(_("Mã số thuế %(tax_code)s đã thuộc về %(name)s (mã hồ sơ %(id)s).",
+                         tax_code=tax_code, name=clash.name, id=clash.id),
                        field="tax_code")
 
 
@@ -167,15 +173,17 @@ def create_donor(actor: Actor, *, commit: bool = True, **values) -> Donor:
 def get_donor(donor_id: int) -> Donor:
     donor = db.session.get(Donor, donor_id)
     if donor is None:
-        raise NotFound("Không tìm thấy nhà hảo tâm.")
+        raise NotFound(_("Không tìm thấy nhà hảo tâm."))
     return donor
 
 
 def update_donor(donor_id: int, actor: Actor, **values) -> Donor:
     donor = get_donor(donor_id)
     if donor.merged_into_id is not None:
-        raise Conflict("Hồ sơ này đã được gộp vào một hồ sơ khác; hãy sửa hồ sơ còn lại.")
+        raise Conflict(_("Hồ sơ này đã được gộp vào một hồ sơ khác; hãy sửa hồ sơ còn lại."))
     clean = clean_donor_fields(values)
+    if "language" in clean and clean["language"] is None and donor.language == "vi":
+        del clean["language"]  # "vi" (set by online giving) and None are both Vietnamese
     _check_tax_code_free(clean.get("kind", donor.kind), clean.get("tax_code", donor.tax_code), donor.id)
     before = audit.snapshot(donor, DONOR_FIELDS)
     for name, value in clean.items():
@@ -199,13 +207,14 @@ class DuplicateSuggestion:
     @property
     def strong(self) -> bool:
         """Shares an identifier (MST, email or phone), not just a name."""
-        return any(r != REASON_NAME for r in self.reasons)
+        return any(r is not REASON_NAME for r in self.reasons)
 
 
-REASON_TAX = "Cùng mã số thuế"
-REASON_EMAIL = "Cùng email"
-REASON_PHONE = "Cùng số điện thoại"
-REASON_NAME = "Cùng tên (sau khi bỏ dấu, chữ hoa và loại hình doanh nghiệp)"
+# Lazy (shown on the page); compared by identity.
+REASON_TAX = _l("Cùng mã số thuế")
+REASON_EMAIL = _l("Cùng email")
+REASON_PHONE = _l("Cùng số điện thoại")
+REASON_NAME = _l("Cùng tên (sau khi bỏ dấu, chữ hoa và loại hình doanh nghiệp)")
 
 
 def name_key(kind: str, name: str) -> str:
@@ -283,7 +292,7 @@ def year_total_subquery(year: int, label: str):
             .group_by(Donation.donor_id).subquery())
 
 
-SORTS = {"name": "Tên (A–Z)", "total": "Tổng năm (cao → thấp)", "recent": "Mới tạo"}
+SORTS = {"name": _l("Tên (A–Z)"), "total": _l("Tổng năm (cao → thấp)"), "recent": _l("Mới tạo")}
 
 
 def search_donors(*, q: str | None = None, kind: str | None = None, year: int,
@@ -359,5 +368,5 @@ def lookup(q: str, limit: int = 15) -> list[dict]:
         return []
     donors = db.session.scalars(sa.select(Donor).where(condition, Donor.merged_into_id.is_(None))
                                 .order_by(Donor.search_text).limit(limit))
-    return [{"id": d.id, "name": d.name, "kind": d.kind_label, "tax_code": d.tax_code,
+    return [{"id": d.id, "name": d.name, "kind": str(d.kind_label), "tax_code": d.tax_code,
              "phone": d.phone, "email": d.email} for d in donors]

@@ -8,10 +8,12 @@ from app.extensions import db
 from app.models import Donation, Donor
 from app.services import audit
 from app.services.audit import Actor
+from app.i18n import _, _l, vietnamese
 
 
-CHOOSABLE = {"name": "Tên", "email": "Email", "phone": "Điện thoại", "address": "Địa chỉ",
-             "representative": "Người đại diện"}
+# Lazy labels (the merge page shows them); the notes a merge writes stay Vietnamese.
+CHOOSABLE = {"name": _l("Tên"), "email": _l("Email"), "phone": _l("Điện thoại"), "address": _l("Địa chỉ"),
+             "representative": _l("Người đại diện")}
 
 
 def merge_donors(survivor_id: int, merged_id: int, actor: Actor,
@@ -26,16 +28,16 @@ def merge_donors(survivor_id: int, merged_id: int, actor: Actor,
     e-mail is lost."""
     keep = keep or {}
     if survivor_id == merged_id:
-        raise ValidationFailed("Không thể gộp một nhà hảo tâm với chính mình.")
+        raise ValidationFailed(_("Không thể gộp một nhà hảo tâm với chính mình."))
     survivor, merged = db.session.get(Donor, survivor_id), db.session.get(Donor, merged_id)
     if survivor is None or merged is None:
-        raise NotFound("Không tìm thấy nhà hảo tâm.")
+        raise NotFound(_("Không tìm thấy nhà hảo tâm."))
     if survivor.merged_into_id is not None or merged.merged_into_id is not None:
-        raise Conflict("Hồ sơ này đã được gộp trước đó.")
+        raise Conflict(_("Hồ sơ này đã được gộp trước đó."))
     if survivor.kind != merged.kind:
-        raise Conflict("Không thể gộp tập thể với cá nhân.")
+        raise Conflict(_("Không thể gộp tập thể với cá nhân."))
     if survivor.tax_code and merged.tax_code and survivor.tax_code != merged.tax_code:
-        raise Conflict("Hai hồ sơ có mã số thuế khác nhau, không thể gộp.")
+        raise Conflict(_("Hai hồ sơ có mã số thuế khác nhau, không thể gộp."))
     moved = db.session.scalars(sa.select(Donation.id).where(Donation.donor_id == merged.id)).all()
     db.session.execute(sa.update(Donation).where(Donation.donor_id == merged.id)
                        .values(donor_id=survivor.id))
@@ -50,7 +52,8 @@ def merge_donors(survivor_id: int, merged_id: int, actor: Actor,
             setattr(survivor, field, theirs)
         loser = mine if take_theirs else theirs
         if loser and loser != getattr(survivor, field):
-            kept_aside.append(f"{label}: {loser}")
+            with vietnamese():
+                kept_aside.append(f"{str(label)}: {loser}")
     for field in ("tax_code", "admin_unit_id"):
         if getattr(survivor, field) is None and getattr(merged, field) is not None:
             setattr(survivor, field, getattr(merged, field))

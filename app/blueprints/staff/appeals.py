@@ -12,6 +12,7 @@ from app.forms.backoffice import AppealForm
 from app.models import AppealStatus, Donation, Role
 from app.security import ALL_STAFF, current_actor, roles_required, user_can
 from app.services import appeals as appeal_service
+from app.i18n import _
 
 EDITORS = (Role.DIRECTOR, Role.ACCOUNTANT)
 
@@ -19,7 +20,7 @@ EDITORS = (Role.DIRECTOR, Role.ACCOUNTANT)
 def _programme_choices(form: AppealForm) -> AppealForm:
     from app.models import Programme
 
-    form.programme_id.choices = [("", "— Không gắn chương trình (nhà hảo tâm tự chọn) —")] + [
+    form.programme_id.choices = [("", _("— Không gắn chương trình (nhà hảo tâm tự chọn) —"))] + [
         (str(p.id), p.name) for p in db.session.scalars(
             sa.select(Programme).where(~Programme.is_general).order_by(Programme.sort_order, Programme.name))]
     return form
@@ -57,7 +58,7 @@ def appeal_create():
             attach_error(form, error, "title")
             status = error.status_code
         else:
-            flash(f"Đã tạo chiến dịch “{appeal.title}” (nháp). Mở chiến dịch khi sẵn sàng.", "success")
+            flash(_("Đã tạo chiến dịch “%(title)s” (nháp). Mở chiến dịch khi sẵn sàng.", title=appeal.title), "success")
             return redirect(url_for("staff.appeal_detail", appeal_id=appeal.id))
     elif request.method == "POST":
         status = 422
@@ -79,7 +80,7 @@ def appeal_edit(appeal_id: int):
             attach_error(form, error, "title")
             status = error.status_code
         else:
-            flash("Đã lưu chiến dịch.", "success")
+            flash(_("Đã lưu chiến dịch."), "success")
             return redirect(url_for("staff.appeal_detail", appeal_id=appeal.id))
     elif request.method == "POST":
         status = 422
@@ -90,5 +91,5 @@ def appeal_edit(appeal_id: int):
 @roles_required(*EDITORS)
 def appeal_set_status(appeal_id: int):
     appeal = appeal_service.set_status(appeal_id, request.form.get("status", ""), current_actor())
-    flash(f"Chiến dịch “{appeal.title}”: {AppealStatus(appeal.status).label}.", "success")
+    flash(_("Chiến dịch “%(title)s”: %(status)s.", title=appeal.title, status=AppealStatus(appeal.status).label), "success")
     return redirect(url_for("staff.appeal_detail", appeal_id=appeal.id))

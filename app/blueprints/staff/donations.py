@@ -22,7 +22,8 @@ from app.services.donations import ledger as donation_service
 from app.services import donor_profiles as profiles
 from app.services.paging import page_number
 from app.timeutil import local_to_utc, local_today, to_local, utcnow
-from app.vnd import format_vnd
+from app.i18n import _, money
+from flask_babel import pgettext
 
 READERS = (Role.ACCOUNTANT, Role.DIRECTOR, Role.VIEWER)
 RECORDERS = (Role.ACCOUNTANT, Role.DIRECTOR)
@@ -90,10 +91,11 @@ def donation_summary():
 def donation_create():
     form = DonationForm()
     appeals, programmes = _choices()
-    form.appeal_id.choices = [("", "— Không thuộc chiến dịch —")] + [
+    form.appeal_id.choices = [("", _("— Không thuộc chiến dịch —"))] + [
         (str(a.id), a.title + ("" if a.status == AppealStatus.OPEN.value else f" ({AppealStatus(a.status).label})"))
         for a in appeals]
     form.programme_id.choices = [(str(p.id), p.name) for p in programmes if p.is_active]
+    form.appeal_id.label.text = pgettext("singular", "Chiến dịch")  # "Chiến dịch" alone is the menu's "Appeals"
     if request.method == "GET":
         now = to_local(utcnow())
         form.received_on.data, form.received_time.data = now.date(), now.time().replace(second=0, microsecond=0)
@@ -120,7 +122,7 @@ def donation_create():
                 suggestions = profiles.find_duplicates(kind=new["kind"], name=new["name"],
                                                        tax_code=new["tax_code"], email=new["email"], phone=new["phone"])
                 if suggestions and not form.confirm_new.data:
-                    form.confirm_new.errors.append("Có hồ sơ tương tự: chọn “Dùng hồ sơ này”, hoặc đánh dấu ô này để vẫn tạo mới.")
+                    form.confirm_new.errors.append(_("Có hồ sơ tương tự: chọn “Dùng hồ sơ này”, hoặc đánh dấu ô này để vẫn tạo mới."))
                     raise _Stop()
                 donor = profiles.create_donor(actor, commit=False, **new)
             received_at = local_to_utc(datetime.combine(form.received_on.data, form.received_time.data))
@@ -143,7 +145,8 @@ def donation_create():
             attach_error(form, error, "amount")
             status = error.status_code
         else:
-            flash(f"Đã ghi nhận khoản ủng hộ {format_vnd(donation.amount)} của {donor.name}.", "success")
+            flash(_("Đã ghi nhận khoản ủng hộ %(amount)s của %(name)s.", amount=money(donation.amount),
+                    name=donor.name), "success")
             url = url_for("staff.donation_detail", donation_id=donation.id)
             once.finish(url)
             return redirect(url)
@@ -161,7 +164,7 @@ class _Stop(Exception):
 def donation_detail(donation_id: int):
     donation = db.session.get(Donation, donation_id)
     if donation is None:
-        return render_template("errors/error.html", code=404, message="Không tìm thấy khoản ủng hộ."), 404
+        return render_template("errors/error.html", code=404, message=_("Không tìm thấy khoản ủng hộ.")), 404
     receipts = db.session.scalars(sa.select(Receipt).where(Receipt.donation_id == donation.id)
                                   .order_by(Receipt.id)).all()
     remaining = None
@@ -176,10 +179,11 @@ def donation_detail(donation_id: int):
 def donation_reverse(donation_id: int):
     donation = db.session.get(Donation, donation_id)
     if donation is None:
-        return render_template("errors/error.html", code=404, message="Không tìm thấy khoản ủng hộ."), 404
+        return render_template("errors/error.html", code=404, message=_("Không tìm thấy khoản ủng hộ.")), 404
     form = ReverseForm()
     if form.validate_on_submit():
-        label = "Hoàn tiền" if form.kind.data == "refund" else "Đảo bút toán"
+        refund = form.kind.data == "refund"
+        label = "Hoàn tiền" if refund else "Đảo bút toán"  # the stored reason stays Vietnamese
         url = url_for("staff.donation_detail", donation_id=donation.id)
         repeat = once.claim("donation.reverse", url)
         if repeat is not None:
@@ -193,7 +197,8 @@ def donation_reverse(donation_id: int):
             db.session.rollback()
             attach_error(form, error, "reason")
         else:
-            flash(f"Đã ghi {label.lower()} cho khoản #{donation.id}.", "success")
+            flash(_("Đã ghi hoàn tiền cho khoản #%(id)s.", id=donation.id) if refund
+                  else _("Đã ghi đảo bút toán cho khoản #%(id)s.", id=donation.id), "success")
             once.finish(url)
             return redirect(url)
     donation = db.session.get(Donation, donation_id)

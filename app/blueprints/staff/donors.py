@@ -16,6 +16,7 @@ from app.services.donors import CHOOSABLE, merge_donors
 from app.services.paging import page_number
 from app.services.setup import get_settings
 from app.timeutil import local_today
+from app.i18n import _
 
 READERS = (Role.ACCOUNTANT, Role.DIRECTOR, Role.VIEWER)
 WRITERS = (Role.ACCOUNTANT, Role.DIRECTOR)
@@ -65,11 +66,11 @@ def donor_create():
                 email=clean.get("email"), phone=clean.get("phone"))
             if suggestions and not form.confirm_new.data:
                 form.confirm_new.errors.append(
-                    "Có hồ sơ tương tự (xem bên phải). Hãy mở hồ sơ có sẵn, hoặc đánh dấu ô này để vẫn tạo mới.")
+                    _("Có hồ sơ tương tự (xem bên phải). Hãy mở hồ sơ có sẵn, hoặc đánh dấu ô này để vẫn tạo mới."))
                 status = 409
             else:
                 donor = profiles.create_donor(current_actor(), **values)
-                flash(f"Đã tạo hồ sơ nhà hảo tâm {donor.name}.", "success")
+                flash(_("Đã tạo hồ sơ nhà hảo tâm %(name)s.", name=donor.name), "success")
                 return redirect(url_for("staff.donor_detail", donor_id=donor.id))
         except DomainError as error:
             attach_error(form, error, "name")
@@ -100,7 +101,7 @@ def donor_detail(donor_id: int):
 def donor_edit(donor_id: int):
     donor = profiles.get_donor(donor_id)
     if donor.merged_into_id:
-        flash("Hồ sơ này đã được gộp; hãy sửa hồ sơ còn lại.", "warning")
+        flash(_("Hồ sơ này đã được gộp; hãy sửa hồ sơ còn lại."), "warning")
         return redirect(url_for("staff.donor_detail", donor_id=donor.merged_into_id))
     form = DonorForm(obj=donor)
     del form.confirm_new
@@ -112,7 +113,7 @@ def donor_edit(donor_id: int):
             attach_error(form, error, "name")
             status = error.status_code
         else:
-            flash("Đã lưu hồ sơ nhà hảo tâm.", "success")
+            flash(_("Đã lưu hồ sơ nhà hảo tâm."), "success")
             return redirect(url_for("staff.donor_detail", donor_id=donor.id))
     elif request.method == "POST":
         status = 422
@@ -126,7 +127,7 @@ def donor_merge(donor_id: int):
     with the confirmation box): merge `other_id` into this donor."""
     survivor = profiles.get_donor(donor_id)
     if survivor.merged_into_id:
-        flash("Hồ sơ này đã được gộp vào hồ sơ khác.", "warning")
+        flash(_("Hồ sơ này đã được gộp vào hồ sơ khác."), "warning")
         return redirect(url_for("staff.donor_detail", donor_id=survivor.merged_into_id))
     form = MergeForm(formdata=request.args) if request.method == "GET" else MergeForm()
     if request.method == "GET" and not request.args.get("other_id"):
@@ -143,7 +144,7 @@ def donor_merge(donor_id: int):
     if request.method == "POST":
         if form.validate_on_submit() and other is not None:
             if not form.confirm.data:
-                form.confirm.errors.append("Vui lòng xác nhận trước khi gộp.")
+                form.confirm.errors.append(_("Vui lòng xác nhận trước khi gộp."))
                 status = 422
             else:
                 try:
@@ -153,7 +154,7 @@ def donor_merge(donor_id: int):
                     form.other_id.errors = [error.message]
                     status = error.status_code
                 else:
-                    flash(f"Đã gộp hồ sơ #{other.id} ({other.name}) vào hồ sơ này.", "success")
+                    flash(_("Đã gộp hồ sơ #%(id)s (%(name)s) vào hồ sơ này.", id=other.id, name=other.name), "success")
                     return redirect(url_for("staff.donor_detail", donor_id=survivor.id))
         else:
             status = 422

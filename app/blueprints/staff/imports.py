@@ -16,6 +16,7 @@ from app.services import files
 from app.services.donations import importer
 from app.services.jobs import kinds as job_kinds
 from app.services.jobs import runner as jobs
+from app.i18n import _
 
 IMPORTERS = (Role.ACCOUNTANT, Role.DIRECTOR)
 _TOKEN = re.compile(r"[0-9a-f]{64}\.(csv|xlsx)")
@@ -76,7 +77,7 @@ def donation_import_template(fmt: str):
 def donation_import_confirm():
     form = ImportConfirmForm()
     if not form.validate_on_submit() or not form.token.data:
-        flash("Phiên nhập dữ liệu không hợp lệ; vui lòng tải tệp lên lại.", "warning")
+        flash(_("Phiên nhập dữ liệu không hợp lệ; vui lòng tải tệp lên lại."), "warning")
         return redirect(url_for("staff.donation_import")), 303
     if not _exists(form.token.data):
         abort(404)
@@ -87,7 +88,7 @@ def donation_import_confirm():
         "skip_invalid": bool(form.skip_invalid.data), "no_receipts": bool(form.no_receipts.data),
     }, current_actor(), key=form.token.data)
     if not created:
-        flash("Tệp này đang được nhập; đây là tác vụ đang chạy.", "warning")
+        flash(_("Tệp này đang được nhập; đây là tác vụ đang chạy."), "warning")
     return redirect(url_for("staff.job_detail", job_id=job.id))
 
 
@@ -100,4 +101,5 @@ def donation_import_report(token: str):
         report = json.loads(files.imports().get(f"{token}.report.json"))
     except KeyError:
         abort(404)
-    return render_template("staff/donations/import_report.html", report=report)
+    errors = [importer.report_error_text(e) for e in report.get("errors") or ()]
+    return render_template("staff/donations/import_report.html", report=report, errors=errors)

@@ -11,6 +11,7 @@ from app.blueprints.staff.base import bp
 from app.errors import DomainError
 from app.extensions import db
 from app.services import submissions
+from app.i18n import _
 
 FIELD = "form_token"
 
@@ -27,15 +28,15 @@ def claim(purpose: str, fallback_url: str | None = None):
     token = request.form.get(FIELD)
     if not token:
         if current_app.config.get("FORM_TOKENS_REQUIRED", True):
-            raise DomainError("Biểu mẫu thiếu mã gửi một lần; vui lòng tải lại trang rồi gửi lại.")
+            raise DomainError(_("Biểu mẫu thiếu mã gửi một lần; vui lòng tải lại trang rồi gửi lại."))
         return None
     if not submissions.valid_token(token):
-        raise DomainError("Mã gửi biểu mẫu không hợp lệ; vui lòng tải lại trang.")
+        raise DomainError(_("Mã gửi biểu mẫu không hợp lệ; vui lòng tải lại trang."))
     earlier = submissions.claim(token, purpose, getattr(current_user, "id", None))
     if earlier is None:
         g.form_token = token
         return None
-    flash("Biểu mẫu này đã được gửi trước đó; không ghi thêm lần nữa.", "info")
+    flash(_("Biểu mẫu này đã được gửi trước đó; không ghi thêm lần nữa."), "info")
     return redirect(earlier.result_url or fallback_url or request.referrer or request.path, code=303)
 
 

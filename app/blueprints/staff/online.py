@@ -9,6 +9,7 @@ from app.params import parse_page
 from app.blueprints.staff.base import bp
 from app.errors import DomainError
 from app.extensions import db
+from app.i18n import _
 from app.models import AuditEntry, Donation, DonationStatus, Donor, Role
 from app.security import current_actor, roles_required
 from app.services.donations import online as online_giving
@@ -68,8 +69,8 @@ def online_donation_resolve(donation_id: int):
         if error.status_code == 404:
             abort(404)
         return redirect(url_for("staff.online_donation", donation_id=donation_id))
-    flash("Đã xác nhận khoản ủng hộ và cấp giấy chứng nhận." if action == "confirm"
-          else "Đã đánh dấu khoản ủng hộ là không thành công.", "success")
+    flash(_("Đã xác nhận khoản ủng hộ và cấp giấy chứng nhận.") if action == "confirm"
+          else _("Đã đánh dấu khoản ủng hộ là không thành công."), "success")
     return redirect(url_for("staff.online_donation", donation_id=donation_id))
 
 
@@ -87,7 +88,7 @@ def online_donation_donor_check(donation_id: int):
             abort(404)
         flash(error.message, "danger")
         return redirect(url_for("staff.online_donation", donation_id=donation_id))
-    flash({"accept": "Đã chấp nhận nhà hảo tâm của khoản ủng hộ.",
-           "reassign": "Đã chuyển khoản ủng hộ sang nhà hảo tâm đã chọn.",
-           "new": "Đã tạo hồ sơ nhà hảo tâm mới theo thông tin đã nhập."}[action], "success")
+    flash({"accept": _("Đã chấp nhận nhà hảo tâm của khoản ủng hộ."),
+           "reassign": _("Đã chuyển khoản ủng hộ sang nhà hảo tâm đã chọn."),
+           "new": _("Đã tạo hồ sơ nhà hảo tâm mới theo thông tin đã nhập.")}[action], "success")
     return redirect(url_for("staff.online_donation", donation_id=donation_id))

@@ -40,6 +40,7 @@ import sqlalchemy as sa
 from app.params import check_date
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
+from app.i18n import _, money
 from app.models import UTCDateTime
 from app.models import Appeal, Channel, Donation, DonationStatus, Donor, DonorKind, Programme, Receipt
 from app.services import audit
@@ -54,7 +55,6 @@ from app.text import fold as _fold_uncached
 from app.text import normalize_org_name as _normalize_org_name_uncached
 from app.timeutil import local_to_utc, local_year, utcnow
 from app.vnd import AmountError, parse_vnd
-from app.vnd import format_vnd
 
 COLUMNS = ("received_at", "donor_kind", "donor_name", "tax_code", "email", "phone", "address",
            "amount_vnd", "channel", "appeal", "programme", "reference", "note")
@@ -114,18 +114,47 @@ CHANNEL_WORDS = {
 _WHEN = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?")
 
 
+def N_(text: str) -> str:
+    """Marks a msgid for the catalog, translated later (when the error is shown)."""
+    return text
+
+
 class ImportFileError(ValidationFailed):
     """The file as a whole cannot be read (format, encoding, header)."""
 
 
 @dataclass
 class RowError:
+    """One problem of one row. `message` is the Vietnamese source text (a catalog msgid,
+    with `%(name)s` placeholders filled from `params`), so the error can be shown in the
+    reader's language long after it was found (the import report, written by the worker)."""
     row: int
     column: str
     message: str
+    params: dict = field(default_factory=dict)
+
+    def text(self) -> str:
+        """The message alone, in the language being used now."""
+        if not self.message:
+            return ""  # gettext("") is the catalog's header
+        return _(self.message, **self.params)
 
     def __str__(self) -> str:
-        return f"Dòng {self.row}, cột {self.column}: {self.message}"
+        return _("Dòng %(row)s, cột %(column)s: %(message)s", row=self.row, column=self.column,
+                 message=self.text())
+
+    def as_report(self) -> dict:
+        """For the import report (JSON): translated again when the report is shown."""
+        return {"row": self.row, "column": self.column, "message": self.message, "params": self.params}
+
+
+def report_error_text(item) -> str:
+    """An error of a stored import report, in the language being used now (older reports
+    kept each error as one Vietnamese sentence)."""
+    if isinstance(item, dict):
+        return str(RowError(item.get("row", 0), item.get("column", ""), item.get("message", ""),
+                            dict(item.get("params") or {})))
+    return str(item)
 
 
 @dataclass
@@ -146,7 +175,18 @@ class ImportRow:
     reference_given: bool
     note: str | None
     donor_key: int = 0          # > 0: existing donor id; < 0: a donor created by this import
-    match: str = ""             # how the donor was found, for the preview
+    # How the donor was found, for the preview: ("existing", donor id, how), ("same_new",
+    # first row, how) or ("new", 0, ""); `how` is a msgid. Words only when shown (match_text).
+    match: tuple = ()
+
+    @property
+    def match_text(self) -> str:
+        what, number, how = self.match or ("new", 0, "")
+        if what == "existing":
+            return _("khớp hồ sơ #%(id)s theo %(how)s", id=number, how=_(how) if how else "")
+        if what == "same_new":
+            return _("cùng nhà hảo tâm mới ở dòng %(row)s (theo %(how)s)", row=number, how=_(how) if how else "")
+        return _("tạo hồ sơ mới")
 
 
 @dataclass
@@ -209,15 +249,15 @@ def read_table(data: bytes, file_name: str) -> tuple[list[str], Iterable[tuple[i
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ImportFileError("Tệp CSV phải được lưu với mã hóa UTF-8.") from None
+        raise ImportFileError(_("Tệp CSV phải được lưu với mã hóa UTF-8.")) from None
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     if "\x00" in text:
-        raise ImportFileError("Tệp CSV chứa ký tự NUL (không phải văn bản): hãy lưu lại tệp dạng CSV UTF-8.")
+        raise ImportFileError(_("Tệp CSV chứa ký tự NUL (không phải văn bản): hãy lưu lại tệp dạng CSV UTF-8."))
     reader = _csv_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     header = next(reader, None)
     if not header:
-        raise ImportFileError("Tệp không có dòng tiêu đề.")
+        raise ImportFileError(_("Tệp không có dòng tiêu đề."))
     return [canonical_heading(h) for h in header[1]], reader
 
 
@@ -231,9 +271,13 @@ def _csv_rows(reader) -> Iterable[tuple[int, list[str]]]:
         except StopIteration:
             return
         except csv.Error as error:
-            reason = (f"có ô dài quá {format_vnd(csv.field_size_limit(), symbol=False)} ký tự"
-                      if "field larger" in str(error) else f"không đọc được ({error})")
-            raise ImportFileError(f"Dòng {reader.line_num}: {reason}. Không ghi dữ liệu nào.") from None
+            if "field larger" in str(error):
+                message = _("Dòng %(row)s: có ô dài quá %(limit)s ký tự. Không ghi dữ liệu nào.",
+                            row=reader.line_num, limit=money(csv.field_size_limit(), symbol=False))
+            else:
+                message = _("Dòng %(row)s: không đọc được (%(error)s). Không ghi dữ liệu nào.",
+                            row=reader.line_num, error=error)
+            raise ImportFileError(message) from None
         number += 1
         yield number, row
 
@@ -244,12 +288,12 @@ def _read_xlsx(data: bytes):
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - any unreadable workbook gets the same message
-        raise ImportFileError("Không đọc được tệp Excel (.xlsx).") from None
+        raise ImportFileError(_("Không đọc được tệp Excel (.xlsx).")) from None
     sheet = workbook.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
     header = next(rows, None)
     if not header:
-        raise ImportFileError("Tệp không có dòng tiêu đề.")
+        raise ImportFileError(_("Tệp không có dòng tiêu đề."))
     return ([canonical_heading(str(h or "")) for h in header],
             ((n, list(r)) for n, r in enumerate(rows, start=2)))
 
@@ -274,7 +318,7 @@ def _parse_when(value) -> datetime:
     else:
         text = _cell_text(value)
         if not _WHEN.fullmatch(text):
-            raise ValueError("cần dạng YYYY-MM-DD hoặc YYYY-MM-DD HH:MM (giờ Việt Nam).")
+            raise ValueError(N_("cần dạng YYYY-MM-DD hoặc YYYY-MM-DD HH:MM (giờ Việt Nam)."))
         try:
             day = date.fromisoformat(text[:10])
             hour = minute = second = 0
@@ -284,17 +328,17 @@ def _parse_when(value) -> datetime:
                 second = parts[2] if len(parts) > 2 else 0
             local = datetime(day.year, day.month, day.day, hour, minute, second)
         except ValueError:
-            raise ValueError("ngày giờ không tồn tại.") from None
+            raise ValueError(N_("ngày giờ không tồn tại.")) from None
     check_date(local.date())  # ValueError with the accepted range
     return local_to_utc(local)
 
 
 def _parse_amount(value) -> int:
     if isinstance(value, bool):
-        raise AmountError("Số tiền không hợp lệ.", "invalid")
+        raise AmountError(N_("Số tiền không hợp lệ."), "invalid")
     if isinstance(value, float):
         if not value.is_integer():
-            raise AmountError("Số tiền phải là số nguyên đồng (VNĐ không có số lẻ).", "fraction")
+            raise AmountError(N_("Số tiền phải là số nguyên đồng (VNĐ không có số lẻ)."), "fraction")
         value = int(value)
     if isinstance(value, int):
         return parse_vnd(value)
@@ -343,35 +387,37 @@ def _validate_row(number: int, values: dict[str, Any], lookups: _Lookups, now: d
                   errors: list[RowError]) -> ImportRow | None:
     row_errors: list[RowError] = []
 
-    def fail(column, message):
-        row_errors.append(RowError(number, column, message))
+    def fail(column, message, **params):
+        # `message`: a Vietnamese msgid (translated when shown), or the text of an error
+        # raised elsewhere (a msgid too when it was raised in Vietnamese, e.g. by the worker).
+        row_errors.append(RowError(number, column, str(message), params))
 
     def text(column, limit):
         value = _cell_text(values.get(column))
         if len(value) > limit:
-            fail(column, f"tối đa {limit} ký tự.")
+            fail(column, N_("tối đa %(limit)s ký tự."), limit=limit)
         return value or None
 
     received_at = None
     raw_when = values.get("received_at")
     if raw_when in (None, ""):
-        fail("received_at", "bắt buộc.")
+        fail("received_at", N_("bắt buộc."))
     else:
         try:
             received_at = _parse_when(raw_when)
             if received_at > now:
-                fail("received_at", "thời điểm nhận không được ở tương lai.")
+                fail("received_at", N_("thời điểm nhận không được ở tương lai."))
         except ValueError as error:
             fail("received_at", str(error))
     kind = None
     kind = KIND_WORDS.get(fold(_cell_text(values.get("donor_kind"))))
     if kind is None:
-        fail("donor_kind", "phải là individual/organization (hoặc cá nhân/tập thể).")
+        fail("donor_kind", N_("phải là individual/organization (hoặc cá nhân/tập thể)."))
     name = " ".join(_cell_text(values.get("donor_name")).split())
     if not name:
-        fail("donor_name", "bắt buộc.")
+        fail("donor_name", N_("bắt buộc."))
     elif len(name) > 255:
-        fail("donor_name", "tối đa 255 ký tự.")
+        fail("donor_name", N_("tối đa %(limit)s ký tự."), limit=255)
     cleaned = {}
     for column, normalize in (("tax_code", _tax_code), ("email", normalize_email), ("phone", _phone)):
         try:
@@ -386,22 +432,22 @@ def _validate_row(number: int, values: dict[str, Any], lookups: _Lookups, now: d
         fail("amount_vnd", error.message)
     channel = CHANNEL_WORDS.get(fold(_cell_text(values.get("channel"))))
     if channel is None:
-        fail("channel", "phải là cash, bank_transfer, card hoặc in_kind.")
+        fail("channel", N_("phải là cash, bank_transfer, card hoặc in_kind."))
     note = text("note", 5000)
     if channel == Channel.IN_KIND.value and not note:
-        fail("note", "hiện vật (in_kind) cần mô tả hiện vật trong cột note.")
+        fail("note", N_("hiện vật (in_kind) cần mô tả hiện vật trong cột note."))
     appeal_id = None
     slug = _cell_text(values.get("appeal"))
     if slug:
         appeal_id = lookups.appeal(slug)
         if appeal_id is None:
-            fail("appeal", f"không có chiến dịch với mã hoặc tên “{slug}”.")
+            fail("appeal", N_("không có chiến dịch với mã hoặc tên “%(value)s”."), value=slug)
     programme_id = None
     code = _cell_text(values.get("programme"))
     if code:
         programme_id = lookups.programme(code)
         if programme_id is None:
-            fail("programme", f"không có chương trình với mã hoặc tên “{code}”.")
+            fail("programme", N_("không có chương trình với mã hoặc tên “%(value)s”."), value=code)
     if appeal_id is not None and (programme_id is not None or not code):
         appeal = lookups.appeal_rows[appeal_id]
         try:
@@ -468,14 +514,14 @@ class _DonorIndex:
 
     def match(self, r: ImportRow) -> tuple[int | None, str]:
         if r.tax_code and (key := self.tax.get((r.kind, r.tax_code))):
-            return key, "MST"
-        for label, index, value in (("email", self.email, r.email), ("điện thoại", self.phone, r.phone)):
+            return key, N_("MST")
+        for label, index, value in (("email", self.email, r.email), (N_("điện thoại"), self.phone, r.phone)):
             if value and (key := index.get((r.kind, value))) and not self.contradicts(key, r.tax_code):
                 return key, label
         if r.kind == DonorKind.ORGANIZATION.value:
             for key in self.org_name.get(normalize_org_name(r.name), []):
                 if not self.contradicts(key, r.tax_code):
-                    return key, "tên tổ chức"
+                    return key, N_("tên tổ chức")
         return None, ""
 
     def fill_blanks(self, key: int, r: ImportRow) -> None:
@@ -502,8 +548,8 @@ def plan_import(data: bytes, file_name: str, *,
     header, records = read_table(data, file_name)
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        raise ImportFileError("Thiếu cột bắt buộc: " + ", ".join(missing) +
-                              ". Các cột: " + ", ".join(COLUMNS) + ".")
+        raise ImportFileError(_("Thiếu cột bắt buộc: %(missing)s. Các cột: %(columns)s.",
+                                missing=", ".join(missing), columns=", ".join(COLUMNS)))
     plan.unknown_columns = [h for h in header if h and h not in COLUMNS]
     positions = [(c, header.index(c)) for c in COLUMNS if c in header]
     lookups = _Lookups()
@@ -521,7 +567,7 @@ def plan_import(data: bytes, file_name: str, *,
         if row is not None and row.reference_given:
             first = seen_refs.setdefault(row.reference, number)
             if first != number:
-                errors.append(RowError(number, "reference", f"trùng mã tham chiếu với dòng {first}."))
+                errors.append(RowError(number, "reference", N_("trùng mã tham chiếu với dòng %(row)s."), {"row": first}))
                 row = None
         if row is None:
             plan.invalid_rows += 1 if len(errors) > before else 0
@@ -559,9 +605,9 @@ def _match_donors(plan: ImportPlan) -> None:
             r.donor_key = key
             if key > 0:
                 plan.matched_rows += 1
-                r.match = f"khớp hồ sơ #{key} theo {how}"
+                r.match = ("existing", key, how)
             else:
-                r.match = f"cùng nhà hảo tâm mới ở dòng {index.new[key].first_row} (theo {how})"
+                r.match = ("same_new", index.new[key].first_row, how)
                 index.fill_blanks(key, r)
             continue
         folded = fold(r.name)
@@ -576,7 +622,7 @@ def _match_donors(plan: ImportPlan) -> None:
         index.add(next_key, r.kind, r.name, r.tax_code, r.email, r.phone)
         plan.new_donors.append(new)
         r.donor_key = next_key
-        r.match = "tạo hồ sơ mới"
+        r.match = ("new", 0, "")
         next_key -= 1
 
 
@@ -592,7 +638,7 @@ def execute_plan(plan: ImportPlan, actor: Actor, *, skip_invalid: bool = False,
     """Write a plan in one transaction (see the module docstring). Refuses a plan with
     errors unless `skip_invalid`; the invalid rows are then left out and counted."""
     if not plan.ok and not skip_invalid:
-        raise ValidationFailed(f"Tệp có {plan.error_count} lỗi; không ghi dữ liệu nào.")
+        raise ValidationFailed(_("Tệp có %(count)s lỗi; không ghi dữ liệu nào.", count=plan.error_count))
     now = utcnow()
     donations = Donation.__table__
     donors = Donor.__table__
@@ -666,8 +712,8 @@ def execute_plan(plan: ImportPlan, actor: Actor, *, skip_invalid: bool = False,
         # SQLAlchemy's IntegrityError, or psycopg's UniqueViolation from the raw COPY.
         if not (isinstance(error, sa.exc.IntegrityError) or getattr(error, "sqlstate", None) == "23505"):
             raise
-        raise Conflict("Tệp này vừa được nhập trong một phiên khác; lần xác nhận này không ghi "
-                       "dữ liệu nào. Xem danh sách khoản ủng hộ hoặc tải tệp lên lại để kiểm tra.") from None
+        raise Conflict(_("Tệp này vừa được nhập trong một phiên khác; lần xác nhận này không ghi "
+                         "dữ liệu nào. Xem danh sách khoản ủng hộ hoặc tải tệp lên lại để kiểm tra.")) from None
     if total >= CHUNK and db.session.get_bind().dialect.name == "postgresql":
         # Fresh planner statistics after a bulk load, or PostgreSQL keeps planning for the
         # tables' old size (a re-import's reference check went from 1.5 s per chunk to ms).

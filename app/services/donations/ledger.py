@@ -19,7 +19,7 @@ from app.services.audit import Actor
 from app.services.donations.designation import programme_for_appeal
 from app.services.donations.queries import lock_donation, reversed_total
 from app.timeutil import utcnow
-from app.vnd import format_vnd
+from app.i18n import _, money
 
 
 
@@ -30,7 +30,7 @@ def confirm_in_tx(donation: Donation, actor: Actor, *, issue_receipt: bool = Tru
     if donation.status == DonationStatus.CONFIRMED.value:
         return False
     if donation.status != DonationStatus.PENDING.value:
-        raise Conflict("Khoản ủng hộ này không còn ở trạng thái chờ xác nhận.")
+        raise Conflict(_("Khoản ủng hộ này không còn ở trạng thái chờ xác nhận."))
     donation.status = DonationStatus.CONFIRMED.value
     donation.confirmed_at = confirmed_at or utcnow()
     audit.record(actor, "donation.confirm", donation,
@@ -62,18 +62,18 @@ def reverse_in_tx(original: Donation, actor: Actor, *, reason: str, amount: int 
     """
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("Vui lòng nhập lý do đảo bút toán.", field="reason")
+        raise ValidationFailed(_("Vui lòng nhập lý do đảo bút toán."), field="reason")
     if original.is_reversal:
-        raise Conflict("Không thể đảo một bút toán đảo.")
+        raise Conflict(_("Không thể đảo một bút toán đảo."))
     if original.status not in COUNTED_STATUSES:
-        raise Conflict("Chỉ đảo được khoản ủng hộ đã xác nhận.")
+        raise Conflict(_("Chỉ đảo được khoản ủng hộ đã xác nhận."))
     remaining = original.amount - reversed_total(original.id)
     amount = remaining if amount is None else amount
     if remaining <= 0:
-        raise Conflict("Khoản ủng hộ này đã được đảo toàn bộ.")
+        raise Conflict(_("Khoản ủng hộ này đã được đảo toàn bộ."))
     if amount <= 0 or amount > remaining:
-        raise ValidationFailed("Số tiền đảo phải lớn hơn 0 và không vượt quá số còn lại "
-                               f"({format_vnd(remaining)}).", field="amount")
+        raise ValidationFailed(_("Số tiền đảo phải lớn hơn 0 và không vượt quá số còn lại (%(remaining)s).",
+                                 remaining=money(remaining)), field="amount")
     reversal = Donation(
         donor_id=original.donor_id,
         appeal_id=original.appeal_id,
@@ -142,47 +142,48 @@ def record_donation(
     from app.services.setup import general_programme
 
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-        raise ValidationFailed("Số tiền phải là số nguyên đồng lớn hơn 0.", field="amount")
+        raise ValidationFailed(_("Số tiền phải là số nguyên đồng lớn hơn 0."), field="amount")
     try:
         channel = Channel(channel).value
     except ValueError:
-        raise ValidationFailed("Hình thức ủng hộ không hợp lệ.", field="channel") from None
+        raise ValidationFailed(_("Hình thức ủng hộ không hợp lệ."), field="channel") from None
     if channel == Channel.IN_KIND.value and not (in_kind_description or "").strip():
-        raise ValidationFailed("Vui lòng mô tả hiện vật ủng hộ.", field="in_kind_description")
+        raise ValidationFailed(_("Vui lòng mô tả hiện vật ủng hộ."), field="in_kind_description")
     if received_at.tzinfo is None:
         raise ValueError("received_at must be timezone-aware")
     if received_at > utcnow():
-        raise ValidationFailed("Thời điểm nhận không được ở tương lai.", field="received_at")
+        raise ValidationFailed(_("Thời điểm nhận không được ở tương lai."), field="received_at")
     donor = db.session.get(Donor, donor_id)
     if donor is None:
-        raise NotFound("Không tìm thấy nhà hảo tâm.")
+        raise NotFound(_("Không tìm thấy nhà hảo tâm."))
     if donor.merged_into_id is not None:
-        raise Conflict("Nhà hảo tâm này đã được gộp vào một hồ sơ khác.", field="donor_id")
+        raise Conflict(_("Nhà hảo tâm này đã được gộp vào một hồ sơ khác."), field="donor_id")
     if case_id is not None:
         from app.models import CaseState, SupportCase
 
         case = db.session.get(SupportCase, case_id)
         if case is None:
-            raise NotFound("Không tìm thấy hồ sơ hỗ trợ.")
+            raise NotFound(_("Không tìm thấy hồ sơ hỗ trợ."))
         if case.state in (CaseState.CLOSED.value, CaseState.REJECTED.value):
-            raise Conflict(f"Hồ sơ {case.code} đã đóng hoặc bị từ chối: không nhận khoản ủng hộ chỉ định.",
+            raise Conflict(_("Hồ sơ %(code)s đã đóng hoặc bị từ chối: không nhận khoản ủng hộ chỉ định.",
+                             code=case.code),
                            field="case_id")
         if programme_id is not None and programme_id != case.programme_id:
-            raise ValidationFailed("Khoản ủng hộ chỉ định cho hồ sơ thuộc chương trình của hồ sơ.",
+            raise ValidationFailed(_("Khoản ủng hộ chỉ định cho hồ sơ thuộc chương trình của hồ sơ."),
                                    field="programme_id")
         programme_id = case.programme_id
     if programme_id is not None and db.session.get(Programme, programme_id) is None:
-        raise NotFound("Không tìm thấy chương trình.")
+        raise NotFound(_("Không tìm thấy chương trình."))
     appeal = db.session.get(Appeal, appeal_id) if appeal_id is not None else None
     if appeal_id is not None and appeal is None:
-        raise NotFound("Không tìm thấy chiến dịch.")
+        raise NotFound(_("Không tìm thấy chiến dịch."))
     appeal_programme = appeal.programme_id if appeal is not None else None
     programme_id = programme_for_appeal(
         appeal_programme, programme_id, general_programme().id, appeal_title=appeal.title if appeal else "",
         programme_name=db.session.get(Programme, appeal_programme).name if appeal_programme else "")
     reference = (reference or "").strip() or None
     if reference and db.session.scalar(sa.select(Donation.id).where(Donation.reference == reference)):
-        raise Conflict(f"Mã tham chiếu {reference} đã được ghi nhận.", field="reference")
+        raise Conflict(_("Mã tham chiếu %(reference)s đã được ghi nhận.", reference=reference), field="reference")
     donation = Donation(
         donor_id=donor.id, amount=amount, channel=channel, received_at=received_at,
         programme_id=programme_id, appeal_id=appeal_id, reference=reference, case_id=case_id,

@@ -11,9 +11,11 @@ from sqlalchemy.orm import aliased, joinedload
 from app.params import parse_date, parse_id
 from app.errors import NotFound
 from app.extensions import db
+from app.i18n import _, _l, vietnamese
 from app.models import (
-    CHANNEL_LABELS, Appeal, Channel, Donation, DonationStatus, Donor, Programme, Receipt,
+    CHANNEL_LABELS, Appeal, Channel, Donation, DonationStatus, Donor, DonorKind, Programme, Receipt,
 )
+from app.models.donation import STATUS_LABELS
 from app.services.donor_profiles import escape_like, search_condition
 from app.services.paging import Page, paginate
 from app.timeutil import local_day_start_utc, local_year, to_local, year_bounds_utc
@@ -27,7 +29,7 @@ def lock_donation(donation_id: int) -> Donation:
         .execution_options(populate_existing=True)
     ).one_or_none()
     if donation is None:
-        raise NotFound("Không tìm thấy khoản ủng hộ.")
+        raise NotFound(_("Không tìm thấy khoản ủng hộ."))
     return donation
 
 
@@ -42,15 +44,15 @@ def reversed_total(donation_id: int) -> int:
 
 # The list's status filter: the stored statuses plus the reversal rows themselves.
 STATUS_CHOICES = {
-    "confirmed": "Đã xác nhận (còn hiệu lực)",
-    "reversed": "Đã đảo toàn bộ",
-    "reversal": "Bút toán đảo / hoàn tiền",
-    "pending": "Chờ xác nhận",
-    "failed": "Không thành công",
+    "confirmed": _l("Đã xác nhận (còn hiệu lực)"),
+    "reversed": _l("Đã đảo toàn bộ"),
+    "reversal": _l("Bút toán đảo / hoàn tiền"),
+    "pending": _l("Chờ xác nhận"),
+    "failed": _l("Không thành công"),
 }
 # The receipt filter: confirmed gifts still waiting for a valid receipt (the accountant's
 # dashboard counts exactly these).
-RECEIPT_CHOICES = {"missing": "Chưa có giấy chứng nhận"}
+RECEIPT_CHOICES = {"missing": _l("Chưa có giấy chứng nhận")}
 
 
 def without_receipt():
@@ -78,7 +80,7 @@ class DonationFilter:
     @classmethod
     def from_args(cls, args) -> "DonationFilter":
         """Read the filter from query-string arguments; a bad value is dropped with a
-        Vietnamese message in `errors` (never a 500)."""
+        message in `errors`, in the reader's language (never a 500)."""
         f = cls()
 
         def day(name, label):
@@ -88,7 +90,7 @@ class DonationFilter:
             try:
                 return parse_date(raw)
             except ValueError:
-                f.errors.append(f"{label}: ngày không hợp lệ (định dạng YYYY-MM-DD, 1900–2199).")
+                f.errors.append(_("%(label)s: ngày không hợp lệ (định dạng YYYY-MM-DD, 1900–2199).", label=label))
                 return None
 
         def integer(name):
@@ -101,10 +103,10 @@ class DonationFilter:
             try:
                 return parse_vnd(raw, minimum=0)
             except AmountError as error:
-                f.errors.append(f"{label}: {error.message}")
+                f.errors.append(_("%(label)s: %(message)s", label=label, message=error.message))
                 return None
 
-        f.date_from, f.date_to = day("date_from", "Từ ngày"), day("date_to", "Đến ngày")
+        f.date_from, f.date_to = day("date_from", _("Từ ngày")), day("date_to", _("Đến ngày"))
         channel = args.get("channel") or None
         f.channel = channel if channel in {c.value for c in Channel} else None
         f.appeal_id, f.programme_id = integer("appeal_id"), integer("programme_id")
@@ -113,8 +115,8 @@ class DonationFilter:
         f.status = status if status in STATUS_CHOICES else None
         receipt = args.get("receipt") or None
         f.receipt = receipt if receipt in RECEIPT_CHOICES else None
-        f.amount_min = amount("amount_min", "Số tiền từ")
-        f.amount_max = amount("amount_max", "Số tiền đến")
+        f.amount_min = amount("amount_min", _("Số tiền từ"))
+        f.amount_max = amount("amount_max", _("Số tiền đến"))
         f.q = (args.get("q") or "").strip() or None
         return f
 
@@ -211,13 +213,19 @@ EXPORT_HEADINGS = (
     "Trạng thái", "Đảo cho mã", "Chiến dịch", "Chương trình", "Mã tham chiếu", "Số giấy chứng nhận",
     "Mô tả hiện vật", "Ghi chú / lý do",
 )
-STATUS_TEXT = {s.value: s.label for s in DonationStatus}
+STATUS_TEXT = {s.value: STATUS_LABELS[s] for s in DonationStatus}  # lazy: str() them
 AMOUNT_COLUMN = EXPORT_HEADINGS.index("Số tiền (VNĐ)")
 
 
 def export_rows(f: DonationFilter) -> list[list]:
     """Plain rows for the CSV/XLSX download, oldest first; times are naive local
-    (Vietnam) datetimes, amounts signed ints (a reversal is negative)."""
+    (Vietnam) datetimes, amounts signed ints (a reversal is negative). The download stays
+    Vietnamese in either language (its headings are the importer's), labels included."""
+    with vietnamese():
+        return _export_rows(f)
+
+
+def _export_rows(f: DonationFilter) -> list[list]:
     stmt = (sa.select(Donation.id, Donation.received_at, Donor.name, Donor.kind, Donor.tax_code,
                       Donation.channel, Donation.amount, Donation.reverses_id, Donation.status,
                       Appeal.title, Programme.name, Donation.reference, Receipt.number,
@@ -232,9 +240,9 @@ def export_rows(f: DonationFilter) -> list[list]:
     for (id_, received_at, donor, kind, tax, channel, amount, reverses_id, status, appeal,
          programme, reference, receipt, in_kind, note, reason) in db.session.execute(stmt):
         rows.append([
-            id_, to_local(received_at).replace(tzinfo=None), donor, "Tập thể" if kind == "organization" else "Cá nhân",
-            tax or "", CHANNEL_LABELS[Channel(channel)], -amount if reverses_id else amount,
-            "Bút toán đảo" if reverses_id else STATUS_TEXT.get(status, status),
+            id_, to_local(received_at).replace(tzinfo=None), donor, DonorKind(kind).label,
+            tax or "", str(CHANNEL_LABELS[Channel(channel)]), -amount if reverses_id else amount,
+            _("Bút toán đảo") if reverses_id else str(STATUS_TEXT.get(status, status)),
             reverses_id or "", appeal or "", programme, reference or "", receipt or "",
             in_kind or "", reason if reverses_id else (note or ""),
         ])
@@ -256,10 +264,10 @@ def summary(year: int) -> dict:
         .where(*where).group_by(Programme.id, Programme.name, Programme.sort_order)
         .order_by(Programme.sort_order)).all()
     by_appeal = db.session.execute(
-        sa.select(sa.func.coalesce(Appeal.title, "(Không thuộc chiến dịch)"), Donation.net_sum())
+        sa.select(sa.func.coalesce(Appeal.title, _("(Không thuộc chiến dịch)")), Donation.net_sum())
         .outerjoin(Appeal, Appeal.id == Donation.appeal_id)
         .where(*where).group_by(Appeal.title).order_by(Appeal.title)).all()
-    by_channel = [(CHANNEL_LABELS[Channel(c)], n) for c, n in grouped(Donation.channel)]
+    by_channel = [(str(CHANNEL_LABELS[Channel(c)]), n) for c, n in grouped(Donation.channel)]
     net = db.session.scalar(sa.select(Donation.net_sum()).where(*where))
     donors = db.session.scalar(sa.select(sa.func.count(sa.distinct(Donation.donor_id))).where(*where))
     return {"net": int(net), "donors": donors, "by_programme": by_programme,

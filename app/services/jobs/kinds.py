@@ -46,7 +46,7 @@ def import_report(plan, result, *, skip_invalid: bool, receipts: int) -> dict:
         "donors_created": result.donors_created if result else None, "matched": plan.matched_rows,
         "receipts": receipts, "first_id": result.first_id if result else None,
         "last_id": result.last_id if result else None,
-        "errors": [str(e) for e in plan.errors[:500]],
+        "errors": [e.as_report() for e in plan.errors[:500]],  # translated when shown
         "duplicates": [dict(row=d.row, name=d.name, existing=d.existing_ids, rows=d.other_rows)
                        for d in plan.possible_duplicates[:1000]],
         "duplicate_count": len(plan.possible_duplicates),

@@ -95,6 +95,14 @@ def purpose_text(donation: Donation) -> str:
     return purpose
 
 
+def official_channel_label(donation: Donation) -> str:
+    """The channel as a receipt prints it: Vietnamese, whatever the reader's language."""
+    from app.i18n import vietnamese
+
+    with vietnamese():
+        return donation.channel_label
+
+
 def receipt_data(receipt: Receipt, *, amount: int | None = None) -> ReceiptData:
     """The plain data the renderer draws for one receipt.
 
@@ -113,7 +121,7 @@ def receipt_data(receipt: Receipt, *, amount: int | None = None) -> ReceiptData:
         donor_name=donation.shown_name,
         donor_kind=donor.kind,
         amount=amount,
-        channel_label=donation.channel_label,
+        channel_label=official_channel_label(donation),
         purpose=purpose_text(donation),
         verify_url=verify_url(receipt),
         tax_code=donation.shown_tax_code if organization else None,

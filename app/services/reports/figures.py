@@ -98,7 +98,7 @@ def received(period: Period, *, appeal_id: int | None = None, extra=None) -> Rec
     for part, key, amount, n in db.session.execute(sa.union_all(by_channel_q, by_source_q)):
         (channels if part == "c" else sources)[key] = (int(amount or 0), int(n or 0))
     donors = sum(n for _amount, n in sources.values())  # a donor has one kind
-    by_channel = [Line(c.value, CHANNEL_LABELS[c], *channels.get(c.value, (0, 0))) for c in Channel]
+    by_channel = [Line(c.value, str(CHANNEL_LABELS[c]), *channels.get(c.value, (0, 0))) for c in Channel]
     by_source = [Line(k, label, *sources.get(k, (0, 0))) for k, label in SOURCE_LABELS.items()]
     total = sum(line.amount for line in by_channel)
     in_kind = channels.get(Channel.IN_KIND.value, (0, 0))[0]

@@ -240,7 +240,7 @@ def _capped_count(f: LedgerFilter):
 def _line(row) -> LedgerLine:
     received_at, amount, reverses_id, channel, name = row
     return LedgerLine(received_at, -int(amount) if reverses_id is not None else int(amount), channel,
-                      CHANNEL_LABELS[Channel(channel)], name, reverses_id is not None)
+                      str(CHANNEL_LABELS[Channel(channel)]), name, reverses_id is not None)
 
 
 def ledger_page(f: LedgerFilter, page: int, per_page: int) -> LedgerPage:
