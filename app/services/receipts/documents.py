@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
-from app.i18n import _, date_text, language, language_of, money, vietnamese
+from app.i18n import _, current, date_text, language, language_of, money, vietnamese
 from app.models import Donation, Donor, DonorKind, FundSettings, Receipt
 from app.renderers.receipt_pdf import (
     FundInfo, ReceiptData, ReceiptRenderer, ReceiptTranslation, StatementData, StatementLine,
@@ -116,7 +117,8 @@ def receipt_data(receipt: Receipt, *, amount: int | None = None) -> ReceiptData:
             translation = ReceiptTranslation(
                 issued_on=date_text(receipt.issued_at), amount=money(amount),
                 channel_label=str(donation.channel_label), purpose=purpose_text(donation))
-    with vietnamese():  # the receipt itself is Vietnamese (the law), whatever the reader's language
+    # The receipt itself is Vietnamese (the law), whatever the reader's language.
+    with nullcontext() if current() == "vi" else vietnamese():  # (forcing costs ~40 µs)
         channel_label, purpose = str(donation.channel_label), purpose_text(donation)
     return ReceiptData(
         translation=translation,
@@ -213,7 +215,7 @@ def statement_line(donation: Donation, numbers: dict[int, str]) -> StatementLine
 
 def statement_data(donor: Donor, year: int, donations: list[Donation],
                    numbers: dict[int, str], *, issued_on: date | None = None) -> StatementData:
-    with vietnamese():  # an official document
+    with nullcontext() if current() == "vi" else vietnamese():  # an official document
         lines = [statement_line(d, numbers) for d in donations]
     organization = donor.kind == DonorKind.ORGANIZATION.value
     return StatementData(
