@@ -264,3 +264,24 @@ def test_choosing_vietnamese_when_none_was_chosen_changes_nothing(client):
     assert db.session.get(Donor, donor.id).language is None
     for entry in db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "account.settings_update")):
         assert "language" not in (entry.after or {})
+
+
+def test_annual_statement_mail_in_each_donors_language(app, mail_config, smtp_server, monkeypatch):
+    from datetime import datetime, timezone
+
+    monkeypatch.setitem(app.config, "MAIL_SEND_AFTER_COMMIT", "off")
+    english = factories.donor(name="Jane Smith", email="jane@example.com", language="en")
+    vietnamese = factories.donor(email="an@example.com")
+    for donor in (english, vietnamese):
+        factories.donation(donor, 1_000_000, received_at=datetime(2025, 6, 1, 3, tzinfo=timezone.utc))
+    db.session.query(OutboxMessage).delete()
+    db.session.commit()
+    outbox.queue_statement_mails(2025, [(english.id, english.name, english.email),
+                                        (vietnamese.id, vietnamese.name, vietnamese.email)])
+    db.session.commit()
+    assert outbox.deliver().sent == 2
+    mails = {m["To"]: m for m in smtp_server.messages}
+    assert mails["jane@example.com"]["Subject"].startswith("Donation statement for 2025 — ")
+    assert "Unsubscribe here" in body_of(mails["jane@example.com"])
+    assert mails["an@example.com"]["Subject"].startswith("Sao kê ủng hộ năm 2025 — ")
+    assert "Hủy nhận thư tại" in body_of(mails["an@example.com"])
