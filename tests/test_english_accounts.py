@@ -79,7 +79,7 @@ def test_sign_in_mail_in_english_when_asked_on_the_english_site(client, mail_con
     page = client.post("/tai-khoan/dang-nhap", data={"email": "an@example.com"}).get_data(as_text=True)
     assert "Please check your inbox" in page
     [mail] = smtp_server.messages
-    assert mail["Subject"].startswith("Your sign-in link — ")
+    assert mail["Subject"].startswith("Your sign-in link — ") and mail["Content-Language"] == "en"
     body = body_of(mail)
     assert "Follow this link to sign in (valid for 15 minutes, once)" in body
     assert "Unsubscribe here" in body and "Hủy nhận thư" not in body
@@ -100,7 +100,7 @@ def test_receipt_mail_in_english_for_an_english_donor(mail_config, smtp_server, 
     donation = factories.donation(donor, 50_000_000)
     receipt = receipts.valid_receipt_for(donation.id)
     [mail] = smtp_server.messages
-    assert mail["Subject"].startswith(f"Donation receipt No. {receipt.number} — ")
+    assert mail["Subject"].startswith(f"Donation receipt No. {receipt.number} — ") and mail["Content-Language"] == "en"
     body = body_of(mail)
     assert "Dear Nguyễn Văn An," in body and "50,000,000\u00a0₫" in body
     assert f"http://localhost/receipts/verify/{receipt.verification_token}" in body
@@ -115,7 +115,7 @@ def test_receipt_mail_in_vietnamese_for_a_vietnamese_donor(mail_config, smtp_ser
     donation = factories.donation(donor, 50_000_000)
     receipt = receipts.valid_receipt_for(donation.id)
     [mail] = smtp_server.messages
-    assert mail["Subject"].startswith(f"Giấy chứng nhận ủng hộ số {receipt.number} — ")
+    assert mail["Subject"].startswith(f"Giấy chứng nhận ủng hộ số {receipt.number} — ") and mail["Content-Language"] == "vi"
     body = body_of(mail)
     assert "Kính gửi Nguyễn Văn An," in body and "50.000.000\u00a0₫" in body and "Hủy nhận thư tại" in body
     [attachment] = list(mail.iter_attachments())

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Conflict, NotFound
 from app.extensions import db
-from app.i18n import _, language, language_of, money
+from app.i18n import _, current, language, language_of, money
 from app.models import OutboxMessage, OutboxStatus, Receipt
 from app.services import audit
 from app.adapters import mailer
@@ -340,7 +340,7 @@ def _build_in_language(message: OutboxMessage, settings: mailer.MailSettings):
     return mailer.build_message(settings, to=message.to_address, subject=message.subject,
                                 body=unsubscribe.with_footer(message.body, message.to_address),
                                 attachments=attachments,
-                                headers=unsubscribe.headers_for(message.to_address))
+                                headers=unsubscribe.headers_for(message.to_address), language=current())
 
 
 def deliver(ids: list[int] | None = None, *, now: datetime | None = None,
