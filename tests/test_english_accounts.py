@@ -285,3 +285,35 @@ def test_annual_statement_mail_in_each_donors_language(app, mail_config, smtp_se
     assert "Unsubscribe here" in body_of(mails["jane@example.com"])
     assert mails["an@example.com"]["Subject"].startswith("Sao kê ủng hộ năm 2025 — ")
     assert "Hủy nhận thư tại" in body_of(mails["an@example.com"])
+
+
+def test_staff_receipt_and_data_request_pages_in_english(client, login_as):
+    from app.models import Role
+    from tests.test_english_pages import leftovers, stored_texts
+
+    donor = factories.donor(name="Jane Smith", email="jane@example.com", language="en")
+    donation = factories.donation(donor, 1_000_000)
+    receipt = receipts.valid_receipt_for(donation.id)
+    request = rights.create_request(donor.id, RequestKind.CORRECTION.value, factories.SYSTEM, channel="email",
+                                    details="Please correct my address")
+    closed = rights.create_request(donor.id, RequestKind.OTHER.value, factories.SYSTEM, channel="email",
+                                   details="A question")
+    rights.refuse(closed.id, factories.SYSTEM, "Not possible")
+    login_as(Role.ACCOUNTANT)
+    client.set_cookie("lang", "en")
+    data = stored_texts()
+    pages = {"/staff/du-lieu-ca-nhan": "Personal data",
+             f"/staff/du-lieu-ca-nhan?donor_id={donor.id}": "Record a request received by letter or phone",
+             f"/staff/receipts/{receipt.id}": f"Receipt {receipt.number}",
+             "/staff/receipts": "Donation receipt", "/staff/receipts/mail": "Receipt e-mails"}
+    for url, heading in pages.items():
+        html = client.get(url).get_data(as_text=True)
+        assert heading in html, url
+        # What is left is other areas' labels (roles, channels, audit actions), not these pages'.
+        mine = [t for t in leftovers(html, data) if not any(label in t for label in OTHER_AREAS)]
+        assert mine == [], (url, mine)
+    assert request.kind_label == "Chỉnh sửa dữ liệu"  # outside a request: Vietnamese
+
+
+#: Labels drawn on these pages that other engineers translate (models and the staff frame).
+OTHER_AREAS = {"Kế toán", "Chuyển khoản ngân hàng", "Đã xác nhận", "Cấp giấy chứng nhận", "Cá nhân", "Tập thể"}
