@@ -49,9 +49,9 @@ class MailSettings:
 
 def build_message(settings: MailSettings, *, to: str, subject: str, body: str,
                   attachments: list[tuple[str, bytes, str]] = (),
-                  headers: dict[str, str] | None = None) -> EmailMessage:
+                  headers: dict[str, str] | None = None, language: str | None = None) -> EmailMessage:
     """A UTF-8 message; attachments are (file name, bytes, MIME type); `headers` adds
-    more (List-Unsubscribe…)."""
+    more (List-Unsubscribe…); `language` ("vi", "en") is its Content-Language."""
     message = EmailMessage()
     message["From"] = settings.sender
     message["To"] = to
@@ -64,6 +64,8 @@ def build_message(settings: MailSettings, *, to: str, subject: str, body: str,
     for filename, content, mime in attachments:
         maintype, _, subtype = mime.partition("/")
         message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+    if language:  # after the content: set_content() replaces every Content-* header
+        message["Content-Language"] = language
     return message
 
 

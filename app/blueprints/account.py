@@ -19,6 +19,7 @@ from flask import (
 from app.errors import DomainError
 from app.extensions import csrf, limiter
 from app.forms import attach_error
+from app.i18n import _
 from app.forms.account import (
     ConfirmForm, ContactForm, DataRequestForm, EmailChangeForm, SettingsForm, SignInForm,
 )
@@ -54,7 +55,7 @@ def account_required(view):
     def wrapped(*args, **kwargs):
         email = account_email()
         if email is None:
-            flash("Vui lòng đăng nhập tài khoản nhà hảo tâm.", "warning")
+            flash(_("Vui lòng đăng nhập tài khoản nhà hảo tâm."), "warning")
             return redirect(url_for("account.sign_in"))
         g.account_email = email
         return view(*args, **kwargs)
@@ -83,7 +84,7 @@ def _fund_name() -> str:
     try:
         return get_settings().fund_name
     except RuntimeError:
-        return "Quỹ Bảo trợ trẻ em"
+        return _("Quỹ Bảo trợ trẻ em")
 
 
 # ------------------------------------------------------------------------- sign in
@@ -132,14 +133,14 @@ def link_use(token: str):
     except signin.LinkInvalid as error:
         return _invalid_link(error)
     session[SESSION_KEY] = {"email": email, "since": datetime.now(timezone.utc).isoformat()}
-    flash("Đã đăng nhập tài khoản nhà hảo tâm.", "success")
+    flash(_("Đã đăng nhập tài khoản nhà hảo tâm."), "success")
     return redirect(url_for("account.overview"))
 
 
 @bp.post("/dang-xuat")
 def sign_out():
     session.pop(SESSION_KEY, None)
-    flash("Đã đăng xuất.", "info")
+    flash(_("Đã đăng xuất."), "info")
     return redirect(url_for("account.sign_in"))
 
 
@@ -185,6 +186,7 @@ def edit(donor_id: int):
     donor = profile.own_donor(email, donor_id)
     contact = ContactForm(obj=donor, prefix="contact")
     settings = SettingsForm(obj=donor, prefix="settings", formdata=None)
+    settings.language.data = donor.language or "vi"
     change = EmailChangeForm(prefix="email", formdata=None)
     if contact.submit.data and contact.validate_on_submit():
         try:
@@ -194,7 +196,7 @@ def edit(donor_id: int):
         except DomainError as error:
             attach_error(contact, error, "name")
         else:
-            flash("Đã lưu thông tin liên hệ.", "success")
+            flash(_("Đã lưu thông tin liên hệ."), "success")
             return redirect(url_for("account.edit", donor_id=donor.id))
     status = 422 if contact.errors else 200
     return render_template("account/edit.html", donor=donor, contact=contact, settings=settings,
@@ -207,13 +209,15 @@ def edit(donor_id: int):
 def settings(donor_id: int):
     form = SettingsForm(prefix="settings")
     if not form.validate_on_submit():
-        flash("Biểu mẫu không hợp lệ, vui lòng thử lại.", "danger")
+        flash(_("Biểu mẫu không hợp lệ, vui lòng thử lại."), "danger")
     else:
         profile.update_settings(g.account_email, donor_id,
                                 public_listing_consent=form.public_listing_consent.data,
                                 anonymous=form.anonymous.data, email_news=form.email_news.data,
-                                email_reminders=form.email_reminders.data, ip=_ip())
-        flash("Đã lưu lựa chọn của Quý vị.", "success")
+                                email_reminders=form.email_reminders.data,
+                                language=form.language.data if form.language.name in request.form else None,
+                                ip=_ip())
+        flash(_("Đã lưu lựa chọn của Quý vị."), "success")
     return redirect(url_for("account.edit", donor_id=donor_id))
 
 
@@ -223,7 +227,7 @@ def email_change(donor_id: int):
     form = EmailChangeForm(prefix="email")
     profile.own_donor(g.account_email, donor_id)
     if not form.validate_on_submit():
-        flash(" ".join(form.new_email.errors) or "Biểu mẫu không hợp lệ.", "danger")
+        flash(" ".join(form.new_email.errors) or _("Biểu mẫu không hợp lệ."), "danger")
         return redirect(url_for("account.edit", donor_id=donor_id))
     try:
         new = profile.request_email_change(g.account_email, donor_id, form.new_email.data,
@@ -232,7 +236,7 @@ def email_change(donor_id: int):
     except DomainError as error:
         flash(error.message, "danger")
     else:
-        flash(f"Đã gửi thư xác nhận tới {new}. Địa chỉ chỉ được đổi khi Quý vị bấm đường dẫn trong thư.",
+        flash(_("Đã gửi thư xác nhận tới %(email)s. Địa chỉ chỉ được đổi khi Quý vị bấm đường dẫn trong thư.", email=new),
               "info")
     return redirect(url_for("account.edit", donor_id=donor_id))
 
@@ -246,7 +250,7 @@ def email_confirm(token: str):
             data = session.get(SESSION_KEY)
             if isinstance(data, dict):  # the account follows its address
                 session[SESSION_KEY] = {**data, "email": new}
-            flash(f"Đã đổi email thành {new}.", "success")
+            flash(_("Đã đổi email thành %(email)s.", email=new), "success")
             return redirect(url_for("account.overview"))
         signin.check(token, signin.EMAIL_CHANGE)
     except signin.LinkInvalid as error:
@@ -303,10 +307,10 @@ def data_request(donor_id: int):
     donor = profile.own_donor(g.account_email, donor_id)
     form = DataRequestForm()
     if not form.validate_on_submit():
-        flash("Biểu mẫu không hợp lệ, vui lòng thử lại.", "danger")
+        flash(_("Biểu mẫu không hợp lệ, vui lòng thử lại."), "danger")
         return redirect(url_for("account.data"))
     if form.kind.data == RequestKind.ERASURE.value and not form.confirm.data:
-        flash("Vui lòng đánh dấu ô xác nhận trước khi gửi yêu cầu xóa dữ liệu.", "danger")
+        flash(_("Vui lòng đánh dấu ô xác nhận trước khi gửi yêu cầu xóa dữ liệu."), "danger")
         return redirect(url_for("account.data"))
     try:
         req = rights.create_request(donor.id, form.kind.data, profile.donor_actor(g.account_email, _ip()),
@@ -314,8 +318,11 @@ def data_request(donor_id: int):
     except DomainError as error:
         flash(error.message, "danger")
     else:
-        flash(f"Quỹ đã nhận yêu cầu “{req.kind_label}”. Quỹ sẽ xác nhận trước ngày "
-              f"{req.acknowledge_by:%d/%m/%Y} và trả lời trước ngày {req.due_on:%d/%m/%Y}.", "success")
+        from app.i18n import date_text
+
+        flash(_("Quỹ đã nhận yêu cầu “%(kind)s”. Quỹ sẽ xác nhận trước ngày %(acknowledge_by)s và trả lời "
+                "trước ngày %(due_on)s.", kind=req.kind_label, acknowledge_by=date_text(req.acknowledge_by),
+                due_on=date_text(req.due_on)), "success")
     return redirect(url_for("account.data"))
 
 
@@ -333,8 +340,8 @@ def withdraw_consent(donor_id: int):
         req.outcome = "Có hiệu lực ngay: tên không còn công khai, ngừng gửi thư không bắt buộc."
         from app.extensions import db
         db.session.commit()
-        flash("Đã rút lại sự đồng ý, có hiệu lực ngay: tên Quý vị không còn hiện trên trang công khai "
-              "và Quỹ ngừng gửi thư tin tức, thông báo. Giấy chứng nhận ủng hộ vẫn được gửi.", "success")
+        flash(_("Đã rút lại sự đồng ý, có hiệu lực ngay: tên Quý vị không còn hiện trên trang công khai "
+                "và Quỹ ngừng gửi thư tin tức, thông báo. Giấy chứng nhận ủng hộ vẫn được gửi."), "success")
     return redirect(url_for("account.data"))
 
 
@@ -349,7 +356,7 @@ def unsubscribe(token: str):
     email = email_from_token(token)
     if email is None:
         return render_template("errors/error.html", code=404,
-                               message="Đường dẫn hủy nhận thư không hợp lệ."), 404
+                               message=_("Đường dẫn hủy nhận thư không hợp lệ.")), 404
     if request.method == "POST":
         preferences.unsubscribe(email, ip=_ip())
         if request.form.get("List-Unsubscribe") == "One-Click":
@@ -393,8 +400,8 @@ def _monthly_page(form=None, bank_form=None, status: int = 200):
 @account_required
 def monthly():
     if request.args.get("ket-qua") == "ok":
-        flash("Cảm ơn Quý vị đã đăng ký ủng hộ hằng tháng. Giấy chứng nhận của mỗi tháng sẽ được gửi "
-              "qua email khi thanh toán thành công.", "success")
+        flash(_("Cảm ơn Quý vị đã đăng ký ủng hộ hằng tháng. Giấy chứng nhận của mỗi tháng sẽ được gửi "
+                "qua email khi thanh toán thành công."), "success")
     return _monthly_page()
 
 
@@ -434,7 +441,7 @@ def monthly_bank_start():
 
     form = _bank_form()
     if form is None:
-        flash("Quỹ chưa công bố tài khoản nhận chuyển khoản. Vui lòng liên hệ Quỹ.", "danger")
+        flash(_("Quỹ chưa công bố tài khoản nhận chuyển khoản. Vui lòng liên hệ Quỹ."), "danger")
         return redirect(url_for("account.monthly"))
     if not form.validate_on_submit():
         return _monthly_page(bank_form=form, status=422)
@@ -454,8 +461,8 @@ def monthly_bank_start():
     except DomainError as error:
         attach_error(form, error, "amount")
         return _monthly_page(bank_form=form, status=error.status_code)
-    flash("Đã đăng ký ủng hộ hằng tháng bằng chuyển khoản. Mỗi tháng dùng cùng một nội dung chuyển khoản "
-          f"{gift.standing_pledge.code}.", "success")
+    flash(_("Đã đăng ký ủng hộ hằng tháng bằng chuyển khoản. Mỗi tháng dùng cùng một nội dung chuyển khoản "
+            "%(code)s.", code=gift.standing_pledge.code), "success")
     return redirect(url_for("giving.transfer", token=gift.standing_pledge.token), code=303)
 
 
@@ -474,9 +481,9 @@ def monthly_cancel(gift_id: int):
             flash(error.message, "danger")
         else:
             if gift.is_bank:
-                flash("Đã hủy ủng hộ hằng tháng; Quỹ ngừng gửi thư nhắc. Vui lòng hủy cả lệnh chuyển tiền "
-                      "định kỳ trong ứng dụng ngân hàng (nếu có): khoản nào vẫn chuyển đến sẽ được ghi nhận "
-                      "là ủng hộ.", "success")
+                flash(_("Đã hủy ủng hộ hằng tháng; Quỹ ngừng gửi thư nhắc. Vui lòng hủy cả lệnh chuyển tiền "
+                        "định kỳ trong ứng dụng ngân hàng (nếu có): khoản nào vẫn chuyển đến sẽ được ghi nhận "
+                        "là ủng hộ."), "success")
             else:
-                flash("Đã hủy ủng hộ hằng tháng. Thẻ của Quý vị sẽ không bị trừ tiền nữa.", "success")
+                flash(_("Đã hủy ủng hộ hằng tháng. Thẻ của Quý vị sẽ không bị trừ tiền nữa."), "success")
     return redirect(url_for("account.monthly"))

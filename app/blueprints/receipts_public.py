@@ -8,18 +8,19 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, url_for
 
 from app.extensions import limiter
+from app.i18n import _, _l
 from app.models import Receipt
 from app.services.receipts import documents as receipt_documents
 from app.services.receipts import issuing as receipts
 
 bp = Blueprint("receipts_public", __name__)
 
-NOT_FOUND = ("Không tìm thấy giấy chứng nhận này. Vui lòng kiểm tra lại đường dẫn "
-             "hoặc mã QR trên giấy chứng nhận.")
+NOT_FOUND = _l("Không tìm thấy giấy chứng nhận này. Vui lòng kiểm tra lại đường dẫn "
+               "hoặc mã QR trên giấy chứng nhận.")
 
 
 def _not_found():
-    return render_template("errors/error.html", code=404, message=NOT_FOUND), 404
+    return render_template("errors/error.html", code=404, message=str(NOT_FOUND)), 404
 
 
 @bp.app_template_global("receipt_download_url")
@@ -39,7 +40,7 @@ def receipt_verify(token: str):
     amount = donation.amount if receipt.is_void else receipt_documents.net_amount(donation)
     response = Response(render_template(
         "receipts/verify.html", receipt=receipt, amount=amount,
-        donor_name="Nhà hảo tâm" if donation.is_anonymous else donation.shown_name))
+        donor_name=_("Nhà hảo tâm") if donation.is_anonymous else donation.shown_name))
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -7,6 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.i18n import _l
 from app.models.base import Base, utcnow
 from app.models.donor import Donor
 from app.models.fund import Appeal, Programme
@@ -43,15 +44,15 @@ class RequestKind(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return REQUEST_KIND_LABELS[self]
+        return str(REQUEST_KIND_LABELS[self])
 
 
 REQUEST_KIND_LABELS = {
-    RequestKind.EXPORT: "Cung cấp dữ liệu cá nhân",
-    RequestKind.CORRECTION: "Chỉnh sửa dữ liệu",
-    RequestKind.WITHDRAW_CONSENT: "Rút lại sự đồng ý",
-    RequestKind.ERASURE: "Xóa dữ liệu cá nhân",
-    RequestKind.OTHER: "Yêu cầu khác",
+    RequestKind.EXPORT: _l("Cung cấp dữ liệu cá nhân"),
+    RequestKind.CORRECTION: _l("Chỉnh sửa dữ liệu"),
+    RequestKind.WITHDRAW_CONSENT: _l("Rút lại sự đồng ý"),
+    RequestKind.ERASURE: _l("Xóa dữ liệu cá nhân"),
+    RequestKind.OTHER: _l("Yêu cầu khác"),
 }
 
 
@@ -63,8 +64,8 @@ class RequestStatus(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"received": "Mới tiếp nhận", "acknowledged": "Đã xác nhận tiếp nhận",
-                "done": "Đã hoàn thành", "refused": "Từ chối (có lý do)"}[self.value]
+        return str({"received": _l("Mới tiếp nhận"), "acknowledged": _l("Đã xác nhận tiếp nhận"),
+                    "done": _l("Đã hoàn thành"), "refused": _l("Từ chối (có lý do)")}[self.value])
 
 
 class DataRequest(Base):
@@ -109,7 +110,7 @@ class RecurringMethod(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"card": "Thẻ", "bank": "Chuyển khoản"}[self.value]
+        return str({"card": _l("Thẻ"), "bank": _l("Chuyển khoản")}[self.value])
 
 
 class RecurringStatus(str, enum.Enum):
@@ -123,17 +124,17 @@ class RecurringStatus(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return RECURRING_STATUS_LABELS[self]
+        return str(RECURRING_STATUS_LABELS[self])
 
 
 RECURRING_STATUS_LABELS = {
-    RecurringStatus.PENDING: "Chờ đăng ký / chờ lần chuyển đầu",
-    RecurringStatus.ACTIVE: "Đang ủng hộ",
-    RecurringStatus.PAST_DUE: "Thanh toán lỗi",
-    RecurringStatus.PAUSED: "Tạm dừng",
-    RecurringStatus.CANCELLED: "Đã hủy",
-    RecurringStatus.LAPSED: "Đã ngừng (không thanh toán)",
-    RecurringStatus.ABANDONED: "Chưa hoàn tất đăng ký",
+    RecurringStatus.PENDING: _l("Chờ đăng ký / chờ lần chuyển đầu"),
+    RecurringStatus.ACTIVE: _l("Đang ủng hộ"),
+    RecurringStatus.PAST_DUE: _l("Thanh toán lỗi"),
+    RecurringStatus.PAUSED: _l("Tạm dừng"),
+    RecurringStatus.CANCELLED: _l("Đã hủy"),
+    RecurringStatus.LAPSED: _l("Đã ngừng (không thanh toán)"),
+    RecurringStatus.ABANDONED: _l("Chưa hoàn tất đăng ký"),
 }
 
 

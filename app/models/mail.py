@@ -6,6 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.i18n import _l
 from app.models.base import Base, utcnow
 from app.models.receipt import Receipt
 
@@ -18,8 +19,8 @@ class OutboxStatus(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"pending": "Chờ gửi", "sent": "Đã gửi", "failed": "Gửi lỗi",
-                "cancelled": "Đã hủy gửi"}[self.value]
+        return str({"pending": _l("Chờ gửi"), "sent": _l("Đã gửi"), "failed": _l("Gửi lỗi"),
+                    "cancelled": _l("Đã hủy gửi")}[self.value])
 
 
 class OutboxMessage(Base):

@@ -59,6 +59,7 @@ __all__ = [
     "FundInfo",
     "ReceiptData",
     "ReceiptRenderer",
+    "ReceiptTranslation",
     "StatementData",
     "StatementLine",
     "draw_receipt",
@@ -103,6 +104,19 @@ class FundInfo:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReceiptTranslation:
+    """The facts of a receipt in English, for its courtesy translation page (a donor whose
+    language is English). Already resolved by the caller: the label texts in English, the
+    date and the amount written the English way. Names, addresses and descriptions are the
+    donor's own and stay as typed."""
+
+    issued_on: str  # "5 June 2024"
+    amount: str  # "50,000,000 ₫"
+    channel_label: str  # "Bank transfer"
+    purpose: str  # "General fund, no designated purpose"
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReceiptData:
     """One receipt, already resolved to display values (local time, Vietnamese labels)."""
 
@@ -120,6 +134,9 @@ class ReceiptData:
     void_reason: str | None = None
     replaces_number: str | None = None  # printed "Thay thế giấy chứng nhận số …"
     in_kind_description: str | None = None
+    #: When set, a second page: an English courtesy translation of the Vietnamese receipt,
+    #: which alone is the official document (the first page is the same either way).
+    translation: ReceiptTranslation | None = None
 
     def __post_init__(self) -> None:
         _check_donor_kind(self.donor_kind)
@@ -333,6 +350,80 @@ def draw_receipt(pdf: FPDF, fund: FundInfo, data: ReceiptData) -> None:
     _signature(w, top, fund, _clean(data.verify_url), "Quét mã để kiểm tra tính xác thực")
     if data.void:
         _void_stamp(w)
+    if data.translation is not None:
+        draw_courtesy_translation(pdf, fund, data, data.translation)
+
+
+#: The courtesy page's notice: the law's document is the Vietnamese one.
+COURTESY_NOTICE = "Courtesy translation — the Vietnamese receipt above is the official document"
+
+
+def draw_courtesy_translation(pdf: FPDF, fund: FundInfo, data: ReceiptData, en: ReceiptTranslation) -> None:
+    """A page after the receipt with the same facts in English, clearly marked as a
+    courtesy translation. It has no signature, seal or QR code of its own: it is not a
+    receipt, and points to the Vietnamese page, which is."""
+    _new_page(pdf)
+    w = _Writer(pdf)
+    y = MARGIN_T
+    w.font("B", 14)
+    y = w.block(MARGIN_L, y, CONTENT_W, _clean(fund.fund_name).upper(), align="C", factor=1.3)
+    # The notice, in a grey box across the page.
+    w.font("B", 12)
+    lines = w.wrap(COURTESY_NOTICE, CONTENT_W - 10)
+    box_h = w.leading(1.35) * len(lines) + 6.0
+    box_top = y + 5.0
+    pdf.set_fill_color(*FILL_GREY)
+    pdf.set_draw_color(*RULE_GREY)
+    pdf.set_line_width(0.3)
+    pdf.rect(MARGIN_L, box_top, CONTENT_W, box_h, style="DF")
+    w.block(MARGIN_L + 5, box_top + 3.0, CONTENT_W - 10, "", align="C", factor=1.35, lines=lines)
+    y = box_top + box_h
+    w.font("I", 10.5, GREY)
+    y = _paragraph_sized(w, y + 3.0, "This page is provided for the donor's convenience only. "
+                         "It is not a receipt: in case of any difference, the Vietnamese text prevails.",
+                         size=10.5, style="I", color=GREY, align="C")
+    subtitle = (f"(Replaces receipt No. {_clean(data.replaces_number)})" if data.replaces_number else None)
+    y = _title(w, y + 7, "DONATION RECEIPT", subtitle)
+    w.font("", 12.5)
+    y = w.block(MARGIN_L, y + 1.0, CONTENT_W, f"No. {_clean(data.number)} · issued on {_clean(en.issued_on)}",
+                align="C", factor=1.4)
+    if data.void:
+        w.font("B", 13, RED)
+        detail = f"VOID — this receipt is no longer valid. Reason: {_clean(data.void_reason)}" \
+            if data.void_reason else "VOID — this receipt is no longer valid."
+        y = w.block(MARGIN_L, y + 3.0, CONTENT_W, detail, align="C", factor=1.4)
+    y = _paragraph(w, y + 7, f"{_clean(fund.fund_name)} hereby certifies that:") + 1.5
+    organization = data.donor_kind == "organization"
+    y = _field(w, y, "Organisation:" if organization else "Full name:", _clean(data.donor_name), style="B")
+    if organization and data.tax_code:
+        y = _field(w, y, "Tax code:", _clean(data.tax_code))
+    if data.donor_address:
+        y = _field(w, y, "Address:", _clean(data.donor_address))
+    y = _paragraph(w, y + 2.5, "has donated to the Fund:") + 0.5
+    if data.in_kind_description:
+        y = _field(w, y, "In kind:", _clean(data.in_kind_description))
+        y = _field(w, y, "Value:", _clean(en.amount), style="B")
+    else:
+        y = _field(w, y, "Amount:", _clean(en.amount), style="B")
+    y = _field(w, y, "Method:", _clean(en.channel_label))
+    y = _field(w, y, "Purpose:", _clean(en.purpose))
+    y = _field(w, y, "Fund:", _clean(fund.fund_name))
+    thanks = (f"{_clean(fund.fund_name)} sincerely thanks you for your generosity "
+              "towards children in special circumstances.")
+    y = _paragraph(w, y + 8, thanks, style="I", align="C", indent=8)
+    signed = ", ".join(_clean(line) for line in fund.signatory_title.splitlines() if line.strip())
+    y = _paragraph(w, y + 8, f"Signed and sealed on the Vietnamese original by {_clean(fund.signatory_name)}"
+                   + (f" ({signed})" if signed else "") + ".")
+    w.font("", 10.5)
+    y = w.block(MARGIN_L, y + 4.0, CONTENT_W, "Check that this receipt is genuine at:", factor=1.35)
+    _verify_url_line(w, y + 0.5, _clean(data.verify_url))
+
+
+def _paragraph_sized(w: _Writer, top: float, text: str, *, size: float, style: str = "",
+                     color: tuple[int, int, int] = BLACK, align: str = "L") -> float:
+    w.font(style, size, color)
+    lines = w.wrap(text, CONTENT_W)
+    return w.block(MARGIN_L, top, CONTENT_W, "", align=align, factor=1.35, lines=lines)
 
 
 # ---------------------------------------------------------------------------

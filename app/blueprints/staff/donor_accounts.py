@@ -9,6 +9,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from app.blueprints.staff.base import bp
 from app.errors import DomainError
 from app.extensions import db
+from app.i18n import _, _l, date_text
 from app.forms.account import ReasonForm, RequestStepForm, StaffDataRequestForm
 from app.models import RECURRING_STATUS_LABELS, RecurringMethod, RecurringStatus, Role
 from app.security import current_actor, roles_required
@@ -42,7 +43,7 @@ def data_request_record():
     form = StaffDataRequestForm()
     donor_id = request.form.get("donor_id", type=int)
     if not form.validate_on_submit() or not donor_id:
-        flash("Vui lòng chọn nhà hảo tâm và ghi nội dung yêu cầu.", "danger")
+        flash(_("Vui lòng chọn nhà hảo tâm và ghi nội dung yêu cầu."), "danger")
         return redirect(url_for("staff.data_requests", donor_id=donor_id))
     try:
         req = rights.create_request(donor_id, form.kind.data, current_actor(), channel=form.channel.data,
@@ -50,15 +51,15 @@ def data_request_record():
     except DomainError as error:
         flash(error.message, "danger")
         return redirect(url_for("staff.data_requests", donor_id=donor_id))
-    flash(f"Đã ghi nhận yêu cầu. Hạn xác nhận {req.acknowledge_by:%d/%m/%Y}, hạn hoàn thành "
-          f"{req.due_on:%d/%m/%Y}.", "success")
+    flash(_("Đã ghi nhận yêu cầu. Hạn xác nhận %(acknowledge_by)s, hạn hoàn thành %(due_on)s.",
+            acknowledge_by=date_text(req.acknowledge_by), due_on=date_text(req.due_on)), "success")
     return redirect(url_for("staff.data_requests"))
 
 
 def _step(action, request_id: int):
     form = RequestStepForm()
     if not form.validate_on_submit():
-        flash("Biểu mẫu không hợp lệ.", "danger")
+        flash(_("Biểu mẫu không hợp lệ."), "danger")
         return redirect(url_for("staff.data_requests"))
     try:
         action(request_id, current_actor(), form.outcome.data)
@@ -67,7 +68,7 @@ def _step(action, request_id: int):
             raise
         flash(error.message, "danger")
     else:
-        flash("Đã cập nhật yêu cầu.", "success")
+        flash(_("Đã cập nhật yêu cầu."), "success")
     return redirect(url_for("staff.data_requests"))
 
 
@@ -97,7 +98,7 @@ def data_export(donor_id: int, fmt: str):
 
     donor = get_donor(donor_id)
     if fmt not in ("json", "pdf"):
-        return render_template("errors/error.html", code=404, message="Không tìm thấy."), 404
+        return render_template("errors/error.html", code=404, message=_("Không tìm thấy.")), 404
     body = rights.export_json(donor.id) if fmt == "json" else rights.export_pdf(donor.id)
     audit.record(current_actor(), "donor.data_export", donor, after={"format": fmt})
     db.session.commit()
@@ -130,7 +131,7 @@ def _recurring_action(action, gift_id: int, done: str):
     method = request.args.get("method")  # back to the list as it was filtered
     back = url_for("staff.recurring_list", method=method if method in {m.value for m in RecurringMethod} else None)
     if not form.validate_on_submit():
-        flash("Vui lòng ghi yêu cầu của nhà hảo tâm.", "danger")
+        flash(_("Vui lòng ghi yêu cầu của nhà hảo tâm."), "danger")
         return redirect(back)
     try:
         action(gift_id, current_gateway(), current_actor(), form.reason.data)
@@ -139,23 +140,23 @@ def _recurring_action(action, gift_id: int, done: str):
             raise
         flash(error.message, "danger")
     else:
-        flash(done, "success")
+        flash(str(done), "success")
     return redirect(back)
 
 
 @bp.post("/ung-ho-hang-thang/<int:gift_id>/tam-dung")
 @roles_required(Role.ACCOUNTANT, Role.DIRECTOR)
 def recurring_pause(gift_id: int):
-    return _recurring_action(recurring.pause_by_staff, gift_id, "Đã tạm dừng khoản ủng hộ hằng tháng.")
+    return _recurring_action(recurring.pause_by_staff, gift_id, _l("Đã tạm dừng khoản ủng hộ hằng tháng."))
 
 
 @bp.post("/ung-ho-hang-thang/<int:gift_id>/tiep-tuc")
 @roles_required(Role.ACCOUNTANT, Role.DIRECTOR)
 def recurring_resume(gift_id: int):
-    return _recurring_action(recurring.resume_by_staff, gift_id, "Đã tiếp tục khoản ủng hộ hằng tháng.")
+    return _recurring_action(recurring.resume_by_staff, gift_id, _l("Đã tiếp tục khoản ủng hộ hằng tháng."))
 
 
 @bp.post("/ung-ho-hang-thang/<int:gift_id>/dung")
 @roles_required(Role.ACCOUNTANT, Role.DIRECTOR)
 def recurring_stop(gift_id: int):
-    return _recurring_action(recurring.stop_by_staff, gift_id, "Đã dừng khoản ủng hộ hằng tháng.")
+    return _recurring_action(recurring.stop_by_staff, gift_id, _l("Đã dừng khoản ủng hộ hằng tháng."))

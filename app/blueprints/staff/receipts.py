@@ -12,6 +12,7 @@ from app.blueprints.staff.confirm import confirmation_page
 from app.errors import DomainError
 from app.extensions import db
 from app.forms import attach_error
+from app.i18n import _
 from app.forms.receipts import ReissueReceiptForm, ResendReceiptForm, VoidReceiptForm
 from app.models import AuditEntry, OutboxMessage, Receipt, Role
 from app.security import current_actor, roles_required
@@ -45,7 +46,7 @@ def receipt_list():
     state = request.args.get("state") if request.args.get("state") in ("valid", "void") else ""
     year = _year_arg()
     if year == -1:
-        flash("Năm không hợp lệ.", "warning")
+        flash(_("Năm không hợp lệ."), "warning")
         year = None
     page = parse_page(request.args.get("page"))
     pagination = db.paginate(receipts.search_receipts(q, year, state), page=max(page, 1),
@@ -84,9 +85,9 @@ def receipt_pdf(receipt_id: int):
                         attachment=request.args.get("download") == "1")
 
 
-def _action(receipt_id: int, form_name: str, form, run, success: str, field: str):
+def _action(receipt_id: int, form_name: str, form, run, success, field: str):
     """Validate `form`, run the service; on bad input re-render the receipt page with the
-    error under the field (4xx), on success flash and redirect."""
+    error under the field (4xx), on success flash `success(result, receipt)` and redirect."""
     receipt = _receipt_or_404(receipt_id)
     if not form.validate_on_submit():
         return _detail(receipt, 422 if request.form else 400, **{form_name: form})
@@ -96,7 +97,7 @@ def _action(receipt_id: int, form_name: str, form, run, success: str, field: str
         db.session.rollback()
         attach_error(form, error, field)
         return _detail(db.session.get(Receipt, receipt_id), error.status_code, **{form_name: form})
-    flash(success.format(result=result, receipt=receipt), "success")
+    flash(success(result, receipt), "success")
     target = result.id if isinstance(result, Receipt) else receipt_id
     return redirect(url_for("staff.receipt_detail", receipt_id=target))
 
@@ -108,15 +109,17 @@ def receipt_void(receipt_id: int):
     receipt = _receipt_or_404(receipt_id)
     if form.validate_on_submit() and receipt.voided_at is None:
         step = confirmation_page(
-            f"Hủy giấy chứng nhận số {receipt.number}?",
-            [f"Giấy chứng nhận số {receipt.number} của {receipt.donation.shown_name} sẽ bị hủy "
-             "(giữ số, in “ĐÃ HỦY”); việc này không hoàn tác được.", f"Lý do: {form.reason.data.strip()}"],
-            button="Hủy giấy chứng nhận", cancel_url=url_for("staff.receipt_detail", receipt_id=receipt.id))
+            _("Hủy giấy chứng nhận số %(number)s?", number=receipt.number),
+            [_("Giấy chứng nhận số %(number)s của %(name)s sẽ bị hủy (giữ số, in “ĐÃ HỦY”); việc này không "
+               "hoàn tác được.", number=receipt.number, name=receipt.donation.shown_name),
+             _("Lý do: %(reason)s", reason=form.reason.data.strip())],
+            button=_("Hủy giấy chứng nhận"), cancel_url=url_for("staff.receipt_detail", receipt_id=receipt.id))
         if step is not None:
             return step
     return _action(receipt_id, "void_form", form,
                    lambda r: receipts.void_receipt(r.id, current_actor(), form.reason.data),
-                   "Đã hủy giấy chứng nhận {result.number}.", "reason")
+                   lambda result, _receipt: _("Đã hủy giấy chứng nhận %(number)s.", number=result.number),
+                   "reason")
 
 
 @bp.post("/receipts/<int:receipt_id>/reissue")
@@ -125,7 +128,8 @@ def receipt_reissue(receipt_id: int):
     form = ReissueReceiptForm()
     return _action(receipt_id, "reissue_form", form,
                    lambda r: receipts.reissue_receipt(r.id, current_actor(), form.reason.data),
-                   "Đã cấp lại: giấy chứng nhận số {result.number} thay thế số {receipt.number}.",
+                   lambda result, receipt: _("Đã cấp lại: giấy chứng nhận số %(number)s thay thế số %(old)s.",
+                                             number=result.number, old=receipt.number),
                    "reason")
 
 
@@ -135,7 +139,8 @@ def receipt_resend(receipt_id: int):
     form = ResendReceiptForm()
     return _action(receipt_id, "resend_form", form,
                    lambda r: receipts.resend_receipt(r.id, current_actor(), form.to.data or None),
-                   "Đã đưa thư gửi {result.to_address} vào hàng đợi.", "to")
+                   lambda result, _receipt: _("Đã đưa thư gửi %(to)s vào hàng đợi.", to=result.to_address),
+                   "to")
 
 
 @bp.get("/receipts/mail")
@@ -156,7 +161,7 @@ def receipt_mail_retry(message_id: int):
             abort(404)
         flash(error.message, "danger")
         return redirect(url_for("staff.receipt_mail_list")), 303
-    flash(f"Đã đưa thư gửi {message.to_address} vào hàng đợi gửi lại.", "success")
+    flash(_("Đã đưa thư gửi %(to)s vào hàng đợi gửi lại.", to=message.to_address), "success")
     return redirect(url_for("staff.receipt_mail_list"))
 
 
@@ -166,7 +171,7 @@ def statement_list():
     year = _year_arg()
     status = 200
     if year == -1:
-        flash("Năm không hợp lệ.", "warning")
+        flash(_("Năm không hợp lệ."), "warning")
         year, status = None, 422
     year = year or local_today().year - 1
     q = (request.args.get("q") or "").strip()[:100]

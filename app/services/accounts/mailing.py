@@ -13,17 +13,20 @@ import threading
 from flask import current_app
 
 from app.adapters import mailer
+from app.i18n import current
 from app.services.accounts import unsubscribe
 
 LOG = logging.getLogger(__name__)
 
 
 def send_now(to: str, subject: str, body: str) -> None:
+    """Build and send at once; call it in the language the mail is written in (the footer
+    and the Content-Language header follow it)."""
     app = current_app._get_current_object()
     settings = mailer.MailSettings.from_config(app.config)
     message = mailer.build_message(settings, to=to, subject=subject,
                                    body=unsubscribe.with_footer(body, to),
-                                   headers=unsubscribe.headers_for(to))
+                                   headers=unsubscribe.headers_for(to), language=current())
 
     def deliver():
         try:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
+from app.i18n import LANGUAGES, _, _l
 from app.models import Donation, DonationStatus, Donor, DonorKind, Receipt, RecurringGift
 from app.services import audit
 from app.services.accounts.signin import EMAIL_CHANGE, LinkInvalid, check, live_donors, new_token
@@ -23,8 +24,8 @@ from app.services.donor_profiles import clean_donor_fields, _check_tax_code_free
 from app.timeutil import local_year, utcnow
 
 CONTACT_FIELDS = ("kind", "name", "tax_code", "phone", "address", "representative")
-MONEY_BOUND_FIELDS = {"kind": "loại nhà hảo tâm", "name": "tên", "tax_code": "mã số thuế"}
-NOT_YOURS = "Không tìm thấy mục này trong tài khoản của Quý vị."
+MONEY_BOUND_FIELDS = {"kind": _l("loại nhà hảo tâm"), "name": _l("tên"), "tax_code": _l("mã số thuế")}
+NOT_YOURS = _l("Không tìm thấy mục này trong tài khoản của Quý vị.")
 
 
 def donor_actor(email: str, ip: str | None = None) -> Actor:
@@ -35,7 +36,7 @@ def own_donor(email: str, donor_id: int) -> Donor:
     for donor in live_donors(email):
         if donor.id == donor_id:
             return donor
-    raise NotFound(NOT_YOURS)
+    raise NotFound(str(NOT_YOURS))
 
 
 def donor_ids(email: str) -> list[int]:
@@ -66,7 +67,7 @@ def gifts(email: str) -> list[Gift]:
 def own_receipt(email: str, receipt_id: int) -> Receipt:
     receipt = db.session.get(Receipt, receipt_id)
     if receipt is None or receipt.is_void or receipt.donation.donor_id not in donor_ids(email):
-        raise NotFound(NOT_YOURS)
+        raise NotFound(str(NOT_YOURS))
     return receipt
 
 
@@ -96,12 +97,12 @@ def update_contact(email: str, donor_id: int, values: dict, *, ip: str | None = 
     if donor.kind != DonorKind.ORGANIZATION.value and clean.get("kind", donor.kind) == donor.kind:
         clean.pop("tax_code", None)
     changed = {k: v for k, v in clean.items() if getattr(donor, k) != v}
-    bound = [label for field, label in MONEY_BOUND_FIELDS.items() if field in changed]
+    bound = [str(label) for field, label in MONEY_BOUND_FIELDS.items() if field in changed]
     if bound and has_receipts(donor.id):
-        raise Conflict(
-            "Không thể tự đổi " + ", ".join(bound) + ": Quỹ đã cấp giấy chứng nhận ủng hộ mang "
+        raise Conflict(_(
+            "Không thể tự đổi %(fields)s: Quỹ đã cấp giấy chứng nhận ủng hộ mang "
             "thông tin này, và đó là chứng từ kế toán phải giữ nguyên. Vui lòng gửi yêu cầu "
-            "chỉnh sửa để cán bộ Quỹ xem xét (có thể hủy và cấp lại giấy chứng nhận).")
+            "chỉnh sửa để cán bộ Quỹ xem xét (có thể hủy và cấp lại giấy chứng nhận).", fields=", ".join(bound)))
     _check_tax_code_free(clean.get("kind", donor.kind), clean.get("tax_code", donor.tax_code), donor.id)
     if changed:
         before = {k: getattr(donor, k) for k in changed}
@@ -113,15 +114,22 @@ def update_contact(email: str, donor_id: int, values: dict, *, ip: str | None = 
 
 
 def update_settings(email: str, donor_id: int, *, public_listing_consent: bool, anonymous: bool,
-                    email_news: bool, email_reminders: bool, ip: str | None = None) -> Donor:
-    """Public listing, anonymity and e-mail preferences; effective at once."""
+                    email_news: bool, email_reminders: bool, language: str | None = None,
+                    ip: str | None = None) -> Donor:
+    """Public listing, anonymity and e-mail preferences, and the language of the donor's
+    e-mails (and of the courtesy translation of receipts); effective at once. `language`
+    None leaves it as it is."""
     donor = own_donor(email, donor_id)
-    fields = ("public_listing_consent", "anonymous", "email_news", "email_reminders")
+    fields = ("public_listing_consent", "anonymous", "email_news", "email_reminders", "language")
     before = audit.snapshot(donor, fields)
     donor.public_listing_consent = bool(public_listing_consent)
     donor.anonymous = bool(anonymous)
     donor.email_news = bool(email_news)
     donor.email_reminders = bool(email_reminders)
+    if language is not None and language != (donor.language or "vi"):  # None is Vietnamese
+        if language not in LANGUAGES:
+            raise ValidationFailed(_("Ngôn ngữ không hợp lệ."), field="language")
+        donor.language = language
     after = audit.snapshot(donor, fields)
     changed = [k for k in fields if before[k] != after[k]]
     if changed:
@@ -142,14 +150,16 @@ def request_email_change(email: str, donor_id: int, raw_new: str, *, link_for, m
     donor = own_donor(email, donor_id)
     new = clean_email(raw_new)
     if new == email:
-        raise ValidationFailed("Địa chỉ mới trùng với địa chỉ hiện tại.", field="email")
+        raise ValidationFailed(_("Địa chỉ mới trùng với địa chỉ hiện tại."), field="email")
     token = new_token(EMAIL_CHANGE, email, minutes, ip=ip, new_email=new, donor_id=donor.id)
     audit.record(donor_actor(email, ip), "account.email_change_requested", donor, after={"new_email": new})
     db.session.commit()
-    mailing.send_now(new, "Xác nhận địa chỉ email mới",
-                     f"Kính gửi {donor.name},\n\nĐể dùng địa chỉ này cho tài khoản nhà hảo tâm, "
-                     f"bấm vào đường dẫn sau (có hiệu lực {minutes} phút):\n{link_for(token)}\n\n"
-                     "Nếu không phải Quý vị yêu cầu, hãy bỏ qua thư này.\n")
+    # Composed for the person asking, in the language of the page they asked on.
+    mailing.send_now(new, _("Xác nhận địa chỉ email mới"),
+                     _("Kính gửi %(name)s,\n\nĐể dùng địa chỉ này cho tài khoản nhà hảo tâm, "
+                       "bấm vào đường dẫn sau (có hiệu lực %(minutes)s phút):\n%(link)s\n\n"
+                       "Nếu không phải Quý vị yêu cầu, hãy bỏ qua thư này.\n",
+                       name=donor.name, minutes=minutes, link=link_for(token)))
     return new
 
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from app.adapters.stripe_gateway import GatewayError, SubscriptionRequest
 from app.errors import Conflict, DomainError, NotFound, ValidationFailed
 from app.extensions import db
+from app.i18n import _, _l
 from app.models import RecurringGift, RecurringMethod, RecurringStatus
 from app.services import audit
 from app.services.accounts import profile
@@ -31,18 +32,18 @@ class MonthlyUnavailable(DomainError):
     status_code = 503
 
 
-UNAVAILABLE = ("Cổng thanh toán tạm thời gián đoạn, chưa có thay đổi nào. Vui lòng thử lại sau "
-               "ít phút.")
+UNAVAILABLE = _l("Cổng thanh toán tạm thời gián đoạn, chưa có thay đổi nào. Vui lòng thử lại sau "
+                 "ít phút.")
 
 
 def start_monthly(email: str, amount: int, designation: str, gateway, *, success_url: str,
                   cancel_url: str, minimum: int, maximum: int, ip: str | None = None) -> tuple[RecurringGift, str]:
     """Record a pending monthly gift for the account's donor and open its Checkout."""
     if gateway is None or not getattr(gateway, "subscriptions", False):
-        raise MonthlyUnavailable("Ủng hộ hằng tháng bằng thẻ chưa được bật trên hệ thống này.")
+        raise MonthlyUnavailable(_("Ủng hộ hằng tháng bằng thẻ chưa được bật trên hệ thống này."))
     donors = live_donors(email)
     if not donors:
-        raise NotFound(profile.NOT_YOURS)
+        raise NotFound(str(profile.NOT_YOURS))
     donor = donors[0]
     check_amount(amount, "VND", minimum=minimum, maximum=maximum)
     programme_id, appeal_id = resolve_designation(designation)
@@ -55,14 +56,14 @@ def start_monthly(email: str, amount: int, designation: str, gateway, *, success
     try:
         session = gateway.create_subscription_session(SubscriptionRequest(
             recurring_gift_id=gift.id, amount=amount,
-            description="Ủng hộ hằng tháng — " + (get_fund_name() or "Quỹ Bảo trợ trẻ em"),
+            description=_("Ủng hộ hằng tháng — %(fund)s", fund=get_fund_name() or _("Quỹ Bảo trợ trẻ em")),
             customer_email=email, success_url=success_url, cancel_url=cancel_url))
     except GatewayError as error:
         gift = db.session.get(RecurringGift, gift.id)
         gift.status = S.ABANDONED.value
         audit.record(actor, "recurring.checkout_failed", gift, after={"error": str(error)[:500]})
         db.session.commit()
-        raise MonthlyUnavailable(UNAVAILABLE) from None
+        raise MonthlyUnavailable(str(UNAVAILABLE)) from None
     gift = db.session.get(RecurringGift, gift.id)
     gift.stripe_checkout_session_id = session.id
     db.session.commit()
@@ -72,20 +73,20 @@ def start_monthly(email: str, amount: int, designation: str, gateway, *, success
 def _own_gift(email: str, gift_id: int) -> RecurringGift:
     gift = db.session.scalar(sa.select(RecurringGift).where(RecurringGift.id == gift_id).with_for_update())
     if gift is None or gift.donor_id not in profile.donor_ids(email):
-        raise NotFound(profile.NOT_YOURS)
+        raise NotFound(str(profile.NOT_YOURS))
     return gift
 
 
 def _end(gift: RecurringGift, gateway, actor: Actor, reason: str) -> None:
     if gift.status in (S.CANCELLED.value, S.LAPSED.value, S.ABANDONED.value):
-        raise Conflict("Khoản ủng hộ hằng tháng này đã dừng.")
+        raise Conflict(_("Khoản ủng hộ hằng tháng này đã dừng."))
     if gift.stripe_subscription_id:
         if gateway is None or not getattr(gateway, "subscriptions", False):
-            raise MonthlyUnavailable(UNAVAILABLE)
+            raise MonthlyUnavailable(str(UNAVAILABLE))
         try:
             gateway.cancel_subscription(gift.stripe_subscription_id)
         except GatewayError:
-            raise MonthlyUnavailable(UNAVAILABLE) from None
+            raise MonthlyUnavailable(str(UNAVAILABLE)) from None
     before = {"status": gift.status}
     gift.status = S.CANCELLED.value if gift.stripe_subscription_id or gift.is_bank else S.ABANDONED.value
     gift.ended_at = utcnow()
@@ -105,14 +106,14 @@ def cancel_by_donor(email: str, gift_id: int, gateway, *, ip: str | None = None)
 def _staff_gift(gift_id: int) -> RecurringGift:
     gift = db.session.scalar(sa.select(RecurringGift).where(RecurringGift.id == gift_id).with_for_update())
     if gift is None:
-        raise NotFound("Không tìm thấy khoản ủng hộ hằng tháng.")
+        raise NotFound(_("Không tìm thấy khoản ủng hộ hằng tháng."))
     return gift
 
 
 def _reason(reason: str | None) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("Vui lòng ghi yêu cầu của nhà hảo tâm (ngày, qua kênh nào).", field="reason")
+        raise ValidationFailed(_("Vui lòng ghi yêu cầu của nhà hảo tâm (ngày, qua kênh nào)."), field="reason")
     return reason[:500]
 
 
@@ -126,12 +127,12 @@ def pause_by_staff(gift_id: int, gateway, actor: Actor, reason: str | None) -> R
     gift = _staff_gift(gift_id)
     reason = _reason(reason)
     if gift.status not in RUNNING:
-        raise Conflict("Chỉ tạm dừng được khoản đang ủng hộ.")
+        raise Conflict(_("Chỉ tạm dừng được khoản đang ủng hộ."))
     if not gift.is_bank:  # a standing pledge by transfer has nobody to tell
         try:
             gateway.pause_subscription(gift.stripe_subscription_id)
         except (GatewayError, AttributeError):
-            raise MonthlyUnavailable(UNAVAILABLE) from None
+            raise MonthlyUnavailable(str(UNAVAILABLE)) from None
     before = {"status": gift.status}
     gift.status = S.PAUSED.value
     gift.paused_at = utcnow()
@@ -144,7 +145,7 @@ def resume_by_staff(gift_id: int, gateway, actor: Actor, reason: str | None) -> 
     gift = _staff_gift(gift_id)
     reason = _reason(reason)
     if gift.status != S.PAUSED.value:
-        raise Conflict("Khoản này không ở trạng thái tạm dừng.")
+        raise Conflict(_("Khoản này không ở trạng thái tạm dừng."))
     if gift.is_bank:
         from app.services.bank.standing import first_of_month
 
@@ -153,7 +154,7 @@ def resume_by_staff(gift_id: int, gateway, actor: Actor, reason: str | None) -> 
         try:
             gateway.resume_subscription(gift.stripe_subscription_id)
         except (GatewayError, AttributeError):
-            raise MonthlyUnavailable(UNAVAILABLE) from None
+            raise MonthlyUnavailable(str(UNAVAILABLE)) from None
     gift.status = S.ACTIVE.value
     gift.paused_at = None
     audit.record(actor, "recurring.resume", gift, before={"status": "paused"},

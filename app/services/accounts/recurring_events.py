@@ -18,12 +18,12 @@ from sqlalchemy.exc import IntegrityError
 
 from app.adapters.stripe_gateway import CURRENCY
 from app.extensions import db
+from app.i18n import _, date_text, language, language_of, money, vietnamese
 from app.models import Channel, Donation, DonationStatus, RecurringGift, RecurringStatus
 from app.services import audit
 from app.services.audit import Actor
 from app.services.donations.ledger import confirm_in_tx
-from app.timeutil import format_local, utcnow
-from app.vnd import format_vnd
+from app.timeutil import utcnow
 
 STRIPE = Actor.system("stripe")
 EVENTS = {"invoice.paid", "invoice.payment_failed", "customer.subscription.deleted",
@@ -170,11 +170,18 @@ def _invoice_failed(invoice: dict) -> Outcome:
         return "unmatched", None, "no monthly gift for this invoice"
     _attach(gift, subscription_id, invoice.get("customer"))
     retry = invoice.get("next_payment_attempt")
-    message = f"Thẻ bị từ chối khi thanh toán {format_vnd(gift.amount)} (lần thử {invoice.get('attempt_count') or 1})"
-    if retry:
-        message += "; cổng thanh toán sẽ tự thử lại vào " + format_local(
-            datetime.fromtimestamp(int(retry), timezone.utc), "%d/%m/%Y")
-    message += "."
+    retry_at = datetime.fromtimestamp(int(retry), timezone.utc) if retry else None
+    attempt = invoice.get("attempt_count") or 1
+
+    def failure_text() -> str:
+        if retry_at is not None:
+            return _("Thẻ bị từ chối khi thanh toán %(amount)s (lần thử %(attempt)s); cổng thanh toán sẽ tự "
+                     "thử lại vào %(day)s.", amount=money(gift.amount), attempt=attempt, day=date_text(retry_at))
+        return _("Thẻ bị từ chối khi thanh toán %(amount)s (lần thử %(attempt)s).",
+                 amount=money(gift.amount), attempt=attempt)
+
+    with vietnamese():  # kept on the gift and in the audit log: Vietnamese, like all stored text
+        message = failure_text()
     before = {"status": gift.status, "failed_payments": gift.failed_payments}
     if gift.status not in ENDED:
         gift.status = RecurringStatus.PAST_DUE.value
@@ -184,9 +191,11 @@ def _invoice_failed(invoice: dict) -> Outcome:
     audit.record(STRIPE, "recurring.payment_failed", gift, before=before,
                  after={"status": gift.status, "failed_payments": gift.failed_payments, "message": message})
     if gift.donor.email:
-        outbox.queue_notice(gift.donor.email, "Khoản ủng hộ hằng tháng chưa thanh toán được",
-                            f"Kính gửi {gift.donor.name},\n\n{message}\n\nQuý vị có thể xem hoặc hủy khoản "
-                            "ủng hộ hằng tháng trong tài khoản nhà hảo tâm (mục Ủng hộ hằng tháng).\n")
+        with language(language_of(gift.donor)):  # the donor's language, not the webhook's
+            outbox.queue_notice(gift.donor.email, _("Khoản ủng hộ hằng tháng chưa thanh toán được"),
+                                _("Kính gửi %(name)s,\n\n%(message)s\n\nQuý vị có thể xem hoặc hủy khoản "
+                                  "ủng hộ hằng tháng trong tài khoản nhà hảo tâm (mục Ủng hộ hằng tháng).\n",
+                                  name=gift.donor.name, message=failure_text()))
     return "payment_failed", None, message
 
 

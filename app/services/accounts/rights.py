@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
+from app.i18n import _, date_text, language, language_of
 from app.models import (
     AccountToken, AuditEntry, DataRequest, Donation, Donor, DonorKind, OutboxMessage, Receipt,
     RecurringGift, RecurringStatus, RequestKind, RequestStatus, TransferPledge,
@@ -36,7 +37,7 @@ from app.vnd import format_vnd
 ACK_WORKING_DAYS = 2
 DONE_DAYS = 15
 RETENTION_YEARS = 10
-ERASED_NAME = "Nhà hảo tâm đã xóa dữ liệu"
+ERASED_NAME = "Nhà hảo tâm đã xóa dữ liệu"  # stored: Vietnamese like all stored text
 RETENTION_REASON = (
     "Các khoản ủng hộ, giấy chứng nhận và số của chúng là chứng từ kế toán, phải lưu trữ ít nhất "
     "10 năm (Luật Kế toán 2015, Điều 41; Nghị định 174/2016/NĐ-CP, Điều 12). Vì vậy Quỹ giữ lại "
@@ -63,14 +64,14 @@ def create_request(donor_id: int, kind: str, actor: Actor, *, channel: str, deta
                    recorded_by_id: int | None = None, commit: bool = True) -> DataRequest:
     donor = db.session.get(Donor, donor_id)
     if donor is None or donor.merged_into_id is not None:
-        raise NotFound("Không tìm thấy nhà hảo tâm.")
+        raise NotFound(_("Không tìm thấy nhà hảo tâm."))
     try:
         RequestKind(kind)
     except ValueError:
-        raise ValidationFailed("Loại yêu cầu không hợp lệ.", field="kind") from None
+        raise ValidationFailed(_("Loại yêu cầu không hợp lệ."), field="kind") from None
     details = (details or "").strip() or None
     if kind in (RequestKind.CORRECTION.value, RequestKind.OTHER.value) and not details:
-        raise ValidationFailed("Vui lòng ghi rõ nội dung yêu cầu.", field="details")
+        raise ValidationFailed(_("Vui lòng ghi rõ nội dung yêu cầu."), field="details")
     now = utcnow()
     ack_by, due = deadlines(now)
     request = DataRequest(donor_id=donor.id, kind=kind, channel=channel, details=details,
@@ -88,14 +89,14 @@ def create_request(donor_id: int, kind: str, actor: Actor, *, channel: str, deta
 def _load(request_id: int) -> DataRequest:
     request = db.session.get(DataRequest, request_id)
     if request is None:
-        raise NotFound("Không tìm thấy yêu cầu.")
+        raise NotFound(_("Không tìm thấy yêu cầu."))
     return request
 
 
 def acknowledge(request_id: int, actor: Actor, note: str | None = None) -> DataRequest:
     request = _load(request_id)
     if request.status != RequestStatus.RECEIVED.value:
-        raise Conflict("Yêu cầu này đã được xác nhận tiếp nhận.")
+        raise Conflict(_("Yêu cầu này đã được xác nhận tiếp nhận."))
     request.status = RequestStatus.ACKNOWLEDGED.value
     request.acknowledged_at = utcnow()
     audit.record(actor, "data_request.acknowledge", request, before={"status": "received"},
@@ -108,7 +109,7 @@ def complete(request_id: int, actor: Actor, outcome: str | None) -> DataRequest:
     """Close a request. An erasure request runs the erasure and records what was kept."""
     request = _load(request_id)
     if not request.is_open:
-        raise Conflict("Yêu cầu này đã được đóng.")
+        raise Conflict(_("Yêu cầu này đã được đóng."))
     outcome = (outcome or "").strip()
     reply_to = request.donor.email  # read before an erasure removes it
     if request.kind == RequestKind.ERASURE.value:
@@ -116,9 +117,9 @@ def complete(request_id: int, actor: Actor, outcome: str | None) -> DataRequest:
         outcome = (outcome + "\n" if outcome else "") + kept
     elif request.kind == RequestKind.WITHDRAW_CONSENT.value:
         withdraw_consent(request.donor_id, actor, commit=False)
-        outcome = outcome or "Đã rút lại sự đồng ý công khai tên và nhận thư tin tức."
+        outcome = outcome or _("Đã rút lại sự đồng ý công khai tên và nhận thư tin tức.")
     elif not outcome:
-        raise ValidationFailed("Vui lòng ghi kết quả xử lý để báo cho nhà hảo tâm.", field="outcome")
+        raise ValidationFailed(_("Vui lòng ghi kết quả xử lý để báo cho nhà hảo tâm."), field="outcome")
     before = {"status": request.status}
     if request.acknowledged_at is None:
         request.acknowledged_at = utcnow()
@@ -135,10 +136,10 @@ def complete(request_id: int, actor: Actor, outcome: str | None) -> DataRequest:
 def refuse(request_id: int, actor: Actor, reason: str | None) -> DataRequest:
     request = _load(request_id)
     if not request.is_open:
-        raise Conflict("Yêu cầu này đã được đóng.")
+        raise Conflict(_("Yêu cầu này đã được đóng."))
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("Vui lòng ghi lý do từ chối (sẽ gửi cho nhà hảo tâm).", field="outcome")
+        raise ValidationFailed(_("Vui lòng ghi lý do từ chối (sẽ gửi cho nhà hảo tâm)."), field="outcome")
     before = {"status": request.status}
     request.status = RequestStatus.REFUSED.value
     request.completed_at = utcnow()
@@ -155,11 +156,12 @@ def _tell_donor(request: DataRequest, to: str | None) -> None:
     sent even after an unsubscribe."""
     if not to:
         return
-    message = outbox.queue_notice(
-        to, f"Kết quả xử lý yêu cầu “{request.kind_label}”",
-        f"Kính gửi Quý vị,\n\nQuỹ đã xử lý yêu cầu “{request.kind_label}” nhận ngày "
-        f"{format_local(request.received_at, '%d/%m/%Y')}.\n\nKết quả: {request.status_label}\n\n"
-        f"{request.outcome}\n")
+    with language(language_of(request.donor)):  # the donor's language, not the staff member's
+        message = outbox.queue_notice(
+            to, _("Kết quả xử lý yêu cầu “%(kind)s”", kind=request.kind_label),
+            _("Kính gửi Quý vị,\n\nQuỹ đã xử lý yêu cầu “%(kind)s” nhận ngày %(day)s.\n\n"
+              "Kết quả: %(status)s\n\n%(outcome)s\n", kind=request.kind_label,
+              day=date_text(request.received_at), status=request.status_label, outcome=request.outcome))
     if message is not None:
         message.kind = outbox.KIND_DATA_REQUEST  # always sent, like receipts
 
@@ -186,9 +188,9 @@ def overdue(request: DataRequest, today: date | None = None) -> str | None:
     if not request.is_open:
         return None
     if request.due_on < today:
-        return "Quá hạn xử lý"
+        return _("Quá hạn xử lý")
     if request.status == RequestStatus.RECEIVED.value and request.acknowledge_by < today:
-        return "Quá hạn xác nhận"
+        return _("Quá hạn xác nhận")
     return None
 
 
@@ -221,9 +223,9 @@ def erase_donor(donor_id: int, actor: Actor, *, commit: bool = True) -> str:
     """Anonymise a donor's personal fields; return, in Vietnamese, what was kept and why."""
     donor = db.session.get(Donor, donor_id)
     if donor is None:
-        raise NotFound("Không tìm thấy nhà hảo tâm.")
+        raise NotFound(_("Không tìm thấy nhà hảo tâm."))
     if donor.erased_at is not None:
-        raise Conflict("Dữ liệu của nhà hảo tâm này đã được xóa trước đó.")
+        raise Conflict(_("Dữ liệu của nhà hảo tâm này đã được xóa trước đó."))
     running = db.session.scalar(sa.select(sa.func.count()).select_from(RecurringGift).where(
         RecurringGift.donor_id == donor.id,
         sa.or_(RecurringGift.status.in_((RecurringStatus.ACTIVE.value, RecurringStatus.PAST_DUE.value,
@@ -231,7 +233,7 @@ def erase_donor(donor_id: int, actor: Actor, *, commit: bool = True) -> str:
                # a bank standing pledge waiting for its first transfer would still be matched
                sa.and_(RecurringGift.method == "bank", RecurringGift.status == RecurringStatus.PENDING.value))))
     if running:
-        raise Conflict("Nhà hảo tâm còn khoản ủng hộ hằng tháng đang chạy: hãy dừng trước khi xóa dữ liệu.")
+        raise Conflict(_("Nhà hảo tâm còn khoản ủng hộ hằng tháng đang chạy: hãy dừng trước khi xóa dữ liệu."))
     email = donor.email
     last_year = _last_gift_year(donor.id)
     before = audit.snapshot(donor, ("name", "email", "phone", "address", "representative", "tax_code"))
@@ -305,7 +307,7 @@ def export_data(donor_id: int) -> dict:
     """Everything the fund holds about one donor record, as JSON-ready data."""
     donor = db.session.get(Donor, donor_id)
     if donor is None:
-        raise NotFound("Không tìm thấy nhà hảo tâm.")
+        raise NotFound(_("Không tìm thấy nhà hảo tâm."))
     donations = list(db.session.scalars(sa.select(Donation).where(Donation.donor_id == donor.id)
                                         .order_by(Donation.received_at, Donation.id)))
     receipts = list(db.session.scalars(sa.select(Receipt).join(Donation).where(
@@ -354,8 +356,8 @@ def export_data(donor_id: int) -> dict:
                     "created_at": _iso(m.created_at), "sent_at": _iso(m.sent_at)} for m in mails],
         "record_history": [{"at": _iso(e.created_at), "action": e.action, "by": e.actor_label,
                             "changed": sorted((e.after or {}).keys())} for e in history],
-        "not_held": ("Quỹ không lưu số thẻ hay thông tin thanh toán thẻ (do Stripe xử lý), "
-                     "không lưu mật khẩu (đăng nhập bằng đường dẫn gửi qua email)."),
+        "not_held": _("Quỹ không lưu số thẻ hay thông tin thanh toán thẻ (do Stripe xử lý), "
+                      "không lưu mật khẩu (đăng nhập bằng đường dẫn gửi qua email)."),
     }
 
 
@@ -372,36 +374,36 @@ def export_pdf(donor_id: int) -> bytes:
     d = data["donor"]
     kind = DonorKind(d["kind"]).label
     sections = [
-        {"heading": "Hồ sơ nhà hảo tâm", "rows": [
-            ["Mã hồ sơ", d["id"]], ["Loại", kind], ["Tên", d["name"]], ["Mã số thuế", d["tax_code"]],
-            ["Email", d["email"]], ["Điện thoại", d["phone"]], ["Địa chỉ", d["address"]],
-            ["Phường/xã", d["ward"]], ["Người đại diện", d["representative"]],
-            ["Đồng ý công khai tên", d["public_listing_consent"]], ["Ẩn danh", d["anonymous"]],
-            ["Nhận thư tin tức", d["email_news"]], ["Nhận thư thông báo", d["email_reminders"]],
-            ["Ghi chú của cán bộ", d["staff_notes"]], ["Tạo lúc", _dt(d["created_at"])]]},
-        {"heading": "Các khoản ủng hộ", "table": {
-            "columns": ["Ngày", "Số tiền", "Hình thức", "Trạng thái", "Nơi nhận"],
+        {"heading": _("Hồ sơ nhà hảo tâm"), "rows": [
+            [_("Mã hồ sơ"), d["id"]], [_("Loại"), kind], [_("Tên"), d["name"]], [_("Mã số thuế"), d["tax_code"]],
+            [_("Email"), d["email"]], [_("Điện thoại"), d["phone"]], [_("Địa chỉ"), d["address"]],
+            [_("Phường/xã"), d["ward"]], [_("Người đại diện"), d["representative"]],
+            [_("Đồng ý công khai tên"), d["public_listing_consent"]], [_("Ẩn danh"), d["anonymous"]],
+            [_("Nhận thư tin tức"), d["email_news"]], [_("Nhận thư thông báo"), d["email_reminders"]],
+            [_("Ghi chú của cán bộ"), d["staff_notes"]], [_("Tạo lúc"), _dt(d["created_at"])]]},
+        {"heading": _("Các khoản ủng hộ"), "table": {
+            "columns": [_("Ngày"), _("Số tiền"), _("Hình thức"), _("Trạng thái"), _("Nơi nhận")],
             "rows": [[_dt(x["received_at"]), format_vnd(x["signed_amount"], space=" "), x["channel"], x["status"],
                       x["programme"]] for x in data["donations"]]}},
-        {"heading": "Giấy chứng nhận", "table": {
-            "columns": ["Số", "Cấp lúc", "Đã hủy"],
+        {"heading": _("Giấy chứng nhận"), "table": {
+            "columns": [_("Số"), _("Cấp lúc"), _("Đã hủy")],
             "rows": [[r["number"], _dt(r["issued_at"]), r["void"]] for r in data["receipts"]]}},
-        {"heading": "Ủng hộ hằng tháng", "table": {
-            "columns": ["Số tiền/tháng", "Trạng thái", "Bắt đầu"],
+        {"heading": _("Ủng hộ hằng tháng"), "table": {
+            "columns": [_("Số tiền/tháng"), _("Trạng thái"), _("Bắt đầu")],
             "rows": [[format_vnd(g["amount"], space=" "), g["status"], _dt(g["started_at"])]
                      for g in data["monthly_gifts"]]}},
-        {"heading": "Yêu cầu về dữ liệu cá nhân", "table": {
-            "columns": ["Loại", "Trạng thái", "Nhận ngày", "Kết quả"],
+        {"heading": _("Yêu cầu về dữ liệu cá nhân"), "table": {
+            "columns": [_("Loại"), _("Trạng thái"), _("Nhận ngày"), _("Kết quả")],
             "rows": [[r["kind"], r["status"], _dt(r["received_at"]), r["outcome"]]
                      for r in data["data_requests"]]}},
-        {"heading": "Thư điện tử đã gửi", "table": {
-            "columns": ["Tiêu đề", "Trạng thái", "Gửi lúc"],
+        {"heading": _("Thư điện tử đã gửi"), "table": {
+            "columns": [_("Tiêu đề"), _("Trạng thái"), _("Gửi lúc")],
             "rows": [[m["subject"], m["status"], _dt(m["sent_at"])] for m in data["emails"]]}},
-        {"heading": "Lịch sử thay đổi hồ sơ", "table": {
-            "columns": ["Lúc", "Thao tác", "Người thực hiện"],
+        {"heading": _("Lịch sử thay đổi hồ sơ"), "table": {
+            "columns": [_("Lúc"), _("Thao tác"), _("Người thực hiện")],
             "rows": [[_dt(e["at"]), e["action"], e["by"]] for e in data["record_history"]]}},
-        {"heading": "Quỹ không lưu", "rows": [["", data["not_held"]]]},
+        {"heading": _("Quỹ không lưu"), "rows": [["", data["not_held"]]]},
     ]
-    return render_export({"title": "Dữ liệu cá nhân Quỹ đang lưu giữ",
-                          "intro": f"Lập lúc {_dt(data['generated_at'])}. Bản đầy đủ, máy đọc được: tệp JSON cùng nội dung.",
+    return render_export({"title": _("Dữ liệu cá nhân Quỹ đang lưu giữ"),
+                          "intro": _("Lập lúc %(at)s. Bản đầy đủ, máy đọc được: tệp JSON cùng nội dung.", at=_dt(data["generated_at"])),
                           "sections": sections})

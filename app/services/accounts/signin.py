@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from app.errors import DomainError, ValidationFailed
 from app.extensions import db
+from app.i18n import _, _l
 from app.models import AccountToken, Donor
 from app.services import audit
 from app.services.accounts import mailing
@@ -29,15 +30,18 @@ EMAIL_CHANGE = "email_change"
 LINKS_PER_ADDRESS = 3  # per validity window; more requests are answered but not mailed
 
 
+REASONS = {"expired": _l("Đường dẫn đăng nhập đã hết hạn."),
+           "used": _l("Đường dẫn đăng nhập này đã được sử dụng."),
+           "invalid": _l("Đường dẫn đăng nhập không hợp lệ.")}
+
+
 class LinkInvalid(DomainError):
     """Expired, used or forged link; `reason` says which, for the page."""
 
     status_code = 400
 
     def __init__(self, reason: str):
-        super().__init__({"expired": "Đường dẫn đăng nhập đã hết hạn.",
-                          "used": "Đường dẫn đăng nhập này đã được sử dụng.",
-                          "invalid": "Đường dẫn đăng nhập không hợp lệ."}[reason])
+        super().__init__(str(REASONS[reason]))
         self.reason = reason
 
 
@@ -48,7 +52,7 @@ def hash_token(token: str) -> str:
 def clean_email(raw: str | None) -> str:
     email = normalize_email(raw)
     if not email:
-        raise ValidationFailed("Vui lòng nhập địa chỉ email.", field="email")
+        raise ValidationFailed(_("Vui lòng nhập địa chỉ email."), field="email")
     return email
 
 
@@ -82,10 +86,12 @@ def request_link(raw_email: str, *, link_for, minutes: int, fund_name: str, ip: 
         return
     token = new_token(SIGN_IN, email, minutes, ip=ip)
     db.session.commit()
-    body = (f"Xin chào,\n\nQuý vị (hoặc ai đó) vừa yêu cầu đăng nhập tài khoản nhà hảo tâm "
-            f"tại {fund_name}.\n\nBấm vào đường dẫn sau để đăng nhập (có hiệu lực {minutes} phút, "
-            f"dùng một lần):\n{link_for(token)}\n\nNếu không phải Quý vị yêu cầu, hãy bỏ qua thư này.\n")
-    mailing.send_now(email, f"Đường dẫn đăng nhập — {fund_name}", body)
+    # Composed for the person asking, in the language of the page they asked on.
+    body = _("Xin chào,\n\nQuý vị (hoặc ai đó) vừa yêu cầu đăng nhập tài khoản nhà hảo tâm "
+             "tại %(fund)s.\n\nBấm vào đường dẫn sau để đăng nhập (có hiệu lực %(minutes)s phút, "
+             "dùng một lần):\n%(link)s\n\nNếu không phải Quý vị yêu cầu, hãy bỏ qua thư này.\n",
+             fund=fund_name, minutes=minutes, link=link_for(token))
+    mailing.send_now(email, _("Đường dẫn đăng nhập — %(fund)s", fund=fund_name), body)
 
 
 def check(token: str, purpose: str = SIGN_IN) -> AccountToken:

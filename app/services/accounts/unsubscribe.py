@@ -13,11 +13,13 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.extensions import db
+from app.i18n import _l, valid
 from app.models import Donor
 
 _SALT = "unsubscribe"
-FOOTER = ("\n-- \nKhông muốn nhận thư thông báo từ Quỹ? Hủy nhận thư tại:\n{url}\n"
-          "(Giấy chứng nhận ủng hộ vẫn được gửi khi Quý vị ủng hộ.)\n")
+#: In the language being used when the mail is built (the recipient's: see `language_for`).
+FOOTER = _l("\n-- \nKhông muốn nhận thư thông báo từ Quỹ? Hủy nhận thư tại:\n%(url)s\n"
+            "(Giấy chứng nhận ủng hộ vẫn được gửi khi Quý vị ủng hộ.)\n")
 
 
 def _serializer() -> URLSafeSerializer:
@@ -50,11 +52,22 @@ def headers_for(email: str) -> dict[str, str]:
 
 
 def with_footer(body: str, email: str) -> str:
-    return body.rstrip("\n") + "\n" + FOOTER.format(url=unsubscribe_url(email))
+    return body.rstrip("\n") + "\n" + str(FOOTER) % {"url": unsubscribe_url(email)}
 
 
 def donors_with_email(email: str):
     return sa.func.lower(sa.func.trim(Donor.email)) == email.strip().lower()
+
+
+def language_for(email: str) -> str | None:
+    """The language of the donor records an address belongs to (the first that chose one),
+    for mail built away from the donor (the outbox's unsubscribe footer); None: unknown."""
+    for code in db.session.scalars(sa.select(Donor.language).where(
+            donors_with_email(email), Donor.merged_into_id.is_(None), Donor.language.is_not(None))
+            .order_by(Donor.id)):
+        if valid(code):
+            return valid(code)
+    return None
 
 
 def accepts_optional_mail(email: str, preference: str = "email_reminders") -> bool:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
+from app.i18n import _
 from app.models import COUNTED_STATUSES, Donation, DonationStatus, Receipt, ReceiptSequence
 from app.services import audit, sequences
 from app.services.receipts import mail as receipt_mail
@@ -53,14 +54,14 @@ def allocate_receipt(
     queued in the same transaction and sent after the commit (app/services/receipts/mail.py).
     """
     if donation.is_reversal or donation.status not in COUNTED_STATUSES:
-        raise Conflict("Chỉ khoản ủng hộ đã xác nhận mới được cấp giấy chứng nhận.")
+        raise Conflict(_("Chỉ khoản ủng hộ đã xác nhận mới được cấp giấy chứng nhận."))
     # A donation not yet flushed (recorded in this very transaction) has nothing in the
     # database: its receipt can only be among the session's new objects.
     fresh = sa.inspect(donation).pending
     existing = _new_receipt_for(donation) if fresh else valid_receipt_for(donation.id)
     if existing is not None:
         return existing
-    require_settings("cấp giấy chứng nhận")
+    require_settings(_("cấp giấy chứng nhận"))
     issued_at = issued_at or utcnow()
     year = local_year(issued_at)
     sequence = next_sequence(year)
@@ -139,7 +140,7 @@ def next_sequence_block(year: int, count: int) -> int:
 def _load(receipt_id: int) -> Receipt:
     receipt = db.session.get(Receipt, receipt_id)
     if receipt is None:
-        raise NotFound("Không tìm thấy giấy chứng nhận.")
+        raise NotFound(_("Không tìm thấy giấy chứng nhận."))
     return receipt
 
 
@@ -147,14 +148,14 @@ def void_receipt(receipt_id: int, actor: Actor, reason: str) -> Receipt:
     """Void a receipt (it keeps its number and shows "ĐÃ HỦY"), audited, committed."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("Vui lòng nhập lý do hủy giấy chứng nhận.", field="reason")
+        raise ValidationFailed(_("Vui lòng nhập lý do hủy giấy chứng nhận."), field="reason")
     if len(reason) > 500:
-        raise ValidationFailed("Lý do tối đa 500 ký tự.", field="reason")
+        raise ValidationFailed(_("Lý do tối đa 500 ký tự."), field="reason")
     receipt = _load(receipt_id)
     lock_donation(receipt.donation_id)
     db.session.refresh(receipt)
     if receipt.voided_at is not None:
-        raise Conflict(f"Giấy chứng nhận {receipt.number} đã bị hủy trước đó.")
+        raise Conflict(_("Giấy chứng nhận %(number)s đã bị hủy trước đó.", number=receipt.number))
     void_receipt_in_tx(receipt, actor, reason)
     db.session.commit()
     return receipt
@@ -171,14 +172,14 @@ def reissue_receipt(receipt_id: int, actor: Actor, reason: str | None = None) ->
     donation = lock_donation(receipt.donation_id)
     db.session.refresh(receipt)
     if receipt.replaced_by is not None:
-        raise Conflict(f"Giấy chứng nhận {receipt.number} đã được cấp lại bằng số "
-                       f"{receipt.replaced_by.number}.")
+        raise Conflict(_("Giấy chứng nhận %(number)s đã được cấp lại bằng số %(new)s.",
+                         number=receipt.number, new=receipt.replaced_by.number))
     current = valid_receipt_for(donation.id)
     if current is not None and current.id != receipt.id:
-        raise Conflict(f"Khoản ủng hộ này đang có giấy chứng nhận hợp lệ số {current.number}.")
+        raise Conflict(_("Khoản ủng hộ này đang có giấy chứng nhận hợp lệ số %(number)s.", number=current.number))
     if donation.is_reversal or donation.status not in COUNTED_STATUSES or \
             donation.status == DonationStatus.REVERSED.value:
-        raise Conflict("Khoản ủng hộ đã bị đảo toàn bộ hoặc chưa được xác nhận; không thể cấp lại.")
+        raise Conflict(_("Khoản ủng hộ đã bị đảo toàn bộ hoặc chưa được xác nhận; không thể cấp lại."))
     if receipt.voided_at is None:
         void_receipt_in_tx(receipt, actor, (reason or "").strip() or "Cấp lại giấy chứng nhận")
     replacement = allocate_receipt(donation, actor, replaces=receipt)
@@ -190,10 +191,10 @@ def resend_receipt(receipt_id: int, actor: Actor, to: str | None = None):
     """Queue the receipt's e-mail again (to the donor's address unless `to` is given)."""
     receipt = _load(receipt_id)
     if receipt.voided_at is not None:
-        raise Conflict("Không gửi lại giấy chứng nhận đã hủy.")
+        raise Conflict(_("Không gửi lại giấy chứng nhận đã hủy."))
     message = receipt_mail.queue_receipt_mail(receipt, to=to, created_by=actor.label)
     if message is None:
-        raise ValidationFailed("Nhà hảo tâm chưa có địa chỉ email.", field="to")
+        raise ValidationFailed(_("Nhà hảo tâm chưa có địa chỉ email."), field="to")
     audit.record(actor, "receipt.resend", receipt,
                  after={"number": receipt.number, "to": message.to_address})
     db.session.commit()

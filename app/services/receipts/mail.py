@@ -23,13 +23,13 @@ from sqlalchemy.orm import Session
 
 from app.errors import Conflict, NotFound
 from app.extensions import db
+from app.i18n import _, current, language, language_of, money
 from app.models import OutboxMessage, OutboxStatus, Receipt
 from app.services import audit
 from app.adapters import mailer
 from app.services.accounts import unsubscribe
 from app.services.audit import Actor
 from app.timeutil import utcnow
-from app.vnd import format_vnd
 
 LOG = logging.getLogger(__name__)
 KIND_RECEIPT = "receipt"
@@ -48,45 +48,59 @@ RETRY_BASE = timedelta(minutes=5)
 # --------------------------------------------------------------------------- queueing
 
 def receipt_mail_text(receipt: Receipt, amount: int | None = None) -> tuple[str, str]:
-    """`amount`: the donation's net amount when the caller knows it (saves a query)."""
+    """In the donor's language (`Donor.language`), whoever issues the receipt.
+    `amount`: the donation's net amount when the caller knows it (saves a query)."""
     from app.services.receipts.documents import net_amount
 
     donation = receipt.donation
     return receipt_mail_text_for(receipt.number, donation.shown_name,
-                                 net_amount(donation) if amount is None else amount, receipt.verification_token)
+                                 net_amount(donation) if amount is None else amount, receipt.verification_token,
+                                 language=language_of(donation.donor))
 
 
 def receipt_mail_text_for(number: str, donor_name: str, amount: int, token: str,
-                          settings=None) -> tuple[str, str]:
-    """Subject and body of a receipt mail from plain values."""
-    return receipt_mail_composer(settings)(number, donor_name, amount, token)
+                          settings=None, language: str | None = None) -> tuple[str, str]:
+    """Subject and body of a receipt mail from plain values, in `language` (None: Vietnamese)."""
+    return receipt_mail_composer(settings)(number, donor_name, amount, token, language)
 
 
 def receipt_mail_composer(settings=None):
     """`receipt_mail_text_for` with the fund's settings read once: a function
-    (number, donor name, amount, verification token) → (subject, body), for bulk paths
-    that queue thousands of mails."""
+    (number, donor name, amount, verification token, language=None) → (subject, body), for
+    bulk paths that queue thousands of mails. `language` is the donor's (`Donor.language`;
+    None: Vietnamese); each language's wording is looked up once."""
     from app.services.receipts.documents import public_url
     from app.services.setup import get_settings
 
     settings = settings or get_settings()
-    subject_tail = f" — {settings.fund_name}"
     contact = " · ".join(part for part in (settings.address, settings.phone, settings.email) if part)
     verify = public_url("/receipts/verify/")
-    thanks = f"{settings.fund_name} trân trọng cảm ơn Quý vị đã ủng hộ "
-    closing = f"\n\nTrân trọng,\n{settings.operator_name}\n{contact}\n"
-    amounts: dict[int, str] = {}
+    wordings: dict[str, tuple[str, str]] = {}
+    amounts: dict[tuple[str, int], str] = {}
 
-    def compose(number: str, donor_name: str, amount: int, token: str) -> tuple[str, str]:
-        shown = amounts.get(amount)
+    def wording(code: str) -> tuple[str, str]:
+        found = wordings.get(code)
+        if found is None:
+            with language(code):
+                found = wordings[code] = (
+                    _("Giấy chứng nhận ủng hộ số %(number)s — %(fund)s"),
+                    _("Kính gửi %(name)s,\n\n%(fund)s trân trọng cảm ơn Quý vị đã ủng hộ %(amount)s vì trẻ em có "
+                      "hoàn cảnh đặc biệt.\n\nĐính kèm thư này là Giấy chứng nhận ủng hộ số %(number)s (tệp PDF).\n"
+                      "Quý vị có thể kiểm tra giấy chứng nhận tại:\n%(link)s\n\nTrân trọng,\n%(operator)s\n"
+                      "%(contact)s\n"))
+        return found
+
+    def compose(number: str, donor_name: str, amount: int, token: str,
+                language_code: str | None = None) -> tuple[str, str]:
+        code = "en" if language_code == "en" else "vi"
+        subject, body = wording(code)
+        shown = amounts.get((code, amount))
         if shown is None:
-            shown = amounts[amount] = format_vnd(amount)
-        body = (
-            f"Kính gửi {donor_name},\n\n{thanks}{shown} vì trẻ em có hoàn cảnh đặc biệt.\n\n"
-            f"Đính kèm thư này là Giấy chứng nhận ủng hộ số {number} (tệp PDF).\n"
-            f"Quý vị có thể kiểm tra giấy chứng nhận tại:\n{verify}{token}{closing}"
-        )
-        return f"Giấy chứng nhận ủng hộ số {number}{subject_tail}", body
+            with language(code):
+                shown = amounts[(code, amount)] = money(amount)
+        values = {"name": donor_name, "fund": settings.fund_name, "amount": shown, "number": number,
+                  "link": f"{verify}{token}", "operator": settings.operator_name, "contact": contact}
+        return subject % values, body % values
 
     return compose
 
@@ -140,19 +154,32 @@ def queue_statement_mails(year: int, donors: list[tuple[int, str, str]], *,
     keys = {statement_key(year, donor_id): (donor_id, name, to) for donor_id, name, to in donors}
     existing = set(db.session.scalars(sa.select(OutboxMessage.dedupe_key)
                                       .where(OutboxMessage.dedupe_key.in_(list(keys)))))
+    from app.models import Donor
+
     settings = get_settings()
     contact = " · ".join(part for part in (settings.address, settings.phone, settings.email) if part)
+    # Each mail in its donor's language (the statement PDF itself stays Vietnamese).
+    languages = dict(db.session.execute(sa.select(Donor.id, Donor.language).where(
+        Donor.id.in_([donor_id for donor_id, _name, _to in keys.values()] or [0]))).all())
+    wordings: dict[str, tuple[str, str]] = {}
     messages = []
     for key, (donor_id, name, to) in keys.items():
         if key in existing:
             continue
-        body = (f"Kính gửi {name},\n\n{settings.fund_name} trân trọng cảm ơn Quý vị đã đồng hành "
-                f"cùng trẻ em có hoàn cảnh đặc biệt trong năm {year}.\n\n"
-                f"Đính kèm thư này là sao kê các khoản ủng hộ của Quý vị trong năm {year} (tệp PDF).\n\n"
-                f"Trân trọng,\n{settings.operator_name}\n{contact}\n")
+        code = "en" if languages.get(donor_id) == "en" else "vi"
+        if code not in wordings:
+            with language(code):
+                wordings[code] = (
+                    _("Sao kê ủng hộ năm %(year)s — %(fund)s"),
+                    _("Kính gửi %(name)s,\n\n%(fund)s trân trọng cảm ơn Quý vị đã đồng hành cùng trẻ em có hoàn "
+                      "cảnh đặc biệt trong năm %(year)s.\n\nĐính kèm thư này là sao kê các khoản ủng hộ của Quý vị "
+                      "trong năm %(year)s (tệp PDF).\n\nTrân trọng,\n%(operator)s\n%(contact)s\n"))
+        subject, body = wordings[code]
+        values = {"name": name, "fund": settings.fund_name, "year": year,
+                  "operator": settings.operator_name, "contact": contact}
         messages.append(OutboxMessage(
-            kind=KIND_STATEMENT, to_address=to, dedupe_key=key, body=body,
-            subject=f"Sao kê ủng hộ năm {year} — {settings.fund_name}",
+            kind=KIND_STATEMENT, to_address=to, dedupe_key=key, body=body % values,
+            subject=subject % values,
             status=OutboxStatus.PENDING.value, next_attempt_at=utcnow(), created_by=created_by))
     db.session.add_all(messages)
     db.session.flush()
@@ -270,7 +297,28 @@ def _claim(message_id: int, now: datetime) -> bool:
     return claimed
 
 
+def recipient_language(message: OutboxMessage) -> str:
+    """The language a queued mail was written in: its donor's (the receipt's donor, the
+    statement's donor, else the donor records of the address), never the sender's (a
+    worker, cron, a staff member's thread). Its subject and body were composed in it when
+    queued; what is added when it is sent (the unsubscribe footer) follows it."""
+    from app.models import Donor
+
+    if message.receipt is not None:
+        return language_of(message.receipt.donation.donor)
+    if message.kind == KIND_STATEMENT and message.dedupe_key:
+        donor = db.session.get(Donor, int(message.dedupe_key.rsplit(":", 1)[1]))
+        if donor is not None:
+            return language_of(donor)
+    return unsubscribe.language_for(message.to_address) or "vi"
+
+
 def _build(message: OutboxMessage, settings: mailer.MailSettings):
+    with language(recipient_language(message)):
+        return _build_in_language(message, settings)
+
+
+def _build_in_language(message: OutboxMessage, settings: mailer.MailSettings):
     from app.services.receipts.documents import receipt_filename, receipt_pdf
 
     attachments = []
@@ -280,7 +328,7 @@ def _build(message: OutboxMessage, settings: mailer.MailSettings):
     elif message.kind == KIND_STATEMENT:
         from app.services.receipts.documents import donor_statement_pdf
 
-        _, year, donor_id = message.dedupe_key.split(":")
+        _kind, year, donor_id = message.dedupe_key.split(":")
         attachments.append((*donor_statement_pdf(int(donor_id), int(year)), "application/pdf"))
     elif message.kind == KIND_REMINDER and (message.dedupe_key or "").startswith("bank-reminder:"):
         from app.services.bank.qr import reminder_qr
@@ -292,7 +340,7 @@ def _build(message: OutboxMessage, settings: mailer.MailSettings):
     return mailer.build_message(settings, to=message.to_address, subject=message.subject,
                                 body=unsubscribe.with_footer(message.body, message.to_address),
                                 attachments=attachments,
-                                headers=unsubscribe.headers_for(message.to_address))
+                                headers=unsubscribe.headers_for(message.to_address), language=current())
 
 
 def deliver(ids: list[int] | None = None, *, now: datetime | None = None,
@@ -374,9 +422,9 @@ def retry_message(message_id: int, actor: Actor) -> OutboxMessage:
     """Staff's "send again": back in the queue, due now, sent right after the commit."""
     message = db.session.get(OutboxMessage, message_id)
     if message is None:
-        raise NotFound("Không tìm thấy thư.")
+        raise NotFound(_("Không tìm thấy thư."))
     if message.status in (OutboxStatus.SENT.value, OutboxStatus.CANCELLED.value):
-        raise Conflict("Thư này không còn chờ gửi; hãy dùng “Gửi lại email” ở giấy chứng nhận.")
+        raise Conflict(_("Thư này không còn chờ gửi; hãy dùng “Gửi lại email” ở giấy chứng nhận."))
     before = {"status": message.status, "attempts": message.attempts}
     message.status = OutboxStatus.PENDING.value
     message.next_attempt_at = utcnow()
