@@ -36,6 +36,7 @@ import sqlalchemy as sa
 
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.i18n import _, money
 from app.models import (
     BankLine, Donation, DonationStatus, Donor, OutboxMessage, RecurringGift, RecurringMethod, RecurringStatus,
     TransferPledge,
@@ -121,12 +122,12 @@ def missed_streak(gift: RecurringGift, now: datetime) -> list[str]:
 
 def check_monthly_amount(amount, *, minimum: int, maximum: int) -> None:
     if not isinstance(amount, int) or isinstance(amount, bool):
-        raise ValidationFailed("Số tiền không hợp lệ.", field="amount")
+        raise ValidationFailed(_("Số tiền không hợp lệ."), field="amount")
     if amount < minimum:
-        raise ValidationFailed(f"Số tiền hằng tháng tối thiểu là {format_vnd(minimum)}.", field="amount")
+        raise ValidationFailed(_("Số tiền hằng tháng tối thiểu là %(amount)s.", amount=money(minimum)), field="amount")
     if amount > maximum:
-        raise ValidationFailed(f"Ủng hộ hằng tháng tối đa {format_vnd(maximum)} mỗi tháng; với khoản lớn "
-                               "hơn, vui lòng chọn ủng hộ một lần.", field="amount")
+        raise ValidationFailed(_("Ủng hộ hằng tháng tối đa %(amount)s mỗi tháng; với khoản lớn hơn, vui lòng "
+                                 "chọn ủng hộ một lần.", amount=money(maximum)), field="amount")
 
 
 def start_standing(req: DonationRequest, actor: Actor, *, minimum: int, maximum: int, expiry_days: int,
@@ -140,7 +141,7 @@ def start_standing(req: DonationRequest, actor: Actor, *, minimum: int, maximum:
     check_monthly_amount(req.amount, minimum=minimum, maximum=maximum)
     programme_id, appeal_id = _designation(req)
     if accounts.donation_account(appeal_id) is None:  # refused before any donor record is made
-        raise pledges.TransferUnavailable("Quỹ chưa công bố tài khoản nhận chuyển khoản. Vui lòng liên hệ Quỹ.")
+        raise pledges.TransferUnavailable(_("Quỹ chưa công bố tài khoản nhận chuyển khoản. Vui lòng liên hệ Quỹ."))
     note, active = None, donor is not None
     if donor is None:
         donor, note = match_or_create_donor(req, actor)
