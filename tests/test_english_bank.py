@@ -113,8 +113,9 @@ def test_the_queue_in_english_with_english_amounts(client, login_as):
     assert "<h1 class=\"h3 mb-0\">Bank transfer reconciliation</h1>" in html
     assert "1,000,000\u00a0₫" in html and "1.000.000" not in html
     assert "Unmatched" in html and "Not a donation" in html and "Balance check (imported statements)" in html
-    # the reason recorded by the matcher is a record: marked as Vietnamese text
-    assert '<span lang="vi">Ghi nợ (tiền ra): không phải khoản ủng hộ.</span>' in html
+    # the reasons recorded by the matcher (in Vietnamese) are read back in English
+    assert "Debit (money out): not a donation." in html and 'lang="vi"' not in html.split("<main")[1]
+    assert line(11_000).state_reason == "Ghi nợ (tiền ra): không phải khoản ủng hộ."
     no_vietnamese(html)
     vietnamese = login_as(Role.ACCOUNTANT)
     assert vietnamese.locale is None
@@ -204,3 +205,34 @@ def test_the_cli_speaks_cli_lang(runner, monkeypatch, tmp_path):
     assert english_run.exit_code != 0 and "not the chosen account 123456789" in english_run.output
     done = runner.invoke(args=["bank", "import", str(path)])
     assert done.exit_code == 0 and "3 new" in done.output  # the summary line stays English
+
+
+def test_every_reason_the_matcher_and_the_accountant_write_reads_back_in_english(app):
+    """The stored reasons (Vietnamese) of every kind, read back in English (reasons.py)."""
+    from app.i18n import language
+    from app.services.bank.reasons import shown, translate
+
+    stored = {
+        "Khớp mã chuyển khoản QBTE7K3M9XA. Số tiền nhận 500.000\u00a0₫ khác số đăng ký 1.000.000\u00a0₫: ghi nhận "
+        "theo số tiền thực nhận. Mã đã hết hạn nhưng tiền vẫn đến: khôi phục và ghi nhận.":
+            "Matches transfer code QBTE7K3M9XA. The amount received, 500,000\u00a0₫, differs from the pledged "
+            "1,000,000\u00a0₫: recorded as received. The code had expired but the money still arrived: revived and "
+            "recorded.",
+        "Khớp mã ủng hộ hằng tháng QBTEM4NTHLY.": "Matches monthly giving code QBTEM4NTHLY.",
+        "Tài khoản gửi 0123456789 đã ủng hộ trước đây; Nội dung nhắc chương trình “mo tim”.":
+            "The sending account 0123456789 has given before; The description mentions the programme “mo tim”.",
+        "Cán bộ xác nhận gợi ý (60%): Tên nhà hảo tâm có trong nội dung chuyển khoản.":
+            "Suggestion confirmed by staff (60%): A donor's name is in the transfer description.",
+        "Cán bộ khớp thủ công. Gặp trực tiếp": "Matched by hand by staff. Gặp trực tiếp",
+        "Khác: chuyển nhầm từ quỹ khác": "Other: chuyển nhầm từ quỹ khác",
+        "Lãi tiền gửi": "Deposit interest",
+        "Đã hoàn tác: Nhầm nhà hảo tâm": "Undone: Nhầm nhà hảo tâm",
+        "Không tìm thấy mã chuyển khoản hay nhà hảo tâm phù hợp.": "No matching transfer code or donor found.",
+    }
+    with app.test_request_context(), language("en"):
+        assert {text: translate(text) for text in stored} == stored
+        assert translate("Một lý do viết theo cách cũ.") is None
+        old = shown("Một lý do viết theo cách cũ.")
+        assert (old.text, old.translated) == ("Một lý do viết theo cách cũ.", False)
+    with app.test_request_context(), language("vi"):
+        assert shown("Lãi tiền gửi").text == "Lãi tiền gửi"

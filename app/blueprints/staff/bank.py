@@ -18,7 +18,7 @@ from app.models import (
     LINE_STATE_LABELS, BankAccount, BankLine, BankStatementImport, LineState, Programme, Role,
 )
 from app.security import current_actor, roles_required, user_can
-from app.services.bank import accounts, reconcile, statements
+from app.services.bank import accounts, reasons, reconcile, statements
 
 READERS = (Role.ACCOUNTANT, Role.DIRECTOR)
 ACTORS = (Role.ACCOUNTANT,)
@@ -48,7 +48,8 @@ def bank_queue():
     counts = dict(db.session.execute(sa.select(BankLine.state, sa.func.count()).group_by(BankLine.state)).all())
     return render_template("staff/bank/queue.html", rows=rows, state=state, labels=LINE_STATE_LABELS,
                            counts=counts, accounts=accounts.list_accounts(), account_id=account_id,
-                           can_act=user_can(*ACTORS), checks=reconcile.balance_checks(5))
+                           can_act=user_can(*ACTORS), checks=reconcile.balance_checks(5),
+                           reason_shown=reasons.shown)
 
 
 @bp.post("/bank/confirm")
@@ -85,7 +86,7 @@ def bank_line(line_id: int):
         suggested_donor = db.session.get(Donor, line.suggestion["donor_id"])
     return render_template("staff/bank/line.html", line=line, history=history, programmes=programmes,
                            reasons=reconcile.IGNORE_REASONS, can_act=user_can(*ACTORS),
-                           suggested_donor=suggested_donor)
+                           suggested_donor=suggested_donor, reason_shown=reasons.shown)
 
 
 def _act(line_id: int, action):
