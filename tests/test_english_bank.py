@@ -191,6 +191,18 @@ def test_accounts_layouts_and_the_layout_editor_in_english(client, login_as):
     assert "The file has 1 bad row (on import, the whole file is refused):" in tried
     assert "Row 6: the amount -5.000,50 is not a whole number of dong" in tried
     assert "Heading row: <strong>4</strong>" in tried and "Transaction date: column <strong>A</strong>" in tried
+    saved = client.post("/staff/bank/layouts/new", data={**form, "col_reference": "", "col_memo": "dien giai"},
+                        content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
+    assert "Statement layout “acb” saved." in saved and "Transaction date:" in saved and "In use" in saved
+    no_vietnamese(saved)
+    from app.models import BankLayout
+
+    layout_id = db.session.scalar(sa.select(BankLayout.id))
+    edit = client.get(f"/staff/bank/layouts/{layout_id}").get_data(as_text=True)
+    assert "Edit statement layout “acb”" in edit and "12/31/2026 (month before day)" in edit
+    no_vietnamese(edit)
+    off = client.post(f"/staff/bank/layouts/{layout_id}/active", data={"active": "0"}, follow_redirects=True)
+    assert "Statement layout “acb” deactivated." in off.get_data(as_text=True)
 
 
 def test_the_cli_speaks_cli_lang(runner, monkeypatch, tmp_path):
