@@ -103,6 +103,9 @@ def test_the_preview_and_the_import_in_english_store_differences_in_vietnamese(c
     (record,) = db.session.scalars(sa.select(BankStatementImport)).all()
     assert record.differences == ["Số dư đầu kỳ + ghi có − ghi nợ = 11.289.000, ngân hàng in số dư cuối kỳ "
                                   "99.000.000: chênh 87.711.000."]
+    queue = client.get("/staff/bank").get_data(as_text=True)  # the stored difference, read back in English
+    assert "the bank prints a closing balance of 99,000,000: a difference of 87,711,000." in queue
+    no_vietnamese(queue)
 
 
 def test_the_queue_in_english_with_english_amounts(client, login_as):
@@ -246,5 +249,10 @@ def test_every_reason_the_matcher_and_the_accountant_write_reads_back_in_english
         assert translate("Một lý do viết theo cách cũ.") is None
         old = shown("Một lý do viết theo cách cũ.")
         assert (old.text, old.translated) == ("Một lý do viết theo cách cũ.", False)
+        from app.services.bank.reasons import difference
+
+        assert difference("Dòng 12: số dư in 1.500.000 khác số dư tính được -2.000.") == \
+            "Row 12: the printed balance 1,500,000 differs from the computed balance -2,000."
     with app.test_request_context(), language("vi"):
         assert shown("Lãi tiền gửi").text == "Lãi tiền gửi"
+        assert difference("Dòng 12: số dư in 1.500.000 khác số dư tính được -2.000.").startswith("Dòng 12")

@@ -20,8 +20,11 @@ from app.i18n import _, current, money, vietnamese
 _GROUPS = {
     "code": r"[A-Z0-9]+", "received": r"[\d.]+\u00a0₫", "pledged": r"[\d.]+\u00a0₫", "account": r"\S+",
     "keyword": r"[^”]+", "confidence": r"\d+", "rest": r".*", "note": r".*", "reason": r".*",
+    "row": r"\d+", "printed": r"-?[\d.]+", "computed": r"-?[\d.]+", "closing": r"-?[\d.]+",
+    "difference": r"-?[\d.]+",
 }
 _AMOUNTS = ("received", "pledged")
+_PLAIN_AMOUNTS = ("printed", "computed", "closing", "difference")
 
 
 def _regex(template: str) -> re.Pattern:
@@ -99,7 +102,32 @@ def _amounts(groups: dict[str, str]) -> dict[str, str]:
     for name in _AMOUNTS:
         if name in groups:
             groups[name] = money(int(groups[name].split("\u00a0")[0].replace(".", "")))
+    for name in _PLAIN_AMOUNTS:
+        if name in groups:
+            groups[name] = money(int(groups[name].replace(".", "")), symbol=False)
     return groups
+
+
+# A statement's balance differences as stored (app/adapters/statements/engine.py writes them).
+_DIFFERENCES = (
+    _sentence("Dòng %(row)s: số dư in %(printed)s khác số dư tính được %(computed)s.",
+              lambda **k: _("Dòng %(row)s: số dư in %(printed)s khác số dư tính được %(computed)s.", **k)),
+    _sentence("Số dư đầu kỳ + ghi có − ghi nợ = %(computed)s, ngân hàng in số dư cuối kỳ %(closing)s: "
+              "chênh %(difference)s.",
+              lambda **k: _("Số dư đầu kỳ + ghi có − ghi nợ = %(computed)s, ngân hàng in số dư cuối kỳ %(closing)s: "
+                            "chênh %(difference)s.", **k)),
+)
+
+
+def difference(text: str) -> str:
+    """A stored balance difference in the reader's language (as stored when it does not read)."""
+    if current() != "en":
+        return text
+    for sentence in _DIFFERENCES:
+        match = sentence.regex.fullmatch(text)
+        if match:
+            return sentence.render(**_amounts(match.groupdict()))
+    return text
 
 
 def translate(text: str) -> str | None:
@@ -147,4 +175,4 @@ def shown(text: str | None) -> Shown | None:
     return Shown(english, True) if english is not None else Shown(text, False)
 
 
-__all__ = ["Shown", "shown", "translate"]
+__all__ = ["Shown", "difference", "shown", "translate"]

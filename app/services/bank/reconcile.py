@@ -16,7 +16,7 @@ from app.models import (
 )
 from app.services import audit
 from app.services.audit import Actor
-from app.services.bank import codes
+from app.services.bank import codes, reasons
 from app.services.bank.matching import donor_from_line, record_from_line
 from app.services.donations.ledger import reverse_in_tx
 from app.services.donations.queries import lock_donation
@@ -187,7 +187,7 @@ def balance_checks(limit: int = 20) -> list[BalanceCheck]:
         computed = None
         if record.opening_balance is not None:
             computed = record.opening_balance + record.credit_total - record.debit_total
-        differences = list(record.differences or [])
+        differences = [reasons.difference(d) for d in record.differences or []]
         gap = _continuity(record)
         if gap:
             differences.append(gap)
