@@ -256,3 +256,26 @@ def test_every_reason_the_matcher_and_the_accountant_write_reads_back_in_english
     with app.test_request_context(), language("vi"):
         assert shown("Lãi tiền gửi").text == "Lãi tiền gửi"
         assert difference("Dòng 12: số dư in 1.500.000 khác số dư tính được -2.000.").startswith("Dòng 12")
+
+
+def test_the_monthly_reminder_and_lapse_notice_speak_the_donors_language(client):
+    from app.models import OutboxMessage
+    from app.services.bank import standing
+    from tests.test_monthly_bank import at, from_account
+
+    bh.account()
+    gift = from_account(client, started=at(2026, 11, 10))
+    subject, body = standing.reminder_text(gift, gift.standing_pledge, "2026-12")
+    assert subject.startswith("Nhắc ủng hộ hằng tháng 12/2026") and "200.000\u00a0₫" in body
+    gift.donor.language = "en"
+    db.session.commit()
+    subject, body = standing.reminder_text(gift, gift.standing_pledge, "2026-12")
+    assert subject.startswith("Monthly giving reminder 12/2026 — ")
+    assert body.startswith("Dear Hoàng Thị Lan,\n\n") and "give 200,000\u00a0₫ a month" in body
+    assert f"Transfer description: {gift.standing_pledge.code}" in body and "Yours sincerely," in body
+    standing._lapse(gift, ["2027-01", "2026-12"], at(2027, 2, 10))
+    db.session.commit()
+    notice = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.dedupe_key.like("bank-lapse%"))).one()
+    assert notice.subject == "Your monthly giving has been paused"
+    assert "Paused because no bank transfer arrived for 2 months in a row (12/2026, 01/2027)." in notice.body
+    assert gift.end_reason == "Ngừng vì 2 tháng liền không nhận được chuyển khoản (12/2026, 01/2027)."
