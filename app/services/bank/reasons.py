@@ -14,7 +14,17 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from app.i18n import _, current, money, vietnamese
+from app.i18n import _, _l, current, money, vietnamese
+
+#: Why a line is not a donation (the accountant picks one; reconcile.mark_not_donation).
+#: Shown in the reader's language; stored on the line in Vietnamese, like every reason.
+IGNORE_REASONS = {
+    "interest": _l("Lãi tiền gửi"),
+    "fee": _l("Phí ngân hàng"),
+    "refund": _l("Hoàn trả / chuyển nhầm"),
+    "internal": _l("Chuyển khoản nội bộ giữa các tài khoản của Quỹ"),
+    "other": _l("Khác"),
+}
 
 # What each placeholder of the sentences below may be, as stored.
 _GROUPS = {
@@ -86,9 +96,7 @@ _SEPARATORS = " ;."
 
 
 def _ignore_sentences() -> list[tuple[re.Pattern, Callable[..., str]]]:
-    """"Lãi tiền gửi", "Khác: <note>"…: the reasons an accountant picks (reconcile.IGNORE_REASONS)."""
-    from app.services.bank.reconcile import IGNORE_REASONS
-
+    """"Lãi tiền gửi", "Khác: <note>"…: the reasons an accountant picks (IGNORE_REASONS)."""
     found = []
     for label in IGNORE_REASONS.values():
         with vietnamese():
@@ -175,4 +183,4 @@ def shown(text: str | None) -> Shown | None:
     return Shown(english, True) if english is not None else Shown(text, False)
 
 
-__all__ = ["Shown", "difference", "shown", "translate"]
+__all__ = ["IGNORE_REASONS", "Shown", "difference", "shown", "translate"]

@@ -10,26 +10,18 @@ import sqlalchemy as sa
 
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
-from app.i18n import _, _l, date_text, money, vietnamese
+from app.i18n import _, date_text, money, vietnamese
 from app.models import (
     BankAccount, BankLine, BankStatementImport, Donor, LineState, PledgeStatus, TransferPledge,
 )
 from app.services import audit
 from app.services.audit import Actor
 from app.services.bank import codes, reasons
+from app.services.bank.reasons import IGNORE_REASONS
 from app.services.bank.matching import donor_from_line, record_from_line
 from app.services.donations.ledger import reverse_in_tx
 from app.services.donations.queries import lock_donation
 
-#: Why a line is not a donation. Shown in the reader's language; stored on the line in
-#: Vietnamese (the line's reason is a record, like the matcher's reasons).
-IGNORE_REASONS = {
-    "interest": _l("Lãi tiền gửi"),
-    "fee": _l("Phí ngân hàng"),
-    "refund": _l("Hoàn trả / chuyển nhầm"),
-    "internal": _l("Chuyển khoản nội bộ giữa các tài khoản của Quỹ"),
-    "other": _l("Khác"),
-}
 
 
 class LineNotFound(NotFound):
