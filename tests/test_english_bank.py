@@ -205,7 +205,8 @@ def test_accounts_layouts_and_the_layout_editor_in_english(client, login_as):
     assert "Edit statement layout “acb”" in edit and "12/31/2026 (month before day)" in edit
     no_vietnamese(edit)
     off = client.post(f"/staff/bank/layouts/{layout_id}/active", data={"active": "0"}, follow_redirects=True)
-    assert "Statement layout “acb” deactivated." in off.get_data(as_text=True)
+    listed = off.get_data(as_text=True)
+    assert "Statement layout “acb” deactivated." in listed and "Not in use" in listed and "Use again" in listed
 
 
 def test_the_cli_speaks_cli_lang(runner, monkeypatch, tmp_path):
