@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
 from app.i18n import _, _l, current, money, vietnamese
@@ -95,15 +96,14 @@ _CONFIRMED = _regex("Cán bộ xác nhận gợi ý (%(confidence)s%%): %(rest)s
 _SEPARATORS = " ;."
 
 
-def _ignore_sentences() -> list[tuple[re.Pattern, Callable[..., str]]]:
-    """"Lãi tiền gửi", "Khác: <note>"…: the reasons an accountant picks (IGNORE_REASONS)."""
+@lru_cache(maxsize=1)
+def _ignore_patterns() -> tuple[tuple[re.Pattern, str], ...]:
+    """"Lãi tiền gửi", "Khác: <note>"…: the reasons an accountant picks (IGNORE_REASONS), as stored."""
     found = []
-    for label in IGNORE_REASONS.values():
-        with vietnamese():
-            source = str(label)
-        found.append((re.compile(re.escape(source) + r"(?P<note>(?::\s.*)?)$", re.S),
-                      lambda label=label, **k: str(label) + k["note"]))
-    return found
+    with vietnamese():
+        for key, label in IGNORE_REASONS.items():
+            found.append((re.compile(re.escape(str(label)) + r"(?P<note>(?::\s.*)?)$", re.S), key))
+    return tuple(found)
 
 
 def _amounts(groups: dict[str, str]) -> dict[str, str]:
@@ -140,10 +140,10 @@ def difference(text: str) -> str:
 
 def translate(text: str) -> str | None:
     """`text` in the reader's language, or None when a part of it does not read."""
-    for regex, render in _ignore_sentences():
+    for regex, key in _ignore_patterns():
         match = regex.match(text)
         if match:
-            return render(**match.groupdict())
+            return str(IGNORE_REASONS[key]) + match.group("note")
     match = _CONFIRMED.fullmatch(text) or _CONFIRMED.fullmatch(text + " ")
     if match:
         rest = translate(match.group("rest")) if match.group("rest") else ""
