@@ -1,4 +1,10 @@
-"""`flask --app wsgi bank …`: statement import, pledge expiry."""
+"""`flask --app wsgi bank …`: statement import, pledge expiry.
+
+Languages (issue 17): why a file is refused and each bad row are in CLI_LANG (Vietnamese
+unless CLI_LANG=en), the same sentences the import page shows. The one-line summaries
+("Layout mb, account …: 5 lines, 5 new…", "Imported (#3): matched 1, …") stay English, like
+click's own help and the other commands' summaries: they name raw state codes and are read
+by cron logs and scripts."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,6 +13,7 @@ import click
 from flask.cli import with_appcontext
 
 from app.adapters.statements import StatementError
+from app.i18n import _
 from app.services.audit import Actor
 
 
@@ -31,7 +38,7 @@ def import_statement(file: Path, account_number: str | None, layout: str, dry_ru
         plan = statements.plan_statement(file.read_bytes(), file.name, account_number=account_number, layout=layout)
     except StatementError as error:
         for row, message in error.errors:
-            click.echo(f"  dòng {row}: {message}", err=True)
+            click.echo("  " + _("dòng %(row)s: %(message)s", row=row, message=message), err=True)
         raise click.ClickException(error.message) from None
     st = plan.statement
     click.echo(f"Layout {plan.layout}, account {plan.account.account_number}: {len(st.lines)} lines, "

@@ -14,6 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
+from app.i18n import _l
 from app.models.account import RecurringGift
 from app.models.base import Base, utcnow
 from app.models.donation import Donation
@@ -105,15 +106,16 @@ class LineState(str, enum.Enum):
     IGNORED = "ignored"  # not a donation (debit, interest, fee, refund, internal…), with reason
 
     @property
-    def label(self) -> str:
+    def label(self):
+        """The state's name in the reader's language (lazy: str() it for JSON, CSV, the database)."""
         return LINE_STATE_LABELS[self]
 
 
 LINE_STATE_LABELS = {
-    LineState.MATCHED: "Đã khớp",
-    LineState.SUGGESTED: "Gợi ý",
-    LineState.UNMATCHED: "Chưa khớp",
-    LineState.IGNORED: "Không phải ủng hộ",
+    LineState.MATCHED: _l("Đã khớp"),
+    LineState.SUGGESTED: _l("Gợi ý"),
+    LineState.UNMATCHED: _l("Chưa khớp"),
+    LineState.IGNORED: _l("Không phải ủng hộ"),
 }
 
 
@@ -186,7 +188,7 @@ class BankLine(Base):
     reviewed_by: Mapped[User | None] = relationship()
 
     @property
-    def state_label(self) -> str:
+    def state_label(self):
         return LineState(self.state).label
 
 

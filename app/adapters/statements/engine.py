@@ -1,4 +1,9 @@
-"""One engine for every statement layout (see __init__ and layouts.py)."""
+"""One engine for every statement layout (see __init__ and layouts.py).
+
+Messages a person reads (a refused file, a bad row) are in the reader's language (`_`, at
+run time: the staff member's on the web, CLI_LANG in the `flask` command). A statement's
+balance differences are lazy (`_l`): shown in the reader's language, stored in Vietnamese
+(app/services/bank/statements.py)."""
 from __future__ import annotations
 
 import csv
@@ -9,11 +14,18 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from app.adapters.bank_lines import CREDIT, DEBIT, VIETNAM, BankInputError, ParsedLine
 from app.adapters.statements.layouts import BUILT_IN
+from app.i18n import _, _l, money, ngettext
 from app.text import fold
-from app.vnd import format_vnd
 
 MAX_ERRORS = 50
 SCAN_ROWS = 40  # title, account and header rows are within the first rows
+
+
+class _Amount(int):
+    """An amount inside a lazy message: grouped the reader's way when the message is shown."""
+
+    def __str__(self) -> str:
+        return money(int(self), symbol=False)
 
 
 class StatementError(BankInputError):
@@ -55,15 +67,15 @@ def read_rows(data: bytes, file_name: str) -> list[list]:
         try:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception:  # noqa: BLE001 - any reader failure means "not a workbook we can read"
-            raise StatementError("Tệp không phải bảng tính XLSX đọc được. Cần tệp sao kê XLSX hoặc CSV "
-                                 "tải từ ngân hàng điện tử.") from None
+            raise StatementError(_("Tệp không phải bảng tính XLSX đọc được. Cần tệp sao kê XLSX hoặc CSV "
+                                   "tải từ ngân hàng điện tử.")) from None
         sheet = book.worksheets[0]
         rows = [list(r) for r in sheet.iter_rows(values_only=True)]
         book.close()
         return rows
     if name.endswith(".xls"):
-        raise StatementError("Tệp .xls (Excel cũ) chưa được hỗ trợ: mở bằng Excel/LibreOffice và lưu lại dạng "
-                             ".xlsx hoặc .csv.")
+        raise StatementError(_("Tệp .xls (Excel cũ) chưa được hỗ trợ: mở bằng Excel/LibreOffice và lưu lại dạng "
+                               ".xlsx hoặc .csv."))
     for encoding in ("utf-8-sig", "cp1258"):
         try:
             text = data.decode(encoding)
@@ -71,9 +83,9 @@ def read_rows(data: bytes, file_name: str) -> list[list]:
         except UnicodeDecodeError:
             continue
     else:
-        raise StatementError("Tệp CSV không đọc được (cần mã hóa UTF-8).")
+        raise StatementError(_("Tệp CSV không đọc được (cần mã hóa UTF-8)."))
     if "\x00" in text:
-        raise StatementError("Tệp không phải sao kê dạng XLSX hoặc CSV.")
+        raise StatementError(_("Tệp không phải sao kê dạng XLSX hoặc CSV."))
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
@@ -164,8 +176,8 @@ def detect_layout(rows: list[list], custom: dict[str, dict] | None = None) -> st
         candidates.append((score, name))
     if not candidates:
         names = ", ".join(layout.get("label", name) for name, layout in BUILT_IN.items())
-        raise StatementError(f"Không nhận ra mẫu sao kê: cần tệp sao kê của {names} hoặc một mẫu cột "
-                             "do quản trị viên khai báo (chọn --layout TÊN).")
+        raise StatementError(_("Không nhận ra mẫu sao kê: cần tệp sao kê của %(banks)s hoặc một mẫu cột "
+                               "do quản trị viên khai báo (chọn --layout TÊN).", banks=names))
     candidates.sort(reverse=True)
     return candidates[0][1]
 
@@ -187,12 +199,12 @@ def parse_amount(value) -> int | None:
         if stripped.isascii() and stripped.isdecimal():  # the common case: "1500000"
             return int(stripped)
     if isinstance(value, bool):
-        raise BankInputError("số tiền không hợp lệ")
+        raise BankInputError(_("số tiền không hợp lệ"))
     if isinstance(value, int):
         return value
     if isinstance(value, float):
         if not value.is_integer():
-            raise BankInputError(f"số tiền {value} không phải số nguyên đồng")
+            raise BankInputError(_("số tiền %(value)s không phải số nguyên đồng", value=value))
         return int(value)
     text = str(value).strip().replace(" ", "").replace("\u00a0", "").replace("VND", "").replace("đ", "")
     negative = text.startswith("-") or (text.startswith("(") and text.endswith(")"))
@@ -202,12 +214,12 @@ def parse_amount(value) -> int | None:
     match = re.fullmatch(r"(.+?)([.,])(\d{1,2})", text)
     if match and not _GROUPED.match(text):
         if int(match.group(3)) != 0:
-            raise BankInputError(f"số tiền {value} không phải số nguyên đồng")
+            raise BankInputError(_("số tiền %(value)s không phải số nguyên đồng", value=value))
         text = match.group(1)
     if _GROUPED.match(text):
         text = re.sub(r"[.,]", "", text)
     if not text.isdecimal():
-        raise BankInputError(f"số tiền không đọc được: {value!r}")
+        raise BankInputError(_("số tiền không đọc được: %(value)s", value=repr(value)))
     amount = int(text)
     return -amount if negative else amount
 
@@ -227,7 +239,7 @@ def parse_date(value, formats: list[str]) -> datetime | None:
             try:
                 local = datetime(int(y), int(m), int(d), int(hh or 0), int(mm or 0), int(ss or 0))
             except ValueError:
-                raise BankInputError(f"ngày không đọc được: {value!r} (cần dd/mm/yyyy)") from None
+                raise BankInputError(_("ngày không đọc được: %(value)s (cần dd/mm/yyyy)", value=repr(value))) from None
             return (local - _VN_DELTA).replace(tzinfo=timezone.utc)  # = local in UTC+7, as UTC
     if isinstance(value, datetime):
         local = value
@@ -242,7 +254,7 @@ def parse_date(value, formats: list[str]) -> datetime | None:
             except ValueError:
                 continue
         else:
-            raise BankInputError(f"ngày không đọc được: {value!r} (cần dd/mm/yyyy)")
+            raise BankInputError(_("ngày không đọc được: %(value)s (cần dd/mm/yyyy)", value=repr(value)))
     return local.replace(tzinfo=VIETNAM).astimezone(timezone.utc)
 
 
@@ -283,12 +295,13 @@ def parse_statement(rows: list[list], layout_name: str, layout: dict | None = No
     layout = layout or BUILT_IN[layout_name]
     header = find_header(rows, layout)
     if header is None:
-        raise StatementError(f"Không tìm thấy dòng tiêu đề cột của mẫu {layout.get('label', layout_name)} "
-                             "(ngày, ghi nợ/ghi có hoặc số tiền, nội dung).")
+        raise StatementError(_("Không tìm thấy dòng tiêu đề cột của mẫu %(layout)s "
+                               "(ngày, ghi nợ/ghi có hoặc số tiền, nội dung).", layout=layout.get("label", layout_name)))
     header_index, cols = header
     currency = find_currency(rows[:header_index])
     if currency not in (None, "VND"):
-        raise StatementError(f"Sao kê này bằng {currency}: Quỹ chỉ nhận sao kê tài khoản bằng đồng Việt Nam (VND).")
+        raise StatementError(_("Sao kê này bằng %(currency)s: Quỹ chỉ nhận sao kê tài khoản bằng đồng Việt Nam (VND).",
+                               currency=currency))
     formats = layout.get("date_formats") or BUILT_IN["vietcombank"]["date_formats"]
     opening_words = [fold(w) for w in layout.get("opening", [])]
     closing_words = [fold(w) for w in layout.get("closing", [])]
@@ -335,7 +348,7 @@ def parse_statement(rows: list[list], layout_name: str, layout: dict | None = No
             raw_date = date_cell
             reference = _cell(get(row, "reference")) or None
             if with_reference and isinstance(raw_date, str) and "\n" in raw_date.strip():
-                raw_date, _, ref_text = raw_date.strip().partition("\n")
+                raw_date, _newline, ref_text = raw_date.strip().partition("\n")
                 reference = reference or " ".join(ref_text.split()) or None
             if booked_early is not None and not (isinstance(date_cell, str) and "\n" in date_cell):
                 booked = booked_early
@@ -355,13 +368,13 @@ def parse_statement(rows: list[list], layout_name: str, layout: dict | None = No
                 if layout.get("fill_down_date") and last_date is not None:
                     booked = last_date
                 else:
-                    raise BankInputError("thiếu ngày giao dịch")
+                    raise BankInputError(_("thiếu ngày giao dịch"))
             if (debit or 0) < 0 or (credit or 0) < 0:
-                raise BankInputError("số tiền ghi nợ/ghi có âm")
+                raise BankInputError(_("số tiền ghi nợ/ghi có âm"))
             if debit and credit:
-                raise BankInputError("một dòng có cả ghi nợ và ghi có")
+                raise BankInputError(_("một dòng có cả ghi nợ và ghi có"))
             if not debit and not credit:
-                raise BankInputError("không có số tiền ghi nợ hay ghi có")
+                raise BankInputError(_("không có số tiền ghi nợ hay ghi có"))
             balance = parse_amount(get(row, "balance"))
         except BankInputError as error:
             errors.append((number, str(error)))
@@ -374,9 +387,9 @@ def parse_statement(rows: list[list], layout_name: str, layout: dict | None = No
         if balance is not None and previous_balance is not None:
             expected = previous_balance + (amount if direction == CREDIT else -amount)
             if expected != balance:
-                statement.differences.append(
-                    f"Dòng {number}: số dư in {format_vnd(balance, symbol=False)} khác số dư tính được "
-                    f"{format_vnd(expected, symbol=False)}.")
+                statement.differences.append(_l(
+                    "Dòng %(row)s: số dư in %(printed)s khác số dư tính được %(computed)s.",
+                    row=number, printed=_Amount(balance), computed=_Amount(expected)))
         if balance is not None:
             previous_balance = balance
         sender_name, sender_account = sender(row)
@@ -386,19 +399,23 @@ def parse_statement(rows: list[list], layout_name: str, layout: dict | None = No
             balance_after=balance, raw={"row": number, "cells": [c.strip() if type(c) is str else _cell(c) for c in row]},
             row_number=number))
     if errors:
-        more = " (và có thể còn lỗi khác)" if len(errors) >= MAX_ERRORS else ""
-        error = StatementError(f"Tệp có {len(errors)} dòng lỗi{more}; không ghi dữ liệu nào.", errors)
+        if len(errors) >= MAX_ERRORS:
+            message = _("Tệp có %(num)d dòng lỗi (và có thể còn lỗi khác); không ghi dữ liệu nào.", num=len(errors))
+        else:
+            message = ngettext("Tệp có %(num)d dòng lỗi; không ghi dữ liệu nào.",
+                               "Tệp có %(num)d dòng lỗi; không ghi dữ liệu nào.", len(errors))
+        error = StatementError(message, errors)
         error.lines = statement.lines  # the rows that did read (the layout page's preview shows them)
         raise error
     if not statement.lines:
-        raise StatementError("Tệp không có dòng giao dịch nào dưới dòng tiêu đề cột.")
+        raise StatementError(_("Tệp không có dòng giao dịch nào dưới dòng tiêu đề cột."))
     if statement.opening_balance is not None and statement.closing_balance is not None:
         computed = statement.opening_balance + statement.credit_total - statement.debit_total
         if computed != statement.closing_balance:
-            statement.differences.append(
-                f"Số dư đầu kỳ + ghi có − ghi nợ = {format_vnd(computed, symbol=False)}, ngân hàng in "
-                f"số dư cuối kỳ {format_vnd(statement.closing_balance, symbol=False)}: chênh "
-                f"{format_vnd(statement.closing_balance - computed, symbol=False)}.")
+            statement.differences.append(_l(
+                "Số dư đầu kỳ + ghi có − ghi nợ = %(computed)s, ngân hàng in số dư cuối kỳ %(closing)s: "
+                "chênh %(difference)s.", computed=_Amount(computed), closing=_Amount(statement.closing_balance),
+                difference=_Amount(statement.closing_balance - computed)))
     return statement
 
 

@@ -13,11 +13,12 @@ from app.adapters.statements import StatementError
 from app.blueprints.staff.base import bp
 from app.errors import DomainError
 from app.extensions import db
+from app.i18n import _, ngettext
 from app.models import (
     LINE_STATE_LABELS, BankAccount, BankLine, BankStatementImport, LineState, Programme, Role,
 )
 from app.security import current_actor, roles_required, user_can
-from app.services.bank import accounts, reconcile, statements
+from app.services.bank import accounts, reasons, reconcile, statements
 
 READERS = (Role.ACCOUNTANT, Role.DIRECTOR)
 ACTORS = (Role.ACCOUNTANT,)
@@ -47,7 +48,8 @@ def bank_queue():
     counts = dict(db.session.execute(sa.select(BankLine.state, sa.func.count()).group_by(BankLine.state)).all())
     return render_template("staff/bank/queue.html", rows=rows, state=state, labels=LINE_STATE_LABELS,
                            counts=counts, accounts=accounts.list_accounts(), account_id=account_id,
-                           can_act=user_can(*ACTORS), checks=reconcile.balance_checks(5))
+                           can_act=user_can(*ACTORS), checks=reconcile.balance_checks(5),
+                           reason_shown=reasons.shown)
 
 
 @bp.post("/bank/confirm")
@@ -55,10 +57,11 @@ def bank_queue():
 def bank_confirm_bulk():
     ids = [int(v) for v in request.form.getlist("line_id") if v.isdecimal()]
     if not ids:
-        flash("Chưa chọn giao dịch nào.", "warning")
+        flash(_("Chưa chọn giao dịch nào."), "warning")
         return redirect(url_for("staff.bank_queue"))
     done, problems = reconcile.confirm_suggestions(ids, current_actor())
-    flash(f"Đã xác nhận {done} giao dịch.", "success" if done else "warning")
+    flash(ngettext("Đã xác nhận %(num)d giao dịch.", "Đã xác nhận %(num)d giao dịch.", done),
+          "success" if done else "warning")
     for problem in problems[:10]:
         flash(problem, "danger")
     return redirect(url_for("staff.bank_queue", state="suggested"))
@@ -83,7 +86,7 @@ def bank_line(line_id: int):
         suggested_donor = db.session.get(Donor, line.suggestion["donor_id"])
     return render_template("staff/bank/line.html", line=line, history=history, programmes=programmes,
                            reasons=reconcile.IGNORE_REASONS, can_act=user_can(*ACTORS),
-                           suggested_donor=suggested_donor)
+                           suggested_donor=suggested_donor, reason_shown=reasons.shown)
 
 
 def _act(line_id: int, action):
@@ -92,7 +95,7 @@ def _act(line_id: int, action):
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "danger")
-        if error.status_code == 404 and "giao dịch" in error.message:
+        if isinstance(error, reconcile.LineNotFound):
             abort(404)
     return redirect(url_for("staff.bank_line", line_id=line_id))
 
@@ -101,7 +104,7 @@ def _act(line_id: int, action):
 @roles_required(*ACTORS)
 def bank_line_confirm(line_id: int):
     return _act(line_id, lambda: (reconcile.confirm_suggestion(line_id, current_actor()),
-                                  flash("Đã ghi nhận khoản ủng hộ từ gợi ý.", "success")))
+                                  flash(_("Đã ghi nhận khoản ủng hộ từ gợi ý."), "success")))
 
 
 @bp.post("/bank/lines/<int:line_id>/match")
@@ -111,7 +114,7 @@ def bank_line_match(line_id: int):
     return _act(line_id, lambda: (reconcile.match_by_hand(
         line_id, current_actor(), donor_id=form.get("donor_id", type=int), pledge_code=form.get("pledge_code") or None,
         programme_id=form.get("programme_id", type=int), create_donor=form.get("create_donor") == "1",
-        note=form.get("note")), flash("Đã ghi nhận khoản ủng hộ.", "success")))
+        note=form.get("note")), flash(_("Đã ghi nhận khoản ủng hộ."), "success")))
 
 
 @bp.post("/bank/lines/<int:line_id>/ignore")
@@ -119,14 +122,14 @@ def bank_line_match(line_id: int):
 def bank_line_ignore(line_id: int):
     return _act(line_id, lambda: (reconcile.mark_not_donation(
         line_id, current_actor(), reason_code=request.form.get("reason", ""), note=request.form.get("note")),
-        flash("Đã đánh dấu: không phải khoản ủng hộ.", "success")))
+        flash(_("Đã đánh dấu: không phải khoản ủng hộ."), "success")))
 
 
 @bp.post("/bank/lines/<int:line_id>/undo")
 @roles_required(*ACTORS)
 def bank_line_undo(line_id: int):
     return _act(line_id, lambda: (reconcile.undo_match(line_id, current_actor(), reason=request.form.get("reason", "")),
-                                  flash("Đã hoàn tác: khoản ủng hộ được đảo bút toán, giao dịch về hàng chờ.", "success")))
+                                  flash(_("Đã hoàn tác: khoản ủng hộ được đảo bút toán, giao dịch về hàng chờ."), "success")))
 
 
 # --------------------------------------------------------------------------- statements
@@ -140,22 +143,23 @@ def bank_import():
         return render_template("staff/bank/import.html", **ctx)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        ctx["errors"] = ["Vui lòng chọn tệp sao kê (XLSX hoặc CSV)."]
+        ctx["errors"] = [_("Vui lòng chọn tệp sao kê (XLSX hoặc CSV).")]
         return render_template("staff/bank/import.html", **ctx), 422
     data = upload.read(current_app.config["BANK_STATEMENT_MAX_BYTES"] + 1)
     if len(data) > current_app.config["BANK_STATEMENT_MAX_BYTES"]:
-        ctx["errors"] = ["Tệp quá lớn."]
+        ctx["errors"] = [_("Tệp quá lớn.")]
         return render_template("staff/bank/import.html", **ctx), 413
     layout, account = request.form.get("layout") or "auto", request.form.get("account") or None
     try:
         plan = statements.plan_statement(data, upload.filename, account_number=account, layout=layout)
     except StatementError as error:
-        ctx["errors"] = [error.message] + [f"Dòng {row}: {message}" for row, message in error.errors]
+        ctx["errors"] = [error.message] + [_("Dòng %(row)s: %(message)s", row=row, message=message)
+                                            for row, message in error.errors]
         return render_template("staff/bank/import.html", **ctx), 422
     token = f"{hashlib.sha256(data).hexdigest()}.{'xlsx' if data[:2] == b'PK' else 'csv'}"
     (_folder() / token).write_bytes(data)
     ctx.update(plan=plan, token=token, file_name=upload.filename, layout=layout,
-               account=plan.account.account_number, preview=[l for l, _ in plan.new[:50]])
+               account=plan.account.account_number, preview=[l for l, _fp in plan.new[:50]])
     return render_template("staff/bank/import.html", **ctx)
 
 
@@ -164,7 +168,7 @@ def bank_import():
 def bank_import_confirm():
     token = request.form.get("token", "")
     if not _TOKEN.fullmatch(token) or not (_folder() / token).exists():
-        flash("Phiên nhập sao kê không hợp lệ; vui lòng tải tệp lên lại.", "warning")
+        flash(_("Phiên nhập sao kê không hợp lệ; vui lòng tải tệp lên lại."), "warning")
         return redirect(url_for("staff.bank_import"))
     data = (_folder() / token).read_bytes()
     try:
@@ -174,7 +178,7 @@ def bank_import_confirm():
     except StatementError as error:
         flash(error.message, "danger")
         return redirect(url_for("staff.bank_import"))
-    flash(f"Đã nhập sao kê: {record.new_lines} giao dịch mới trên {record.rows} dòng.", "success")
+    flash(_("Đã nhập sao kê: %(new)d giao dịch mới trên %(rows)d dòng.", new=record.new_lines, rows=record.rows), "success")
     return redirect(url_for("staff.bank_queue", state="all", account=record.account_id))
 
 
@@ -197,7 +201,7 @@ def bank_accounts():
             flash(error.message, "danger")
             status = error.status_code
         else:
-            flash("Đã lưu tài khoản ngân hàng.", "success")
+            flash(_("Đã lưu tài khoản ngân hàng."), "success")
             return redirect(url_for("staff.bank_accounts"))
     from app.models import Appeal
 

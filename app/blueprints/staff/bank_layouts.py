@@ -10,6 +10,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.forms import attach_error
 from app.forms.bank import COLUMN_HELP, BankLayoutForm
+from app.i18n import _
 from app.models import Role
 from app.security import current_actor, roles_required, user_can
 from app.services.bank import layouts
@@ -40,7 +41,7 @@ def _edit(layout_id: int | None):
                     status = 200 if result is not None else 422
                 else:
                     saved = layouts.save_layout(current_actor(), form.values(), layout_id=layout_id)
-                    flash(f"Đã lưu mẫu sao kê “{saved.name}”.", "success")
+                    flash(_("Đã lưu mẫu sao kê “%(name)s”.", name=saved.name), "success")
                     return redirect(url_for("staff.bank_layouts"))
             except DomainError as error:
                 db.session.rollback()
@@ -54,12 +55,12 @@ def _preview(form: BankLayoutForm, values: layouts.LayoutInput):
     config = layouts.build_config(values)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        form.file.errors.append("Vui lòng chọn tệp sao kê để thử.")
+        form.file.errors.append(_("Vui lòng chọn tệp sao kê để thử."))
         return None
     limit = current_app.config["BANK_STATEMENT_MAX_BYTES"]
     data = upload.read(limit + 1)
     if len(data) > limit:
-        form.file.errors.append("Tệp quá lớn.")
+        form.file.errors.append(_("Tệp quá lớn."))
         return None
     return layouts.preview(config, values.name, data, upload.filename)
 
@@ -81,5 +82,8 @@ def bank_layout_edit(layout_id: int):
 def bank_layout_active(layout_id: int):
     active = request.form.get("active") == "1"
     layout = layouts.set_active(current_actor(), layout_id, active)
-    flash(f"Đã {'bật lại' if active else 'ngừng dùng'} mẫu sao kê “{layout.name}”.", "success")
+    if active:
+        flash(_("Đã bật lại mẫu sao kê “%(name)s”.", name=layout.name), "success")
+    else:
+        flash(_("Đã ngừng dùng mẫu sao kê “%(name)s”.", name=layout.name), "success")
     return redirect(url_for("staff.bank_layouts"))

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
+from app.i18n import _
 from app.models import BankAccount
 from app.services import audit
 from app.services.audit import Actor
@@ -54,17 +55,17 @@ def save_account(actor: Actor, *, bank_bin: str, account_number: str, account_na
     """Create or edit an account. The bank comes from the bank list by its BIN."""
     bank = bank_by_bin((bank_bin or "").strip())
     if bank is None:
-        raise ValidationFailed("Vui lòng chọn ngân hàng trong danh sách.", field="bank_bin")
+        raise ValidationFailed(_("Vui lòng chọn ngân hàng trong danh sách."), field="bank_bin")
     number = (account_number or "").strip().replace(" ", "")
     if not number.isalnum() or not 1 <= len(number) <= 19:
-        raise ValidationFailed("Số tài khoản gồm tối đa 19 chữ số hoặc chữ cái, không dấu cách.",
+        raise ValidationFailed(_("Số tài khoản gồm tối đa 19 chữ số hoặc chữ cái, không dấu cách."),
                                field="account_number")
     name = " ".join((account_name or "").split()).upper()
     if not name:
-        raise ValidationFailed("Vui lòng nhập tên chủ tài khoản như ngân hàng in.", field="account_name")
+        raise ValidationFailed(_("Vui lòng nhập tên chủ tài khoản như ngân hàng in."), field="account_name")
     clash = account_by_number(number)
     if clash is not None and clash.id != account_id:
-        raise Conflict(f"Tài khoản {number} đã có trong danh sách.", field="account_number")
+        raise Conflict(_("Tài khoản %(number)s đã có trong danh sách.", number=number), field="account_number")
     if account_id is None:
         account = BankAccount()
         db.session.add(account)
@@ -72,7 +73,7 @@ def save_account(actor: Actor, *, bank_bin: str, account_number: str, account_na
     else:
         account = db.session.get(BankAccount, account_id)
         if account is None:
-            raise NotFound("Không tìm thấy tài khoản ngân hàng.")
+            raise NotFound(_("Không tìm thấy tài khoản ngân hàng."))
         before = audit.snapshot(account, ("bank_bin", "account_number", "account_name", "label",
                                           "is_active", "is_default", "appeal_id"))
     account.bank_bin, account.bank_code, account.bank_name = bank["bin"], bank["code"], bank["shortName"]

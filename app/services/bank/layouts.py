@@ -23,6 +23,7 @@ from app.adapters.statements.engine import _column_letter as column_letter
 from app.adapters.statements.layouts import COMMON
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
+from app.i18n import _, _l
 from app.models import BankLayout
 from app.services import audit
 from app.services.audit import Actor
@@ -30,9 +31,9 @@ from app.timeutil import utcnow
 
 # (key, label) of the columns a layout maps, in the order the form shows them.
 COLUMNS = (
-    ("date", "Ngày giao dịch"), ("credit", "Ghi có (tiền vào)"), ("debit", "Ghi nợ (tiền ra)"),
-    ("amount", "Số tiền có dấu (âm là tiền ra)"), ("memo", "Nội dung"), ("reference", "Số tham chiếu"),
-    ("balance", "Số dư"), ("sender_name", "Tên người chuyển"), ("sender_account", "Tài khoản người chuyển"),
+    ("date", _l("Ngày giao dịch")), ("credit", _l("Ghi có (tiền vào)")), ("debit", _l("Ghi nợ (tiền ra)")),
+    ("amount", _l("Số tiền có dấu (âm là tiền ra)")), ("memo", _l("Nội dung")), ("reference", _l("Số tham chiếu")),
+    ("balance", _l("Số dư")), ("sender_name", _l("Tên người chuyển")), ("sender_account", _l("Tài khoản người chuyển")),
 )
 COLUMN_LABELS = dict(COLUMNS)
 # strptime formats an admin may choose (Vietnam local time in the file), with how they read.
@@ -40,7 +41,7 @@ DATE_FORMATS = (
     ("%d/%m/%Y %H:%M:%S", "31/12/2026 14:05:09"), ("%d/%m/%Y %H:%M", "31/12/2026 14:05"),
     ("%d/%m/%Y", "31/12/2026"), ("%d-%m-%Y %H:%M:%S", "31-12-2026 14:05:09"), ("%d-%m-%Y", "31-12-2026"),
     ("%d.%m.%Y", "31.12.2026"), ("%Y-%m-%d %H:%M:%S", "2026-12-31 14:05:09"), ("%Y-%m-%d", "2026-12-31"),
-    ("%m/%d/%Y", "12/31/2026 (tháng trước ngày)"),
+    ("%m/%d/%Y", _l("12/31/2026 (tháng trước ngày)")),
 )
 AMOUNT_MODES = ("split", "signed")
 MAX_HEADER_ROW = 200
@@ -80,31 +81,31 @@ def column_name(index: int) -> str:
 
 
 def build_config(values: LayoutInput) -> dict:
-    """The layout's config from the form, or ValidationFailed (Vietnamese, naming the field)."""
+    """The layout's config from the form, or ValidationFailed (in the reader's language, naming the field)."""
     columns: dict[str, list[str]] = {}
     for key, _label in COLUMNS:
         spec = words(values.columns.get(key))
         if any(len(w) > 100 for w in spec):
-            raise ValidationFailed("Mỗi từ tiêu đề tối đa 100 ký tự.", field=f"col_{key}")
+            raise ValidationFailed(_("Mỗi từ tiêu đề tối đa 100 ký tự."), field=f"col_{key}")
         if spec:
             columns[key] = spec
     if values.amount_mode not in AMOUNT_MODES:
-        raise ValidationFailed("Chọn cách ghi số tiền.", field="amount_mode")
+        raise ValidationFailed(_("Chọn cách ghi số tiền."), field="amount_mode")
     if "date" not in columns:
-        raise ValidationFailed("Cần khai báo cột ngày giao dịch.", field="col_date")
+        raise ValidationFailed(_("Cần khai báo cột ngày giao dịch."), field="col_date")
     if values.amount_mode == "split":
         columns.pop("amount", None)
         for key in ("credit", "debit"):
             if key not in columns:
-                raise ValidationFailed("Cần khai báo cả cột ghi có và cột ghi nợ (hoặc chọn “một cột số tiền "
-                                       "có dấu”).", field=f"col_{key}")
+                raise ValidationFailed(_("Cần khai báo cả cột ghi có và cột ghi nợ (hoặc chọn “một cột số tiền "
+                                         "có dấu”)."), field=f"col_{key}")
     else:
         columns.pop("credit", None)
         columns.pop("debit", None)
         if "amount" not in columns:
-            raise ValidationFailed("Cần khai báo cột số tiền có dấu.", field="col_amount")
+            raise ValidationFailed(_("Cần khai báo cột số tiền có dấu."), field="col_amount")
     if "memo" not in columns:
-        raise ValidationFailed("Cần khai báo cột nội dung: mã chuyển khoản nằm trong nội dung.", field="col_memo")
+        raise ValidationFailed(_("Cần khai báo cột nội dung: mã chuyển khoản nằm trong nội dung."), field="col_memo")
     letters: dict[int, str] = {}
     for key, spec in columns.items():
         for word in spec:
@@ -112,16 +113,17 @@ def build_config(values: LayoutInput) -> dict:
             if index is None:
                 continue
             if index in letters and letters[index] != key:
-                raise ValidationFailed(f"Cột {column_name(index)} được khai báo cho cả “{COLUMN_LABELS[letters[index]]}” "
-                                       f"và “{COLUMN_LABELS[key]}”.", field=f"col_{key}")
+                raise ValidationFailed(_("Cột %(letter)s được khai báo cho cả “%(first)s” và “%(second)s”.",
+                                         letter=column_name(index), first=COLUMN_LABELS[letters[index]],
+                                         second=COLUMN_LABELS[key]), field=f"col_{key}")
             letters[index] = key
     if values.header_row is not None and not 1 <= values.header_row <= MAX_HEADER_ROW:
-        raise ValidationFailed(f"Dòng tiêu đề là một số từ 1 đến {MAX_HEADER_ROW}, hoặc để trống để tự tìm.",
-                               field="header_row")
-    known = {f for f, _ in DATE_FORMATS}
+        raise ValidationFailed(_("Dòng tiêu đề là một số từ 1 đến %(max)d, hoặc để trống để tự tìm.",
+                                 max=MAX_HEADER_ROW), field="header_row")
+    known = {f for f, _label in DATE_FORMATS}
     formats = [f for f in values.date_formats if f in known]
     if not formats:
-        raise ValidationFailed("Chọn ít nhất một định dạng ngày.", field="date_formats")
+        raise ValidationFailed(_("Chọn ít nhất một định dạng ngày."), field="date_formats")
     config = {
         "label": values.label.strip() or values.name.strip(),
         "titles": words(values.titles),
@@ -138,13 +140,13 @@ def build_config(values: LayoutInput) -> dict:
 def _check_name(name: str, layout_id: int | None) -> str:
     name = (name or "").strip()
     if not _NAME.fullmatch(name):
-        raise ValidationFailed("Tên mẫu gồm 2–60 ký tự: chữ thường không dấu, chữ số, “-” hoặc “_”, "
-                               "ví dụ acb hoặc sacombank-2026.", field="name")
+        raise ValidationFailed(_("Tên mẫu gồm 2–60 ký tự: chữ thường không dấu, chữ số, “-” hoặc “_”, "
+                                 "ví dụ acb hoặc sacombank-2026."), field="name")
     if name == "auto" or name in BUILT_IN:
-        raise ValidationFailed(f"Tên “{name}” trùng với mẫu có sẵn của hệ thống; chọn tên khác.", field="name")
+        raise ValidationFailed(_("Tên “%(name)s” trùng với mẫu có sẵn của hệ thống; chọn tên khác.", name=name), field="name")
     clash = db.session.scalar(sa.select(BankLayout.id).where(BankLayout.name == name))
     if clash is not None and clash != layout_id:
-        raise ValidationFailed(f"Đã có mẫu sao kê tên “{name}”.", field="name")
+        raise ValidationFailed(_("Đã có mẫu sao kê tên “%(name)s”.", name=name), field="name")
     return name
 
 
@@ -155,7 +157,7 @@ def list_layouts() -> list[BankLayout]:
 def get_layout(layout_id: int) -> BankLayout:
     layout = db.session.get(BankLayout, layout_id)
     if layout is None:
-        raise NotFound("Không tìm thấy mẫu sao kê.")
+        raise NotFound(_("Không tìm thấy mẫu sao kê."))
     return layout
 
 
@@ -237,10 +239,12 @@ def preview(config: dict, name: str, data: bytes, file_name: str) -> LayoutPrevi
         return result
     header = find_header(rows, config)
     if header is None:
-        where = (f"dòng {config['header_row']}" if config.get("header_row")
-                 else f"{SCAN_ROWS} dòng đầu")
-        result.message = (f"Không tìm thấy dòng tiêu đề cột ở {where}: cần thấy cột ngày và cột ghi có/ghi nợ "
-                          "(hoặc số tiền) như đã khai báo.")
+        if config.get("header_row"):
+            result.message = _("Không tìm thấy dòng tiêu đề cột ở dòng %(row)s: cần thấy cột ngày và cột ghi "
+                               "có/ghi nợ (hoặc số tiền) như đã khai báo.", row=config["header_row"])
+        else:
+            result.message = _("Không tìm thấy dòng tiêu đề cột ở %(num)d dòng đầu: cần thấy cột ngày và cột "
+                               "ghi có/ghi nợ (hoặc số tiền) như đã khai báo.", num=SCAN_ROWS)
         return result
     index, found = header
     result.header_row = index + 1

@@ -10,40 +10,37 @@ import sqlalchemy as sa
 
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
+from app.i18n import _, date_text, money, vietnamese
 from app.models import (
     BankAccount, BankLine, BankStatementImport, Donor, LineState, PledgeStatus, TransferPledge,
 )
 from app.services import audit
 from app.services.audit import Actor
-from app.services.bank import codes
+from app.services.bank import codes, reasons
+from app.services.bank.reasons import IGNORE_REASONS
 from app.services.bank.matching import donor_from_line, record_from_line
 from app.services.donations.ledger import reverse_in_tx
 from app.services.donations.queries import lock_donation
-from app.timeutil import format_local
-from app.vnd import format_vnd
 
-IGNORE_REASONS = {
-    "interest": "Lãi tiền gửi",
-    "fee": "Phí ngân hàng",
-    "refund": "Hoàn trả / chuyển nhầm",
-    "internal": "Chuyển khoản nội bộ giữa các tài khoản của Quỹ",
-    "other": "Khác",
-}
+
+
+class LineNotFound(NotFound):
+    """No bank line with that id (the page answers 404)."""
 
 
 def _lock_line(line_id: int) -> BankLine:
     line = db.session.scalars(sa.select(BankLine).where(BankLine.id == line_id).with_for_update()
                               .execution_options(populate_existing=True)).one_or_none()
     if line is None:
-        raise NotFound("Không tìm thấy giao dịch ngân hàng.")
+        raise LineNotFound(_("Không tìm thấy giao dịch ngân hàng."))
     return line
 
 
 def _open_credit(line: BankLine) -> None:
     if line.direction != "credit" or line.amount <= 0:
-        raise Conflict("Chỉ giao dịch ghi có (tiền vào) với số tiền dương mới là khoản ủng hộ.")
+        raise Conflict(_("Chỉ giao dịch ghi có (tiền vào) với số tiền dương mới là khoản ủng hộ."))
     if line.donation_id is not None:
-        raise Conflict("Giao dịch này đã được ghi nhận thành khoản ủng hộ.")
+        raise Conflict(_("Giao dịch này đã được ghi nhận thành khoản ủng hộ."))
 
 
 def _reviewed(line: BankLine, actor: Actor) -> None:
@@ -57,7 +54,7 @@ def confirm_suggestion(line_id: int, actor: Actor) -> BankLine:
     line = _lock_line(line_id)
     _open_credit(line)
     if line.state != LineState.SUGGESTED.value or not line.suggestion:
-        raise Conflict("Giao dịch này không có gợi ý để xác nhận.")
+        raise Conflict(_("Giao dịch này không có gợi ý để xác nhận."))
     s = line.suggestion
     pledge = db.session.get(TransferPledge, s["pledge_id"]) if s.get("pledge_id") else None
     if pledge is not None and pledge.status == PledgeStatus.RECEIVED.value:
@@ -101,17 +98,17 @@ def match_by_hand(line_id: int, actor: Actor, *, donor_id: int | None = None, pl
         code = codes.squeeze(pledge_code)
         pledge = db.session.scalar(sa.select(TransferPledge).where(TransferPledge.code == code))
         if pledge is None:
-            raise NotFound(f"Không có đăng ký chuyển khoản mã {pledge_code}.")
+            raise NotFound(_("Không có đăng ký chuyển khoản mã %(code)s.", code=pledge_code))
         if pledge.status == PledgeStatus.RECEIVED.value:
-            raise Conflict(f"Mã {pledge.code} đã được thanh toán bằng một giao dịch khác.")
+            raise Conflict(_("Mã %(code)s đã được thanh toán bằng một giao dịch khác.", code=pledge.code))
     elif donor_id:
         donor = db.session.get(Donor, donor_id)
         if donor is None or donor.merged_into_id is not None:
-            raise NotFound("Không tìm thấy nhà hảo tâm (hoặc hồ sơ đã được gộp).")
+            raise NotFound(_("Không tìm thấy nhà hảo tâm (hoặc hồ sơ đã được gộp)."))
     elif create_donor:
         donor_id = donor_from_line(line, actor).id
     else:
-        raise ValidationFailed("Chọn nhà hảo tâm, nhập mã chuyển khoản, hoặc tạo nhà hảo tâm từ giao dịch.")
+        raise ValidationFailed(_("Chọn nhà hảo tâm, nhập mã chuyển khoản, hoặc tạo nhà hảo tâm từ giao dịch."))
     line.state_reason = "Cán bộ khớp thủ công." + (f" {note.strip()}" if note and note.strip() else "")
     line.confidence = 100
     _reviewed(line, actor)
@@ -123,12 +120,13 @@ def match_by_hand(line_id: int, actor: Actor, *, donor_id: int | None = None, pl
 def mark_not_donation(line_id: int, actor: Actor, *, reason_code: str, note: str | None = None) -> BankLine:
     line = _lock_line(line_id)
     if line.donation_id is not None:
-        raise Conflict("Giao dịch đã thành khoản ủng hộ: hãy hoàn tác trước.")
+        raise Conflict(_("Giao dịch đã thành khoản ủng hộ: hãy hoàn tác trước."))
     if reason_code not in IGNORE_REASONS:
-        raise ValidationFailed("Vui lòng chọn lý do.", field="reason")
-    text = IGNORE_REASONS[reason_code] + (f": {note.strip()}" if note and note.strip() else "")
+        raise ValidationFailed(_("Vui lòng chọn lý do."), field="reason")
+    with vietnamese():
+        text = str(IGNORE_REASONS[reason_code]) + (f": {note.strip()}" if note and note.strip() else "")
     if reason_code == "other" and not (note or "").strip():
-        raise ValidationFailed("Vui lòng ghi rõ lý do.", field="note")
+        raise ValidationFailed(_("Vui lòng ghi rõ lý do."), field="note")
     before = {"state": line.state, "reason": line.state_reason}
     line.state, line.state_reason = LineState.IGNORED.value, text
     _reviewed(line, actor)
@@ -142,9 +140,9 @@ def undo_match(line_id: int, actor: Actor, *, reason: str) -> BankLine:
     line back in the queue. The pledge, if any, waits for its money again."""
     line = _lock_line(line_id)
     if line.donation_id is None:
-        raise Conflict("Giao dịch này chưa được ghi nhận thành khoản ủng hộ.")
+        raise Conflict(_("Giao dịch này chưa được ghi nhận thành khoản ủng hộ."))
     if not (reason or "").strip():
-        raise ValidationFailed("Vui lòng nhập lý do hoàn tác.", field="reason")
+        raise ValidationFailed(_("Vui lòng nhập lý do hoàn tác."), field="reason")
     donation = lock_donation(line.donation_id)
     reverse_in_tx(donation, actor, reason=f"Hoàn tác khớp giao dịch ngân hàng: {reason.strip()}",
                   reference=f"BANK-{line.id}-UNDO-{donation.id}")
@@ -181,7 +179,7 @@ def balance_checks(limit: int = 20) -> list[BalanceCheck]:
         computed = None
         if record.opening_balance is not None:
             computed = record.opening_balance + record.credit_total - record.debit_total
-        differences = list(record.differences or [])
+        differences = [reasons.difference(d) for d in record.differences or []]
         gap = _continuity(record)
         if gap:
             differences.append(gap)
@@ -200,8 +198,8 @@ def _continuity(record: BankStatementImport) -> str | None:
         .order_by(BankStatementImport.period_to.desc(), BankStatementImport.id.desc()).limit(1)).first()
     if previous is None or previous.closing_balance == record.opening_balance:
         return None
-    return (f"Số dư đầu kỳ {format_vnd(record.opening_balance)} khác số dư cuối kỳ "
-            f"{format_vnd(previous.closing_balance)} của sao kê trước ({previous.file_name}, đến "
-            f"{format_local(previous.period_to, '%d/%m/%Y')}): chênh "
-            f"{format_vnd(record.opening_balance - previous.closing_balance)} — có thể thiếu sao kê hoặc "
-            "giao dịch giữa hai kỳ.")
+    return _("Số dư đầu kỳ %(opening)s khác số dư cuối kỳ %(closing)s của sao kê trước (%(file)s, đến "
+             "%(until)s): chênh %(difference)s — có thể thiếu sao kê hoặc giao dịch giữa hai kỳ.",
+             opening=money(record.opening_balance), closing=money(previous.closing_balance),
+             file=previous.file_name, until=date_text(previous.period_to),
+             difference=money(record.opening_balance - previous.closing_balance))

@@ -36,6 +36,7 @@ import sqlalchemy as sa
 
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.i18n import _, language, language_of, money, ngettext
 from app.models import (
     BankLine, Donation, DonationStatus, Donor, OutboxMessage, RecurringGift, RecurringMethod, RecurringStatus,
     TransferPledge,
@@ -45,7 +46,6 @@ from app.services.audit import Actor
 from app.services.bank import accounts, pledges
 from app.services.donations.online import DonationRequest
 from app.timeutil import to_local, utcnow
-from app.vnd import format_vnd
 
 S = RecurringStatus
 JOB = Actor.system("monthly-bank")
@@ -121,12 +121,12 @@ def missed_streak(gift: RecurringGift, now: datetime) -> list[str]:
 
 def check_monthly_amount(amount, *, minimum: int, maximum: int) -> None:
     if not isinstance(amount, int) or isinstance(amount, bool):
-        raise ValidationFailed("Số tiền không hợp lệ.", field="amount")
+        raise ValidationFailed(_("Số tiền không hợp lệ."), field="amount")
     if amount < minimum:
-        raise ValidationFailed(f"Số tiền hằng tháng tối thiểu là {format_vnd(minimum)}.", field="amount")
+        raise ValidationFailed(_("Số tiền hằng tháng tối thiểu là %(amount)s.", amount=money(minimum)), field="amount")
     if amount > maximum:
-        raise ValidationFailed(f"Ủng hộ hằng tháng tối đa {format_vnd(maximum)} mỗi tháng; với khoản lớn "
-                               "hơn, vui lòng chọn ủng hộ một lần.", field="amount")
+        raise ValidationFailed(_("Ủng hộ hằng tháng tối đa %(amount)s mỗi tháng; với khoản lớn hơn, vui lòng "
+                                 "chọn ủng hộ một lần.", amount=money(maximum)), field="amount")
 
 
 def start_standing(req: DonationRequest, actor: Actor, *, minimum: int, maximum: int, expiry_days: int,
@@ -140,7 +140,7 @@ def start_standing(req: DonationRequest, actor: Actor, *, minimum: int, maximum:
     check_monthly_amount(req.amount, minimum=minimum, maximum=maximum)
     programme_id, appeal_id = _designation(req)
     if accounts.donation_account(appeal_id) is None:  # refused before any donor record is made
-        raise pledges.TransferUnavailable("Quỹ chưa công bố tài khoản nhận chuyển khoản. Vui lòng liên hệ Quỹ.")
+        raise pledges.TransferUnavailable(_("Quỹ chưa công bố tài khoản nhận chuyển khoản. Vui lòng liên hệ Quỹ."))
     note, active = None, donor is not None
     if donor is None:
         donor, note = match_or_create_donor(req, actor)
@@ -218,31 +218,33 @@ def transfer_url(pledge: TransferPledge) -> str:
 
 
 def reminder_text(gift: RecurringGift, pledge: TransferPledge, month: str) -> tuple[str, str]:
+    """The month's reminder, in the donor's language."""
     from app.services.receipts.documents import public_url
     from app.services.setup import get_settings
 
     settings = get_settings()
     account = pledge.account
-    subject = f"Nhắc ủng hộ hằng tháng {month_label(month)} — {settings.fund_name}"
-    body = (
-        f"Kính gửi {gift.donor.name},\n\n"
-        f"{settings.fund_name} trân trọng cảm ơn Quý vị đã đăng ký ủng hộ hằng tháng "
-        f"{format_vnd(gift.amount)} vì trẻ em có hoàn cảnh đặc biệt. Quỹ chưa nhận được khoản "
-        f"chuyển khoản của tháng {month_label(month)}.\n\n"
-        f"Ngân hàng: {account.bank_name}\n"
-        f"Số tài khoản: {account.account_number}\n"
-        f"Chủ tài khoản: {account.account_name}\n"
-        f"Số tiền: {format_vnd(gift.amount)}\n"
-        f"Nội dung chuyển khoản: {pledge.code}\n\n"
-        "Mã VietQR được đính kèm thư này (mở ứng dụng ngân hàng → Quét QR → chọn ảnh). "
-        f"Trang chuyển khoản và mã QR:\n{transfer_url(pledge)}\n{transfer_url(pledge)}/qr.png\n\n"
-        f"Mỗi tháng dùng cùng một nội dung {pledge.code}: Quý vị có thể cài “chuyển tiền định kỳ” "
-        "trong ứng dụng ngân hàng để không phải chuyển lại. Nếu đã chuyển, xin bỏ qua thư này; "
-        "giấy chứng nhận được gửi khi tiền về.\n\n"
-        "Xem hoặc hủy ủng hộ hằng tháng trong tài khoản nhà hảo tâm: "
-        f"{public_url('/tai-khoan/hang-thang')}\n\n"
-        f"Trân trọng,\n{settings.operator_name}\n"
-    )
+    url = transfer_url(pledge)
+    with language(language_of(gift.donor)):
+        subject = _("Nhắc ủng hộ hằng tháng %(month)s — %(fund)s", month=month_label(month), fund=settings.fund_name)
+        body = "".join((
+            _("Kính gửi %(name)s,", name=gift.donor.name), "\n\n",
+            _("%(fund)s trân trọng cảm ơn Quý vị đã đăng ký ủng hộ hằng tháng %(amount)s vì trẻ em có hoàn cảnh "
+              "đặc biệt. Quỹ chưa nhận được khoản chuyển khoản của tháng %(month)s.", fund=settings.fund_name,
+              amount=money(gift.amount), month=month_label(month)), "\n\n",
+            _("Ngân hàng: %(bank)s", bank=account.bank_name), "\n",
+            _("Số tài khoản: %(number)s", number=account.account_number), "\n",
+            _("Chủ tài khoản: %(holder)s", holder=account.account_name), "\n",
+            _("Số tiền: %(amount)s", amount=money(gift.amount)), "\n",
+            _("Nội dung chuyển khoản: %(code)s", code=pledge.code), "\n\n",
+            _("Mã VietQR được đính kèm thư này (mở ứng dụng ngân hàng → Quét QR → chọn ảnh). "
+              "Trang chuyển khoản và mã QR:"), f"\n{url}\n{url}/qr.png\n\n",
+            _("Mỗi tháng dùng cùng một nội dung %(code)s: Quý vị có thể cài “chuyển tiền định kỳ” trong ứng "
+              "dụng ngân hàng để không phải chuyển lại. Nếu đã chuyển, xin bỏ qua thư này; giấy chứng nhận được "
+              "gửi khi tiền về.", code=pledge.code), "\n\n",
+            _("Xem hoặc hủy ủng hộ hằng tháng trong tài khoản nhà hảo tâm:"), f" {public_url('/tai-khoan/hang-thang')}\n\n",
+            _("Trân trọng,"), f"\n{settings.operator_name}\n",
+        ))
     return subject, body
 
 
@@ -257,12 +259,19 @@ def _lapse(gift: RecurringGift, missed: list[str], now: datetime) -> None:
     audit.record(JOB, "recurring.lapse", gift, before={"status": before},
                  after={"status": gift.status, "missed": missed})
     if gift.donor.email:
+        with language(language_of(gift.donor)):  # the notice in the donor's language; end_reason stays Vietnamese
+            subject = _("Khoản ủng hộ hằng tháng đã tạm ngừng")
+            body = "".join((
+                _("Kính gửi %(name)s,", name=gift.donor.name), "\n\n",
+                ngettext("Ngừng vì %(num)d tháng liền không nhận được chuyển khoản (%(months)s).",
+                         "Ngừng vì %(num)d tháng liền không nhận được chuyển khoản (%(months)s).",
+                         len(missed), months=months), " ", _("Quỹ đã ngừng gửi thư nhắc."), "\n\n",
+                _("Nếu Quý vị vẫn muốn ủng hộ, mỗi lần chuyển khoản với nội dung %(code)s vẫn được ghi nhận và "
+                  "khoản ủng hộ hằng tháng tự tiếp tục. Quý vị cũng có thể xem hoặc hủy trong tài khoản nhà hảo "
+                  "tâm (mục Ủng hộ hằng tháng).", code=gift.standing_pledge.code), "\n",
+            ))
         outbox.queue_notice(
-            gift.donor.email, "Khoản ủng hộ hằng tháng đã tạm ngừng",
-            f"Kính gửi {gift.donor.name},\n\n{gift.end_reason} Quỹ đã ngừng gửi thư nhắc.\n\n"
-            f"Nếu Quý vị vẫn muốn ủng hộ, mỗi lần chuyển khoản với nội dung {gift.standing_pledge.code} "
-            "vẫn được ghi nhận và khoản ủng hộ hằng tháng tự tiếp tục. Quý vị cũng có thể xem hoặc hủy "
-            "trong tài khoản nhà hảo tâm (mục Ủng hộ hằng tháng).\n",
+            gift.donor.email, subject, body,
             kind=outbox.KIND_REMINDER, dedupe_key=LAPSE_KEY.format(gift=gift.id, month=month_key(first_of_month(now))))
 
 

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from app.adapters.bank_lines import CREDIT, ParsedLine
 from app.adapters.statements import BUILT_IN, Statement, StatementError, detect_layout, parse_statement, read_rows
 from app.extensions import db
+from app.i18n import _, vietnamese
 from app.models import BankAccount, BankLayout, BankLine, BankStatementImport, LineState
 from app.services import audit
 from app.services.audit import Actor
@@ -60,7 +61,7 @@ def _layout(rows, name: str) -> tuple[str, dict]:
     if name in custom:
         return name, custom[name]
     known = ", ".join(list(BUILT_IN) + sorted(custom))
-    raise StatementError(f"Không có mẫu sao kê “{name}”: cần auto hoặc một trong {known}.")
+    raise StatementError(_("Không có mẫu sao kê “%(name)s”: cần auto hoặc một trong %(known)s.", name=name, known=known))
 
 
 def plan_statement(data: bytes, file_name: str, *, account_number: str | None = None,
@@ -74,13 +75,14 @@ def plan_statement(data: bytes, file_name: str, *, account_number: str | None = 
     stated = statement.account_number
     wanted = (account_number or "").replace(" ", "") or stated
     if not wanted:
-        raise StatementError("Sao kê không ghi số tài khoản: cần chọn tài khoản (--account SỐ_TÀI_KHOẢN).")
+        raise StatementError(_("Sao kê không ghi số tài khoản: cần chọn tài khoản (--account SỐ_TÀI_KHOẢN)."))
     if account_number and stated and stated != wanted:
-        raise StatementError(f"Sao kê này của tài khoản {stated}, không phải tài khoản {wanted} đã chọn.")
+        raise StatementError(_("Sao kê này của tài khoản %(stated)s, không phải tài khoản %(wanted)s đã chọn.",
+                                 stated=stated, wanted=wanted))
     account = accounts.account_by_number(wanted)
     if account is None:
-        raise StatementError(f"Quỹ không có tài khoản số {wanted}: cần sao kê của một tài khoản trong "
-                             "danh sách tài khoản của Quỹ (Cài đặt → Tài khoản ngân hàng).")
+        raise StatementError(_("Quỹ không có tài khoản số %(number)s: cần sao kê của một tài khoản trong "
+                               "danh sách tài khoản của Quỹ (Cài đặt → Tài khoản ngân hàng).", number=wanted))
     plan = StatementPlan(file_name=file_name, sha256=hashlib.sha256(data).hexdigest(), layout=name,
                          account=account, statement=statement)
     lines = statement.lines
@@ -142,6 +144,8 @@ def import_statement(plan: StatementPlan, actor: Actor, *, user_id: int | None =
     numbered as one block of the year's counter, and their mails."""
     now = utcnow()
     st = plan.statement
+    with vietnamese():  # the record keeps the differences in the source language, whoever imported
+        differences = [str(d) for d in st.differences] or None
     phase = bulk.phases()
     phase("(before import)")
     try:
@@ -150,7 +154,7 @@ def import_statement(plan: StatementPlan, actor: Actor, *, user_id: int | None =
             period_from=min(l.booked_at for l in st.lines), period_to=max(l.booked_at for l in st.lines),
             opening_balance=st.opening_balance, closing_balance=st.closing_balance,
             credit_total=st.credit_total, debit_total=st.debit_total, rows=len(st.lines), new_lines=len(plan.new),
-            differences=st.differences or None, imported_by_id=user_id, created_at=now)
+            differences=differences, imported_by_id=user_id, created_at=now)
         db.session.add(record)
         db.session.flush()
         sqlite = db.session.get_bind().dialect.name == "sqlite"
