@@ -280,3 +280,27 @@ def test_the_monthly_reminder_and_lapse_notice_speak_the_donors_language(client)
     assert notice.subject == "Your monthly giving has been paused"
     assert "Paused because no bank transfer arrived for 2 months in a row (12/2026, 01/2027)." in notice.body
     assert gift.end_reason == "Ngừng vì 2 tháng liền không nhận được chuyển khoản (12/2026, 01/2027)."
+
+
+def test_a_statement_import_mails_an_english_donors_receipt_in_english():
+    """The bulk path (statement import) writes each receipt mail in its donor's language."""
+    from app.models import OutboxMessage
+    from app.services.bank.pledges import create_pledge
+    from app.services.donations.online import DonationRequest
+    from tests import bank_helpers as bh
+    from tests import bank_statements as gen
+
+    bh.account()
+    factories.donor("Jane Smith", email="jane@example.com", language="en")
+    factories.donor("Trần Văn Bình", email="binh@example.com")
+    db.session.commit()
+    actor = Actor.system("tests")
+    codes = [create_pledge(DonationRequest(kind="individual", name=name, email=email, amount=500_000), actor,
+                           minimum=10_000, expiry_days=7).code
+             for name, email in (("Jane Smith", "jane@example.com"), ("Trần Văn Bình", "binh@example.com"))]
+    rows = [(datetime(2026, 11, 20, 9, 15 + n), None, 500_000, f"MBVCB.452507740{n}.{code}.chuyen tien", f"FT2632400{n}",
+             "NGUOI GUI") for n, code in enumerate(codes)]
+    statements.import_file(gen.xlsx(gen.table("vietcombank", rows)), "vcb.xlsx", actor)
+    mails = {m.to_address: m for m in db.session.scalars(sa.select(OutboxMessage))}
+    assert mails["jane@example.com"].subject.startswith("Donation receipt No.") and "Dear Jane Smith" in mails["jane@example.com"].body
+    assert mails["binh@example.com"].subject.startswith("Giấy chứng nhận ủng hộ số")

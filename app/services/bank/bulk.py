@@ -122,6 +122,7 @@ class Recorded:
     donation_ids: list[int]
     donors_created: int
     deferred: bool  # fund settings incomplete: receipts deferred, like the one-by-one path
+    english_donations: frozenset[int] = frozenset()  # whose donor reads English (their receipt mail)
 
 
 def record_many(items: list[Confirmation], actor: Actor) -> Recorded:
@@ -169,7 +170,10 @@ def record_many(items: list[Confirmation], actor: Actor) -> Recorded:
             public_message=p.message, recorded_by_id=actor.user_id, created_at=now, receipt_deferred=deferred))
     _insert_many(Donation.__table__, donations)
     _PHASE("donation insert")
-    return Recorded(items, donation_ids, len(creating), deferred)
+    # Receipt mails are written in the donor's language: the few English readers, one query.
+    english = set(db.session.scalars(sa.select(Donor.id).where(Donor.language == "en")))
+    english_donations = frozenset(d["id"] for d in donations if d["donor_id"] in english)
+    return Recorded(items, donation_ids, len(creating), deferred, english_donations)
 
 
 def issue_receipts_many(recorded: Recorded, actor: Actor, *, label: str) -> None:
@@ -198,7 +202,8 @@ def issue_receipts_many(recorded: Recorded, actor: Actor, *, label: str) -> None
                                  donation_id=donation_ids[n], issued_at=now, verification_token=token,
                                  issued_by_id=actor.user_id))
             if p.donor_email:
-                subject, body = compose(number, p.donor_name, item.amount, token)
+                subject, body = compose(number, p.donor_name, item.amount, token,
+                                        "en" if donation_ids[n] in recorded.english_donations else None)
                 mails.append(dict(kind=KIND_RECEIPT, receipt_id=receipt_ids[n], to_address=p.donor_email,
                                   subject=subject, body=body, status=pending, attempts=0,
                                   next_attempt_at=now, created_at=now, created_by=created_by))
