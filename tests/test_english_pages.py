@@ -80,7 +80,7 @@ def stored_texts() -> list[str]:
                         found.update({value, value.strip()})
                         found.update(part.strip() for part in re.split(r"[\n,;()]", value) if len(part.strip()) > 3)
     banks = json.loads((Path(__file__).resolve().parent.parent / "app/data/vietqr_banks.json").read_text("utf-8"))
-    for bank in banks if isinstance(banks, list) else banks.values():
+    for bank in banks["data"]:
         if isinstance(bank, dict):
             found.update(v for v in bank.values() if isinstance(v, str) and VIETNAMESE.search(v))
     return sorted((t for t in found if len(t) >= 2), key=len, reverse=True)
