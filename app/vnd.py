@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from app.i18n import _, _l
+
 __all__ = [
     "AmountError",
     "DEFAULT_MAXIMUM",
@@ -86,8 +88,8 @@ def format_vnd(amount: int, symbol: bool = True, *, space: str = NBSP) -> str:
 class AmountError(ValueError):
     """An amount typed by a person could not be accepted.
 
-    ``str(error)`` and ``error.message`` are the same Vietnamese sentence, ready
-    to show to the user. ``error.code`` is a stable English identifier for
+    ``str(error)`` and ``error.message`` are the same sentence, in the reader's
+    language (Vietnamese by default), ready to show to the user. ``error.code`` is a stable English identifier for
     programs and tests, one of:
 
     ``"empty"``, ``"invalid"``, ``"negative"``, ``"zero"``, ``"fraction"``,
@@ -95,35 +97,39 @@ class AmountError(ValueError):
     """
 
     def __init__(self, message: str, code: str) -> None:
+        message = str(message)  # a lazy message becomes text in the current language
         super().__init__(message)
         self.message = message
         self.code = code
 
 
-_EXAMPLE = "ví dụ 50.000.000"
-
-MSG_EMPTY = "Vui lòng nhập số tiền."
-MSG_INVALID = f"Số tiền không hợp lệ: chỉ nhập chữ số, {_EXAMPLE}."
-MSG_NEGATIVE = "Số tiền không được là số âm."
-MSG_ZERO = "Số tiền phải lớn hơn 0."
-MSG_FRACTION = (
+# Messages in the reader's language (issue 17): lazy here, made text when raised (AmountError).
+MSG_EMPTY = _l("Vui lòng nhập số tiền.")
+MSG_INVALID = _l("Số tiền không hợp lệ: chỉ nhập chữ số, ví dụ 50.000.000.")
+MSG_NEGATIVE = _l("Số tiền không được là số âm.")
+MSG_ZERO = _l("Số tiền phải lớn hơn 0.")
+MSG_FRACTION = _l(
     "Số tiền không được có phần thập phân vì đồng Việt Nam không có đơn vị lẻ. "
     "Dấu chấm hoặc dấu phẩy chỉ dùng để phân cách hàng nghìn (mỗi nhóm 3 chữ số), "
-    f"{_EXAMPLE}."
+    "ví dụ 50.000.000."
 )
-MSG_MALFORMED = (
+MSG_MALFORMED = _l(
     "Cách viết số tiền không rõ ràng: chỉ dùng một loại dấu (dấu chấm, dấu phẩy "
     "hoặc khoảng trắng) để phân cách hàng nghìn, mỗi nhóm đúng 3 chữ số, "
-    f"{_EXAMPLE}."
+    "ví dụ 50.000.000."
 )
 
 
 def _msg_below(minimum: int) -> str:
-    return f"Số tiền tối thiểu là {format_vnd(minimum)}."
+    from app.i18n import money
+
+    return _("Số tiền tối thiểu là %(amount)s.", amount=money(minimum))
 
 
 def _msg_above(maximum: int) -> str:
-    return f"Số tiền tối đa là {format_vnd(maximum)}."
+    from app.i18n import money
+
+    return _("Số tiền tối đa là %(amount)s.", amount=money(maximum))
 
 
 # Characters people (or Excel, or a web page) put between digit groups that

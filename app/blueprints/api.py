@@ -19,6 +19,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from app.errors import DomainError
 from app.extensions import limiter
+from app.i18n import _
 from app.models import Channel
 from app.services.reports import public_ledger as ledger
 from app.services.reports.period import FIRST_YEAR
@@ -50,7 +51,7 @@ def refuse_blank_parameters():
     documents, so an empty or space-padded value is a 400, not a silent default."""
     for name, value in request.args.items(multi=True):
         if not value or value != value.strip():
-            return jsonify(error=f"Tham số «{name[:40]}» trống hoặc có khoảng trắng thừa.", status=400), 400
+            return jsonify(error=_("Tham số «%(name)s» trống hoặc có khoảng trắng thừa.", name=name[:40]), status=400), 400
     return None
 
 
@@ -280,5 +281,5 @@ def docs():
 @docs_bp.get("/docs/assets/<path:filename>")
 def docs_assets(filename: str):
     if filename not in {"swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js"}:
-        return jsonify(error="Không tìm thấy.", status=404), 404
+        return jsonify(error=_("Không tìm thấy."), status=404), 404
     return send_from_directory(swagger_ui_path, filename, max_age=86400)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request
 
 from app.errors import NotFound, ValidationFailed
+from app.i18n import _
 from app.renderers import charts as chart_renderer
 from app.renderers import donation_list
 from app.services.reports import catalogue, freezing, layout
@@ -38,9 +39,9 @@ def overview():
     summary = ledger.year_summary(year)
     charts = {
         "monthly": layout.monthly_chart(year, summary.monthly_received, summary.monthly_spent,
-                                        f"Tiếp nhận và chi theo tháng, năm {year}"),
-        "programmes": layout.programme_chart(summary.flows, f"Theo chương trình, năm {year}"),
-        "channels": layout.channel_chart(summary.received, f"Theo hình thức tiếp nhận, năm {year}"),
+                                        _("Tiếp nhận và chi theo tháng, năm %(year)s", year=year)),
+        "programmes": layout.programme_chart(summary.flows, _("Theo chương trình, năm %(year)s", year=year)),
+        "channels": layout.channel_chart(summary.received, _("Theo hình thức tiếp nhận, năm %(year)s", year=year)),
     }
     frozen = freezing.latest("disclosure", year)
     return render_template("public/transparency/overview.html", s=summary, year=year,
@@ -61,7 +62,7 @@ def ledger_page():
 def ledger_csv():
     args = {k: v for k, v in request.args.items() if k not in ("page", "per_page")}
     f = ledger.LedgerFilter.from_args(args)
-    body = donation_list.to_csv(ledger.LEDGER_CSV_HEADINGS, ledger.ledger_csv_rows(ledger.ledger_rows(f)))
+    body = donation_list.to_csv(ledger.ledger_csv_headings(), ledger.ledger_csv_rows(ledger.ledger_rows(f)))
     return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="sao-ke.csv"'})
 
@@ -69,7 +70,7 @@ def ledger_csv():
 @bp.get("/tra-cuu")
 def find_gift():
     if set(request.args) - {"q", "receipt"}:
-        raise ledger.BadQuery("Chỉ tra cứu theo số giấy chứng nhận hoặc mã chuyển khoản (q).")
+        raise ledger.BadQuery(_("Chỉ tra cứu theo số giấy chứng nhận hoặc mã chuyển khoản (q)."))
     number = (request.args.get("q") or request.args.get("receipt") or "").strip()
     gift, message = None, None
     if number:
