@@ -5,6 +5,8 @@ CSV; "find my gift" by receipt number or transfer code; money out per programme.
 Bad input (unknown year or filter, reversed range, absurd page) is a 400 with a message."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, Response, render_template, request
 
 from app.errors import NotFound, ValidationFailed
@@ -37,11 +39,17 @@ def cache_public(response: Response) -> Response:
 def overview():
     year = ledger.year_arg(request.args)
     summary = ledger.year_summary(year)
+    # The reports' charts (app/services/reports/layout.py, official wording), with the
+    # series named in the reader's language for this public page.
     charts = {
-        "monthly": layout.monthly_chart(year, summary.monthly_received, summary.monthly_spent,
-                                        _("Tiếp nhận và chi theo tháng, năm %(year)s", year=year)),
-        "programmes": layout.programme_chart(summary.flows, _("Theo chương trình, năm %(year)s", year=year)),
-        "channels": layout.channel_chart(summary.received, _("Theo hình thức tiếp nhận, năm %(year)s", year=year)),
+        "monthly": _named_series(layout.monthly_chart(
+            year, summary.monthly_received, summary.monthly_spent,
+            _("Tiếp nhận và chi theo tháng, năm %(year)s", year=year)),
+            _("Tiếp nhận %(year)s", year=year), _("Đã chi %(year)s", year=year)),
+        "programmes": _named_series(layout.programme_chart(
+            summary.flows, _("Theo chương trình, năm %(year)s", year=year)), _("Tiếp nhận"), _("Đã chi")),
+        "channels": _named_series(layout.channel_chart(
+            summary.received, _("Theo hình thức tiếp nhận, năm %(year)s", year=year)), _("Tiếp nhận")),
     }
     frozen = freezing.latest("disclosure", year)
     return render_template("public/transparency/overview.html", s=summary, year=year,
@@ -97,6 +105,12 @@ def disclosure_pdf(year: int):
     exported = freezing.export_frozen(frozen, "pdf") if frozen else catalogue.export("disclosure", make_period(year), "pdf")
     return Response(exported.data, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{exported.filename}"'})
+
+
+def _named_series(spec, *names: str):
+    """`spec` with its series renamed `names` (in order)."""
+    series = tuple((name, values) for name, (_old, values) in zip(names, spec.series))
+    return replace(spec, series=series) if len(series) == len(spec.series) else spec
 
 
 def _channels():
