@@ -41,6 +41,9 @@ def register_extensions(app: Flask) -> None:
     from app import i18n
 
     i18n.init_app(app)  # issue 17: Vietnamese (source) and English
+    from app import vnd
+
+    vnd.use_translations(i18n._, i18n.money)  # amount errors in the reader's language
     bootstrap.init_app(app)
     limiter.init_app(app)
     init_production_profile(app)  # issue 15: cache, queue, request ids, logs, metrics

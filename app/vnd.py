@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-
-from app.i18n import _, _l
+from collections.abc import Callable
 
 __all__ = [
     "AmountError",
@@ -97,23 +96,42 @@ class AmountError(ValueError):
     """
 
     def __init__(self, message: str, code: str) -> None:
-        message = str(message)  # a lazy message becomes text in the current language
+        if code not in ("below_minimum", "above_maximum"):  # those two come translated
+            message = _gettext(message)
         super().__init__(message)
         self.message = message
         self.code = code
 
 
-# Messages in the reader's language (issue 17): lazy here, made text when raised (AmountError).
-MSG_EMPTY = _l("Vui lòng nhập số tiền.")
-MSG_INVALID = _l("Số tiền không hợp lệ: chỉ nhập chữ số, ví dụ 50.000.000.")
-MSG_NEGATIVE = _l("Số tiền không được là số âm.")
-MSG_ZERO = _l("Số tiền phải lớn hơn 0.")
-MSG_FRACTION = _l(
+# Messages (issue 17): Vietnamese msgids, shown in the reader's language. This module knows
+# nothing of Flask (receipts import it): the app installs its translation functions with
+# `use_translations`; without them (plain scripts, unit tests) the Vietnamese text is used.
+def N_(text: str) -> str:
+    """Marks a msgid for the catalog (babel's default keyword)."""
+    return text
+
+
+_gettext: Callable[..., str] = lambda text, **values: text % values if values else text  # noqa: E731
+_amount_text: Callable[[int], str] = lambda amount: format_vnd(amount)  # noqa: E731
+
+
+def use_translations(gettext: Callable[..., str], amount_text: Callable[[int], str]) -> None:
+    """Show AmountError messages through `gettext` (as flask_babel's: text, **values) with
+    amounts written by `amount_text` (app.i18n.money)."""
+    global _gettext, _amount_text
+    _gettext, _amount_text = gettext, amount_text
+
+
+MSG_EMPTY = N_("Vui lòng nhập số tiền.")
+MSG_INVALID = N_("Số tiền không hợp lệ: chỉ nhập chữ số, ví dụ 50.000.000.")
+MSG_NEGATIVE = N_("Số tiền không được là số âm.")
+MSG_ZERO = N_("Số tiền phải lớn hơn 0.")
+MSG_FRACTION = N_(
     "Số tiền không được có phần thập phân vì đồng Việt Nam không có đơn vị lẻ. "
     "Dấu chấm hoặc dấu phẩy chỉ dùng để phân cách hàng nghìn (mỗi nhóm 3 chữ số), "
     "ví dụ 50.000.000."
 )
-MSG_MALFORMED = _l(
+MSG_MALFORMED = N_(
     "Cách viết số tiền không rõ ràng: chỉ dùng một loại dấu (dấu chấm, dấu phẩy "
     "hoặc khoảng trắng) để phân cách hàng nghìn, mỗi nhóm đúng 3 chữ số, "
     "ví dụ 50.000.000."
@@ -121,15 +139,11 @@ MSG_MALFORMED = _l(
 
 
 def _msg_below(minimum: int) -> str:
-    from app.i18n import money
-
-    return _("Số tiền tối thiểu là %(amount)s.", amount=money(minimum))
+    return _gettext(N_("Số tiền tối thiểu là %(amount)s."), amount=_amount_text(minimum))
 
 
 def _msg_above(maximum: int) -> str:
-    from app.i18n import money
-
-    return _("Số tiền tối đa là %(amount)s.", amount=money(maximum))
+    return _gettext(N_("Số tiền tối đa là %(amount)s."), amount=_amount_text(maximum))
 
 
 # Characters people (or Excel, or a web page) put between digit groups that

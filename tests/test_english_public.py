@@ -188,3 +188,39 @@ def test_the_transparency_pages_speak_english(client):
     assert response.status_code == 400 and "From: invalid date (format YYYY-MM-DD)." in response.get_data(as_text=True)
     page = client.get("/cong-khai/tra-cuu?q=BTTE-2024-999999").get_data(as_text=True)
     assert "No receipt numbered BTTE-2024-999999 was found." in page
+
+
+def test_the_demo_checkout_the_return_and_the_cancelled_pages_are_in_english(client):
+    english(client)
+    response = client.post("/donate", data={**FORM, "preset": "", "custom_amount": "150,000"})
+    checkout = response.headers["Location"].replace("http://localhost", "")
+    page = client.get(checkout).get_data(as_text=True)
+    assert "Test mode — no money is taken" in page and "150,000\u00a0₫" in page and ">Pay<" in page
+    no_vietnamese(page)
+    paid = client.post(checkout, data={"action": "pay"})
+    page = client.get(paid.headers["Location"]).get_data(as_text=True)
+    assert "Thank you for your donation!" in page and "Receipt number:" in page
+    # (The receipt's download box below is templates/receipts/_donor_download.html, not this page's.)
+    assert "Quỹ đã nhận" not in page and "Số giấy chứng nhận" not in page
+
+    response = client.post("/donate", data=FORM)
+    checkout = response.headers["Location"].replace("http://localhost", "")
+    cancelled = client.post(checkout, data={"action": "cancel"})
+    page = client.get(cancelled.headers["Location"]).get_data(as_text=True)
+    assert "You stopped the payment" in page and "Donate again" in page
+    no_vietnamese(page)
+
+
+def test_a_failed_card_gift_shows_our_reason_in_english(client):
+    from app.services.donations import online
+
+    english(client)
+    response = client.post("/donate", data=FORM)
+    session_id = response.headers["Location"].rsplit("/", 1)[1]
+    donation = last(Donation)
+    donation.status, donation.reason = "failed", online.REASON_EXPIRED
+    db.session.commit()
+    page = client.get(f"/donate/return?session_id={session_id}").get_data(as_text=True)
+    assert "The payment did not go through" in page
+    assert "The payment session expired before the donor paid." in page
+    no_vietnamese(page)

@@ -181,7 +181,7 @@ def donation_return():
         state = donation.status
     return _no_store(current_app.make_response(render_template(
         "public/donation_return.html", donation=donation, receipt=receipt, state=state,
-        refresh_seconds=3)))
+        reason=online_giving.reason_text(donation.reason), refresh_seconds=3)))
 
 
 @bp.get("/donate/cancelled")

@@ -66,9 +66,24 @@ ACCEPTED_CURRENCIES = ("VND",)
 # the gift has a donor record of its own with this name, anonymous, and its receipt says so.
 ANONYMOUS_DONOR_NAME = "Nhà hảo tâm ẩn danh"
 
-REASON_EXPIRED = "Phiên thanh toán đã hết hạn trước khi nhà hảo tâm thanh toán."
-REASON_ASYNC_FAILED = "Thanh toán chậm (chuyển khoản) không thành công."
-REASON_CHECKOUT_UNAVAILABLE = "Không mở được phiên thanh toán với cổng thanh toán."
+
+
+def N_(text: str) -> str:
+    """Marks a msgid for the catalog; the text stays Vietnamese (it is stored)."""
+    return text
+
+
+# Why a card gift failed: stored in Vietnamese (Donation.reason), shown to the donor in their
+# language by `reason_text`.
+REASON_EXPIRED = N_("Phiên thanh toán đã hết hạn trước khi nhà hảo tâm thanh toán.")
+REASON_ASYNC_FAILED = N_("Thanh toán chậm (chuyển khoản) không thành công.")
+REASON_CHECKOUT_UNAVAILABLE = N_("Không mở được phiên thanh toán với cổng thanh toán.")
+_KNOWN_REASONS = frozenset({REASON_EXPIRED, REASON_ASYNC_FAILED, REASON_CHECKOUT_UNAVAILABLE})
+
+
+def reason_text(reason: str | None) -> str | None:
+    """A stored failure reason for the donor's page: ours translated, a person's note as typed."""
+    return _(reason) if reason in _KNOWN_REASONS else reason
 
 
 class PaymentUnavailable(DomainError):
