@@ -224,3 +224,14 @@ def test_a_failed_card_gift_shows_our_reason_in_english(client):
     assert "The payment did not go through" in page
     assert "The payment session expired before the donor paid." in page
     no_vietnamese(page)
+
+
+def test_the_openapi_document_follows_the_callers_language(client):
+    english_doc = client.get("/api/openapi.json", headers=EN).get_json()
+    assert english_doc["info"]["title"] == "Open data — Hai Phong City Children's Protection Fund"
+    assert english_doc["paths"]["/api/v1/ledger"]["get"]["summary"].startswith("Ledger of gifts")
+    assert "Number of lines, at most 1001." in json.dumps(english_doc)
+    vietnamese_doc = client.get("/api/openapi.json").get_json()
+    assert vietnamese_doc["paths"]["/api/v1/ledger"]["get"]["summary"].startswith("Sao kê tiếp nhận")
+    assert "Số dòng, tối đa 1001." in json.dumps(vietnamese_doc, ensure_ascii=False)
+    assert set(english_doc["paths"]) == set(vietnamese_doc["paths"])
