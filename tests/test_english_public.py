@@ -40,10 +40,12 @@ def last(model):
     return db.session.scalars(sa.select(model).order_by(model.id.desc())).first()
 
 
-def test_the_donate_form_reads_in_english_with_english_amounts(client):
+def test_the_donate_form_reads_in_english_with_english_amounts(client, app):
+    # Vietnamese first: an amount drawn in the template must not keep the first page's language.
+    assert 'placeholder="Ví dụ 300.000"' in app.test_client().get("/donate").get_data(as_text=True)
     english(client)
     page = client.get("/donate").get_data(as_text=True)
-    for text in ("Donate to", "How you give", "Card (online payment)", "Bank transfer / VietQR", "Frequency",
+    for text in ('placeholder="E.g. 300,000"', "Donate to", "How you give", "Card (online payment)", "Bank transfer / VietQR", "Frequency",
                  "Donation amount", "100,000\u00a0₫", "Other amount", "Donor details", "Continue to payment",
                  "Minimum 10,000\u00a0₫; by card at most 50,000,000\u00a0₫ at a time"):
         assert text in page, text
@@ -104,6 +106,7 @@ def test_the_transfer_page_and_its_vietqr_details_are_in_english(client):
                  f"VietQR code: transfer 75,000,000\u00a0₫ to {account.bank_name} {account.account_number}, "
                  f"description {pledge.code}", "Copy"):
         assert text in page, text
+    assert re.search(r"The code is valid until \d{1,2} [A-Z][a-z]+ \d{4}\.", page)
     no_vietnamese(page, account.bank_name, account.account_name, pledge.donor_name)
 
 

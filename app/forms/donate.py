@@ -11,6 +11,7 @@ from app.i18n import _, _l, money
 from app.models import DonorKind
 
 AMOUNT_PRESETS = (100_000, 200_000, 500_000, 1_000_000, 5_000_000)
+EXAMPLE_AMOUNT = 300_000  # the custom amount's placeholder
 
 
 class VietnameseRadioField(RadioField):
@@ -86,6 +87,9 @@ class DonationForm(FlaskForm):
         self.designation.choices = list(designation_choices)
         self.preset.choices = [(str(v), money(v)) for v in AMOUNT_PRESETS] + [("other", _("Số khác"))]
         self.minimum, self.maximum = minimum, maximum
+        # An attribute, not a literal in the template: Jinja folds `300000|vnd_plain` at
+        # compile time, in whatever language the first page was drawn in.
+        self.example_amount = EXAMPLE_AMOUNT
         self.amount: int | None = None
 
     @property
