@@ -187,6 +187,10 @@ def test_the_transparency_pages_speak_english(client):
     english(client)
     page = client.get("/cong-khai/sao-ke").get_data(as_text=True)
     assert "Ledger of donations received" in page and "Clear filters" in page
+    page = client.get("/cong-khai/").get_data(as_text=True)
+    assert "Financial transparency" in page and "Received and spent by month" in page
+    assert ">Jan<" in page and ">T1<" not in page  # the chart's months
+    assert ">T1<" in client.application.test_client().get("/cong-khai/").get_data(as_text=True)
     response = client.get("/cong-khai/sao-ke?date_from=2024-02-30")
     assert response.status_code == 400 and "From: invalid date (format YYYY-MM-DD)." in response.get_data(as_text=True)
     page = client.get("/cong-khai/tra-cuu?q=BTTE-2024-999999").get_data(as_text=True)

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from babel.dates import get_month_names
+
 from flask import Blueprint, Response, render_template, request
 
 from app.errors import NotFound, ValidationFailed
-from app.i18n import _
+from app.i18n import _, is_english
 from app.renderers import charts as chart_renderer
 from app.renderers import donation_list
 from app.services.reports import catalogue, freezing, layout
@@ -45,7 +47,7 @@ def overview():
         "monthly": _named_series(layout.monthly_chart(
             year, summary.monthly_received, summary.monthly_spent,
             _("Tiếp nhận và chi theo tháng, năm %(year)s", year=year)),
-            _("Tiếp nhận %(year)s", year=year), _("Đã chi %(year)s", year=year)),
+            _("Tiếp nhận %(year)s", year=year), _("Đã chi %(year)s", year=year), months=True),
         "programmes": _named_series(layout.programme_chart(
             summary.flows, _("Theo chương trình, năm %(year)s", year=year)), _("Tiếp nhận"), _("Đã chi")),
         "channels": _named_series(layout.channel_chart(
@@ -107,10 +109,16 @@ def disclosure_pdf(year: int):
                     headers={"Content-Disposition": f'inline; filename="{exported.filename}"'})
 
 
-def _named_series(spec, *names: str):
-    """`spec` with its series renamed `names` (in order)."""
+def _named_series(spec, *names: str, months: bool = False):
+    """`spec` with its series renamed `names` (in order); with `months`, its twelve labels
+    are the month names of the reader's language (Vietnamese keeps the reports' T1…T12)."""
     series = tuple((name, values) for name, (_old, values) in zip(names, spec.series))
-    return replace(spec, series=series) if len(series) == len(spec.series) else spec
+    if len(series) == len(spec.series):
+        spec = replace(spec, series=series)
+    if months and is_english() and len(spec.labels) == 12:
+        names_of = get_month_names("abbreviated", locale="en")
+        spec = replace(spec, labels=tuple(names_of[m] for m in range(1, 13)))
+    return spec
 
 
 def _channels():
