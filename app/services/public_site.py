@@ -8,6 +8,8 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.extensions import db
+from flask_babel import pgettext
+
 from app.i18n import _
 from app.models import Appeal, AppealStatus, Donation, Donor
 
@@ -104,5 +106,5 @@ def listed_gifts(appeal_id: int, limit: int = 20) -> list[ListedGift]:
                Donation.reverses_id.is_(None), Donor.public_listing_consent,
                Donation.public_listing.is_not(False), Donation.donor_check.is_(None))
         .order_by(Donation.received_at.desc(), Donation.id.desc()).limit(limit)).all()
-    return [ListedGift(_("Nhà hảo tâm") if d.is_anonymous else d.donor.name, d.amount, d.received_at)
+    return [ListedGift(pgettext("one donor", "Nhà hảo tâm") if d.is_anonymous else d.donor.name, d.amount, d.received_at)
             for d in rows]

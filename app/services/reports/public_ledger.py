@@ -30,6 +30,8 @@ from app.services.reports.period import FIRST_YEAR, Period, check_year, make_per
 from app.text import fold
 from app.timeutil import local_day_start_utc, local_today, to_local
 from app.vnd import AmountError, parse_vnd
+from flask_babel import lazy_pgettext, pgettext
+
 from app.i18n import _, _l, money
 
 ANONYMOUS_NAME = "Nhà hảo tâm"
@@ -188,7 +190,7 @@ class LedgerLine:
     def shown_name(self) -> str:
         """The name for a page: an unnamed gift's "Nhà hảo tâm" in the reader's language (the
         CSV and the API keep ANONYMOUS_NAME)."""
-        return _("Nhà hảo tâm") if self.name == ANONYMOUS_NAME else self.name
+        return pgettext("one donor", "Nhà hảo tâm") if self.name == ANONYMOUS_NAME else self.name
 
     @property
     def kind_label(self) -> str:
@@ -267,7 +269,7 @@ def ledger_rows(f: LedgerFilter) -> list[LedgerLine]:
 
 
 #: In the reader's language, like the rows (str() them for the file: `ledger_csv_headings`).
-LEDGER_CSV_HEADINGS = (_l("Ngày"), _l("Số tiền (đồng)"), _l("Hình thức"), _l("Nhà hảo tâm"), _l("Loại"))
+LEDGER_CSV_HEADINGS = (_l("Ngày"), _l("Số tiền (đồng)"), _l("Hình thức"), lazy_pgettext("one donor", "Nhà hảo tâm"), _l("Loại"))
 
 
 def ledger_csv_headings() -> list[str]:
@@ -330,7 +332,7 @@ def _found(donation: Donation, receipt: Receipt | None, code: str | None) -> Fou
     donor = donation.donor
     returned = int(db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Donation.amount), 0))
                                      .where(Donation.reverses_id == donation.id, Donation.counted())))
-    name = donor.name if donor.public_listing_consent and not donor.anonymous else _("Nhà hảo tâm")
+    name = donor.name if donor.public_listing_consent and not donor.anonymous else pgettext("one donor", "Nhà hảo tâm")
     net = donation.amount - returned
     return FoundGift(receipt.number if receipt else None, code, to_local(donation.received_at).date(), net,
                      str(donation.channel_label), name, donation.status in ("confirmed", "reversed") and net > 0,
