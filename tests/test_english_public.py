@@ -187,6 +187,8 @@ def test_the_transparency_pages_speak_english(client):
     english(client)
     page = client.get("/cong-khai/sao-ke").get_data(as_text=True)
     assert "Ledger of donations received" in page and "Clear filters" in page
+    page = client.get("/ket-qua-ho-tro").get_data(as_text=True)
+    assert "What your support has done for children" in page and "Supported <strong>0</strong> children" in page
     page = client.get("/cong-khai/").get_data(as_text=True)
     assert "Financial transparency" in page and "Received and spent by month" in page
     assert ">Jan<" in page and ">T1<" not in page  # the chart's months
