@@ -10,6 +10,11 @@ confirms it exactly once (a mismatch is flagged for staff instead).
 Each webhook event id is inserted into `payment_events` in the same transaction as its
 effect, so a re-delivered event — even twenty at once — changes nothing the second time:
 the unique index makes the later inserts wait for the first transaction and then fail.
+
+Languages (issue 17): what the donor reads (form choices, errors) is in the site's language;
+what is written to the database for staff (flagged_reason, donor_check, notes, a failure
+reason) stays Vietnamese, the record's language (`reason_text` shows ours to the donor).
+The donor's language is recorded on the donor (`match_or_create_donor`).
 """
 from __future__ import annotations
 
