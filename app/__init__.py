@@ -11,6 +11,11 @@ from app.errors import DomainError
 from app.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
 
 
+def N_(text: str) -> str:
+    """Marks a msgid for the catalog without translating it (babel's default keyword)."""
+    return text
+
+
 def create_app(config_class) -> Flask:
     app = Flask(__name__, template_folder="../templates", instance_relative_config=False)
     app.config.from_object(config_class)
@@ -36,11 +41,16 @@ def register_extensions(app: Flask) -> None:
     from app import i18n
 
     i18n.init_app(app)  # issue 17: Vietnamese (source) and English
+    from app import vnd
+
+    vnd.use_translations(i18n._, i18n.money)  # amount errors in the reader's language
     bootstrap.init_app(app)
     limiter.init_app(app)
     init_production_profile(app)  # issue 15: cache, queue, request ids, logs, metrics
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
+    # A msgid (N_ only marks it for the catalog): Flask-Login translates it through
+    # localize_callback when it flashes it.
+    login_manager.login_message = N_("Vui lòng đăng nhập để tiếp tục.")
     login_manager.login_message_category = "warning"
     login_manager.localize_callback = i18n.gettext_now
 
@@ -138,20 +148,23 @@ def wants_json() -> bool:
 
 
 def register_errorhandlers(app: Flask) -> None:
+    from app.i18n import _l
+
     messages = {
-        400: "Yêu cầu không hợp lệ.",
-        403: "Bạn không có quyền truy cập trang này.",
-        404: "Không tìm thấy trang bạn yêu cầu.",
-        405: "Phương thức không được hỗ trợ.",
-        413: "Dữ liệu gửi lên quá lớn.",
-        429: "Bạn thao tác quá nhanh. Vui lòng thử lại sau ít phút.",
-        500: "Đã có lỗi xảy ra. Chúng tôi đã ghi nhận và sẽ khắc phục sớm.",
+        400: _l("Yêu cầu không hợp lệ."),
+        403: _l("Bạn không có quyền truy cập trang này."),
+        404: _l("Không tìm thấy trang bạn yêu cầu."),
+        405: _l("Phương thức không được hỗ trợ."),
+        413: _l("Dữ liệu gửi lên quá lớn."),
+        429: _l("Bạn thao tác quá nhanh. Vui lòng thử lại sau ít phút."),
+        500: _l("Đã có lỗi xảy ra. Chúng tôi đã ghi nhận và sẽ khắc phục sớm."),
     }
 
     def render_error(code: int, message: str | None = None):
         if code >= 500:
             db.session.rollback()
-        text = message or messages.get(code, messages[400])
+        # In the request's language (the page's, or the API caller's Accept-Language).
+        text = str(message or messages.get(code, messages[400]))
         if wants_json():
             return jsonify(error=text, status=code), code
         return render_template("errors/error.html", code=code, message=text), code
@@ -161,7 +174,7 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def on_csrf_error(_error):
-        return render_error(400, "Biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng tải lại trang và thử lại.")
+        return render_error(400, _l("Biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng tải lại trang và thử lại."))
 
     @app.errorhandler(DomainError)
     def on_domain_error(error: DomainError):

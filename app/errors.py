@@ -1,4 +1,5 @@
-"""Domain errors. Services raise them with a message fit to show a user (Vietnamese);
+"""Domain errors. Services raise them with a message fit to show a user, in the reader's
+language (`_()` at raise time; Vietnamese is the source);
 views turn them into a flash message or a 4xx, the API into JSON."""
 from __future__ import annotations
 
@@ -38,5 +39,7 @@ class NotInitialized(DomainError, RuntimeError):
     status_code = 503
 
     def __init__(self):
-        super().__init__("Hệ thống chưa được khởi tạo dữ liệu tham chiếu (cài đặt quỹ, chương trình): "
-                         "quản trị viên cần chạy `flask --app wsgi init-data`.")
+        from app.i18n import _
+
+        super().__init__(_("Hệ thống chưa được khởi tạo dữ liệu tham chiếu (cài đặt quỹ, chương trình): "
+                           "quản trị viên cần chạy `flask --app wsgi init-data`."))

@@ -1,4 +1,4 @@
-"""Bounded parsing of what arrives in URLs and query strings (no Flask here).
+"""Bounded parsing of what arrives in URLs and query strings (no Flask here but the message catalog).
 
 Ids are PostgreSQL `integer` columns: anything outside 1..2^31-1 cannot name a row, and
 sending it to the database is an error (psycopg raises), so such values are refused before
@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from datetime import date
 
+from app.i18n import _l
+
 MAX_ID = 2**31 - 1
 MAX_PAGE = 100_000
 MIN_DATE = date(1900, 1, 1)
 MAX_DATE = date(2199, 12, 31)
-DATE_RANGE_MESSAGE = "Ngày phải trong khoảng 01/01/1900 – 31/12/2199."
+DATE_RANGE_MESSAGE = _l("Ngày phải trong khoảng 01/01/1900 – 31/12/2199.")
 
 
 def parse_int(raw: object, *, minimum: int, maximum: int) -> int | None:
@@ -46,9 +48,9 @@ def parse_year(raw: object, default: int | None = None, *, minimum: int = 2000,
 
 
 def check_date(value: date) -> date:
-    """Raise ValueError (Vietnamese message) for a date outside MIN_DATE..MAX_DATE."""
+    """Raise ValueError (a message in the reader's language) for a date outside MIN_DATE..MAX_DATE."""
     if not MIN_DATE <= value <= MAX_DATE:
-        raise ValueError(DATE_RANGE_MESSAGE)
+        raise ValueError(str(DATE_RANGE_MESSAGE))
     return value
 
 

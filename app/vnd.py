@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 __all__ = [
     "AmountError",
@@ -86,8 +87,8 @@ def format_vnd(amount: int, symbol: bool = True, *, space: str = NBSP) -> str:
 class AmountError(ValueError):
     """An amount typed by a person could not be accepted.
 
-    ``str(error)`` and ``error.message`` are the same Vietnamese sentence, ready
-    to show to the user. ``error.code`` is a stable English identifier for
+    ``str(error)`` and ``error.message`` are the same sentence, in the reader's
+    language (Vietnamese by default), ready to show to the user. ``error.code`` is a stable English identifier for
     programs and tests, one of:
 
     ``"empty"``, ``"invalid"``, ``"negative"``, ``"zero"``, ``"fraction"``,
@@ -95,35 +96,54 @@ class AmountError(ValueError):
     """
 
     def __init__(self, message: str, code: str) -> None:
+        if code not in ("below_minimum", "above_maximum"):  # those two come translated
+            message = _gettext(message)
         super().__init__(message)
         self.message = message
         self.code = code
 
 
-_EXAMPLE = "ví dụ 50.000.000"
+# Messages (issue 17): Vietnamese msgids, shown in the reader's language. This module knows
+# nothing of Flask (receipts import it): the app installs its translation functions with
+# `use_translations`; without them (plain scripts, unit tests) the Vietnamese text is used.
+def N_(text: str) -> str:
+    """Marks a msgid for the catalog (babel's default keyword)."""
+    return text
 
-MSG_EMPTY = "Vui lòng nhập số tiền."
-MSG_INVALID = f"Số tiền không hợp lệ: chỉ nhập chữ số, {_EXAMPLE}."
-MSG_NEGATIVE = "Số tiền không được là số âm."
-MSG_ZERO = "Số tiền phải lớn hơn 0."
-MSG_FRACTION = (
+
+_gettext: Callable[..., str] = lambda text, **values: text % values if values else text  # noqa: E731
+_amount_text: Callable[[int], str] = lambda amount: format_vnd(amount)  # noqa: E731
+
+
+def use_translations(gettext: Callable[..., str], amount_text: Callable[[int], str]) -> None:
+    """Show AmountError messages through `gettext` (as flask_babel's: text, **values) with
+    amounts written by `amount_text` (app.i18n.money)."""
+    global _gettext, _amount_text
+    _gettext, _amount_text = gettext, amount_text
+
+
+MSG_EMPTY = N_("Vui lòng nhập số tiền.")
+MSG_INVALID = N_("Số tiền không hợp lệ: chỉ nhập chữ số, ví dụ 50.000.000.")
+MSG_NEGATIVE = N_("Số tiền không được là số âm.")
+MSG_ZERO = N_("Số tiền phải lớn hơn 0.")
+MSG_FRACTION = N_(
     "Số tiền không được có phần thập phân vì đồng Việt Nam không có đơn vị lẻ. "
     "Dấu chấm hoặc dấu phẩy chỉ dùng để phân cách hàng nghìn (mỗi nhóm 3 chữ số), "
-    f"{_EXAMPLE}."
+    "ví dụ 50.000.000."
 )
-MSG_MALFORMED = (
+MSG_MALFORMED = N_(
     "Cách viết số tiền không rõ ràng: chỉ dùng một loại dấu (dấu chấm, dấu phẩy "
     "hoặc khoảng trắng) để phân cách hàng nghìn, mỗi nhóm đúng 3 chữ số, "
-    f"{_EXAMPLE}."
+    "ví dụ 50.000.000."
 )
 
 
 def _msg_below(minimum: int) -> str:
-    return f"Số tiền tối thiểu là {format_vnd(minimum)}."
+    return _gettext(N_("Số tiền tối thiểu là %(amount)s."), amount=_amount_text(minimum))
 
 
 def _msg_above(maximum: int) -> str:
-    return f"Số tiền tối đa là {format_vnd(maximum)}."
+    return _gettext(N_("Số tiền tối đa là %(amount)s."), amount=_amount_text(maximum))
 
 
 # Characters people (or Excel, or a web page) put between digit groups that

@@ -15,13 +15,14 @@ from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 
 from app.errors import DomainError
+from app.i18n import _l
 from app.params import MAX_ID
 
-NUL_MESSAGE = "Dữ liệu gửi lên chứa ký tự không hợp lệ (NUL)."
+NUL_MESSAGE = _l("Dữ liệu gửi lên chứa ký tự không hợp lệ (NUL).")
 # Search boxes and filters: no honest query-string value is longer (SQLite refuses LIKE
 # patterns over 50,000 characters; PostgreSQL would scan with them).
 MAX_QUERY_VALUE = 1000
-QUERY_MESSAGE = f"Tham số tìm kiếm quá dài (tối đa {MAX_QUERY_VALUE} ký tự)."
+QUERY_MESSAGE = _l("Tham số tìm kiếm quá dài (tối đa %(n)s ký tự).", n=MAX_QUERY_VALUE)
 # Blueprints whose request bodies are checked by their own code (signed webhooks).
 RAW_BODY_BLUEPRINTS = {"payments"}
 
@@ -68,9 +69,9 @@ def request_texts() -> Iterable[str]:
 
 def refuse_nul() -> None:
     if any(len(value) > MAX_QUERY_VALUE for value in request.args.values()):
-        raise DomainError(QUERY_MESSAGE)
+        raise DomainError(str(QUERY_MESSAGE))
     if any("\x00" in text for text in request_texts()):
-        raise DomainError(NUL_MESSAGE)  # 400, as a page or JSON (app.register_errorhandlers)
+        raise DomainError(str(NUL_MESSAGE))  # 400, as a page or JSON (app.register_errorhandlers)
 
 
 def init_app(app: Flask) -> None:

@@ -107,7 +107,7 @@ class CheckoutRequest:
     success_url: str  # may contain {CHECKOUT_SESSION_ID}
     cancel_url: str
     expires_in_minutes: int = 60
-    locale: str = "vi"
+    locale: str = "vi"  # Stripe's hosted page: the site's language ("vi" or "en")
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from app.errors import DomainError
 from app.extensions import limiter
+from app.i18n import _
 from app.models import Channel
 from app.services.reports import public_ledger as ledger
 from app.services.reports.period import FIRST_YEAR
@@ -29,6 +30,11 @@ docs_bp = Blueprint("api_docs", __name__, url_prefix="/api")
 CORS(bp, methods=["GET"], max_age=3600)
 CACHE_SECONDS = 300
 API_VERSION = "1.0.0"
+
+
+def N_(text: str) -> str:
+    """Marks a msgid for the catalog; the OpenAPI document translates it (`_translated`)."""
+    return text
 
 
 def _rate_limit() -> str:
@@ -50,7 +56,7 @@ def refuse_blank_parameters():
     documents, so an empty or space-padded value is a 400, not a silent default."""
     for name, value in request.args.items(multi=True):
         if not value or value != value.strip():
-            return jsonify(error=f"Tham số «{name[:40]}» trống hoặc có khoảng trắng thừa.", status=400), 400
+            return jsonify(error=_("Tham số «%(name)s» trống hoặc có khoảng trắng thừa.", name=name[:40]), status=400), 400
     return None
 
 
@@ -68,7 +74,7 @@ def cache(response: Response) -> Response:
 
 def _year_field(**kw):
     return fields.Integer(validate=validate.Range(FIRST_YEAR, local_today().year),
-                          metadata={"description": "Năm (giờ Việt Nam); mặc định năm nay."}, **kw)
+                          metadata={"description": N_("Năm (giờ Việt Nam); mặc định năm nay.")}, **kw)
 
 
 class ErrorSchema(Schema):
@@ -86,18 +92,18 @@ class PageQuery(Schema):
 
 
 class LedgerQuery(PageQuery):
-    date_from = fields.Date(metadata={"description": "Từ ngày (YYYY-MM-DD), giờ Việt Nam."})
+    date_from = fields.Date(metadata={"description": N_("Từ ngày (YYYY-MM-DD), giờ Việt Nam.")})
     date_to = fields.Date()
     amount_min = fields.Integer(validate=validate.Range(0, 10**12))
     amount_max = fields.Integer(validate=validate.Range(0, 10**12))
     name = fields.String(validate=validate.Length(max=100),
-                         metadata={"description": "Tên nhà hảo tâm đã đồng ý công khai (chỉ chữ)."})
+                         metadata={"description": N_("Tên nhà hảo tâm đã đồng ý công khai (chỉ chữ).")})
     channel = fields.String(validate=validate.OneOf([c.value for c in Channel]))
 
 
 class MoneyOutQuery(PageQuery):
     year = _year_field()
-    programme = fields.String(metadata={"description": "Mã chương trình, xem /api/v1/programmes."})
+    programme = fields.String(metadata={"description": N_("Mã chương trình, xem /api/v1/programmes.")})
 
 
 class MonthSchema(Schema):
@@ -108,14 +114,14 @@ class MonthSchema(Schema):
 
 class SummarySchema(Schema):
     year = fields.Integer(required=True)
-    received = fields.Integer(required=True, metadata={"description": "Thực thu (đồng), đã trừ hoàn trả."})
+    received = fields.Integer(required=True, metadata={"description": N_("Thực thu (đồng), đã trừ hoàn trả.")})
     received_money = fields.Integer(required=True)
     received_in_kind = fields.Integer(required=True)
     gifts = fields.Integer(required=True)
     donors = fields.Integer(required=True)
     spent = fields.Integer(required=True)
     children_supported = fields.Raw(required=True, metadata={
-        "description": "Số trẻ; chuỗi \"< 5\" khi dưới 5.", "oneOf": [{"type": "integer"}, {"type": "string"}]})
+        "description": N_("Số trẻ; chuỗi \"< 5\" khi dưới 5."), "oneOf": [{"type": "integer"}, {"type": "string"}]})
     by_channel = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     by_source = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     months = fields.List(fields.Nested(MonthSchema), required=True)
@@ -154,16 +160,16 @@ class ProgrammesSchema(Schema):
 
 class LedgerLineSchema(Schema):
     date = fields.Date(required=True)
-    amount = fields.Integer(required=True, metadata={"description": "Âm khi là hoàn trả, điều chỉnh."})
+    amount = fields.Integer(required=True, metadata={"description": N_("Âm khi là hoàn trả, điều chỉnh.")})
     channel = fields.String(required=True)
-    donor = fields.String(required=True, metadata={"description": "Tên đã đồng ý công khai, hoặc «Nhà hảo tâm»."})
+    donor = fields.String(required=True, metadata={"description": N_("Tên đã đồng ý công khai, hoặc «Nhà hảo tâm».")})
     reversal = fields.Boolean(required=True)
 
 
 class LedgerSchema(Schema):
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)
-    total = fields.Integer(required=True, metadata={"description": f"Số dòng, tối đa {ledger.COUNT_CAP + 1}."})
+    total = fields.Integer(required=True, metadata={"description": N_("Số dòng, tối đa %(cap)s.")})
     total_is_exact = fields.Boolean(required=True)
     has_next = fields.Boolean(required=True)
     items = fields.List(fields.Nested(LedgerLineSchema), required=True)
@@ -175,7 +181,7 @@ class MoneyOutLineSchema(Schema):
     programme_name = fields.String(required=True)
     kind = fields.String(required=True)
     amount = fields.Integer(required=True)
-    case = fields.String(required=True, metadata={"description": "Mã hồ sơ nội bộ, không định danh trẻ em."})
+    case = fields.String(required=True, metadata={"description": N_("Mã hồ sơ nội bộ, không định danh trẻ em.")})
 
 
 class MoneyOutSchema(Schema):
@@ -193,8 +199,8 @@ def documented(summary: str, query: type[Schema] | None, response: type[Schema])
     def decorator(view):
         operation = {"summary": summary, "responses": {
             "200": {"description": "OK", "content": {"application/json": {"schema": response}}},
-            "400": {"description": "Tham số không hợp lệ", "content": {"application/json": {"schema": ErrorSchema}}},
-            "429": {"description": "Quá nhiều yêu cầu", "content": {"application/json": {"schema": ErrorSchema}}},
+            "400": {"description": N_("Tham số không hợp lệ"), "content": {"application/json": {"schema": ErrorSchema}}},
+            "429": {"description": N_("Quá nhiều yêu cầu"), "content": {"application/json": {"schema": ErrorSchema}}},
         }}
         if query is not None:
             operation["parameters"] = [{"in": "query", "schema": query}]
@@ -206,13 +212,13 @@ def documented(summary: str, query: type[Schema] | None, response: type[Schema])
 # --------------------------------------------------------------------------- endpoints
 
 @bp.get("/summary")
-@documented("Tổng tiếp nhận, chi và theo tháng của một năm", YearQuery, SummarySchema)
+@documented(N_("Tổng tiếp nhận, chi và theo tháng của một năm"), YearQuery, SummarySchema)
 def summary():
     return jsonify(ledger.year_summary(ledger.year_arg(request.args)).as_json())
 
 
 @bp.get("/appeals")
-@documented("Các đợt vận động công khai và tiến độ", YearQuery, AppealsSchema)
+@documented(N_("Các đợt vận động công khai và tiến độ"), YearQuery, AppealsSchema)
 def appeals():
     year = ledger.year_arg(request.args)
     from app.services.reports.period import make_period
@@ -221,7 +227,7 @@ def appeals():
 
 
 @bp.get("/programmes")
-@documented("Các chương trình (quỹ hạn chế) và số dư", YearQuery, ProgrammesSchema)
+@documented(N_("Các chương trình (quỹ hạn chế) và số dư"), YearQuery, ProgrammesSchema)
 def programmes():
     year = ledger.year_arg(request.args)
     flows = ledger.year_summary(year).flows
@@ -231,7 +237,7 @@ def programmes():
 
 
 @bp.get("/ledger")
-@documented("Sao kê tiếp nhận (cùng bộ lọc với trang /cong-khai/sao-ke)", LedgerQuery, LedgerSchema)
+@documented(N_("Sao kê tiếp nhận (cùng bộ lọc với trang /cong-khai/sao-ke)"), LedgerQuery, LedgerSchema)
 def ledger_lines():
     f = ledger.LedgerFilter.from_args(request.args)
     page, per_page = ledger.paging(request.args)
@@ -242,7 +248,7 @@ def ledger_lines():
 
 
 @bp.get("/money-out")
-@documented("Các khoản chi hỗ trợ theo chương trình", MoneyOutQuery, MoneyOutSchema)
+@documented(N_("Các khoản chi hỗ trợ theo chương trình"), MoneyOutQuery, MoneyOutSchema)
 def money_out():
     year, code, page, per_page = ledger.money_out_args(request.args)
     result = ledger.money_out(year, code, page, per_page)
@@ -253,9 +259,9 @@ def money_out():
 # --------------------------------------------------------------------------- OpenAPI + docs
 
 def openapi_document() -> dict:
-    spec = APISpec(title="Dữ liệu mở — Quỹ Bảo trợ trẻ em thành phố Hải Phòng", version=API_VERSION,
+    spec = APISpec(title=_("Dữ liệu mở — Quỹ Bảo trợ trẻ em thành phố Hải Phòng"), version=API_VERSION,
                    openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
-                   info={"description": "Số liệu công khai, chỉ đọc. Số tiền là số nguyên đồng."},
+                   info={"description": _("Số liệu công khai, chỉ đọc. Số tiền là số nguyên đồng.")},
                    servers=[{"url": "/"}])
     spec.components.schema("Error", schema=ErrorSchema)
     for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: r.rule):
@@ -264,7 +270,21 @@ def openapi_document() -> dict:
         view = current_app.view_functions[rule.endpoint]
         if hasattr(view, "openapi"):
             spec.path(path=rule.rule, operations={"get": dict(view.openapi, operationId=rule.endpoint)})
-    return spec.to_dict()
+    return _translated(spec.to_dict())
+
+
+def _translated(node):
+    """The document's summaries and descriptions (msgids marked N_) in the reader's language."""
+    if isinstance(node, dict):
+        return {key: _text(value) if key in ("summary", "description") and isinstance(value, str) and value
+                else _translated(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_translated(item) for item in node]
+    return node
+
+
+def _text(msgid: str) -> str:
+    return _(msgid).replace("%(cap)s", str(ledger.COUNT_CAP + 1))
 
 
 @docs_bp.get("/openapi.json")
@@ -280,5 +300,5 @@ def docs():
 @docs_bp.get("/docs/assets/<path:filename>")
 def docs_assets(filename: str):
     if filename not in {"swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js"}:
-        return jsonify(error="Không tìm thấy.", status=404), 404
+        return jsonify(error=_("Không tìm thấy."), status=404), 404
     return send_from_directory(swagger_ui_path, filename, max_age=86400)

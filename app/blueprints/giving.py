@@ -10,6 +10,7 @@ from app.errors import DomainError, NotFound
 from app.extensions import db, limiter
 from app.forms import attach_error
 from app.forms.donate import DonationForm
+from app.i18n import _, current as current_language
 from app.models import DonationStatus
 from app.services.setup import get_settings
 from app.services import public_site
@@ -75,7 +76,7 @@ def donate():
     try:
         appeal = online_giving.open_appeal(slug)
     except NotFound:
-        flash("Chiến dịch này không tồn tại hoặc đã kết thúc; bạn vẫn có thể ủng hộ Quỹ.", "warning")
+        flash(_("Chiến dịch này không tồn tại hoặc đã kết thúc; bạn vẫn có thể ủng hộ Quỹ."), "warning")
         appeal = None
     form = DonationForm(designation_choices=online_giving.designation_choices(appeal),
                         minimum=config["DONATION_MIN_AMOUNT"], maximum=config["DONATION_CARD_MAX_AMOUNT"])
@@ -97,7 +98,8 @@ def donate():
             representative=(form.representative.data or "").strip() or None,
             address=(form.address.data or "").strip() or None, designation=form.designation.data,
             appeal_slug=appeal.slug if appeal else None, anonymous=form.anonymous.data,
-            public_listing=form.public_listing.data, message=form.message.data)
+            public_listing=form.public_listing.data, message=form.message.data,
+            language=current_language())
         if transfer:
             actor = Actor(user_id=None, label="online-form", ip=request.remote_addr)
             try:
@@ -179,7 +181,7 @@ def donation_return():
         state = donation.status
     return _no_store(current_app.make_response(render_template(
         "public/donation_return.html", donation=donation, receipt=receipt, state=state,
-        refresh_seconds=3)))
+        reason=online_giving.reason_text(donation.reason), refresh_seconds=3)))
 
 
 @bp.get("/donate/cancelled")
@@ -208,7 +210,7 @@ def demo_checkout(session_id: str):
         abort(404)
     if request.method == "POST":
         if donation.status != DonationStatus.PENDING.value:
-            flash("Phiên thanh toán này đã kết thúc.", "warning")
+            flash(_("Phiên thanh toán này đã kết thúc."), "warning")
         elif request.form.get("action") == "cancel":
             online_giving.demo_cancel(gateway, donation)
             return redirect(url_for("giving.donation_cancelled",

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from app.adapters.stripe_gateway import GatewayError, InvalidSignature, MalformedEvent
 from app.blueprints.giving import current_gateway
+from app.i18n import _
 from app.services import metrics
 from app.services.donations import online as online_giving
 
@@ -28,7 +29,7 @@ def stripe_webhook():
     secret = webhook_secret()
     if not secret:
         current_app.logger.error("Stripe webhook received but STRIPE_WEBHOOK_SECRET is not set")
-        return jsonify(error="Webhook chưa được cấu hình.", status=503), 503
+        return jsonify(error=_("Webhook chưa được cấu hình."), status=503), 503
     request.max_content_length = current_app.config["STRIPE_WEBHOOK_MAX_BYTES"]
     payload = request.get_data(cache=False)  # 413 (JSON) above the cap
     try:
@@ -37,19 +38,19 @@ def stripe_webhook():
     except InvalidSignature as error:
         current_app.logger.warning("Rejected Stripe webhook: %s", error)
         metrics.webhook("stripe", "invalid_signature")
-        return jsonify(error="Chữ ký webhook không hợp lệ.", status=400), 400
+        return jsonify(error=_("Chữ ký webhook không hợp lệ."), status=400), 400
     except MalformedEvent as error:
         current_app.logger.warning("Rejected signed but malformed Stripe webhook: %s", error)
         metrics.webhook("stripe", "malformed")
-        return jsonify(error="Nội dung webhook không hợp lệ.", status=400), 400
+        return jsonify(error=_("Nội dung webhook không hợp lệ."), status=400), 400
     except GatewayError as error:  # the provider is unreachable; Stripe will retry
         current_app.logger.error("Stripe webhook deferred (provider unreachable): %s", error)
         metrics.webhook("stripe", "deferred")
-        return jsonify(error="Cổng thanh toán tạm thời không phản hồi.", status=503), 503
+        return jsonify(error=_("Cổng thanh toán tạm thời không phản hồi."), status=503), 503
     metrics.webhook("stripe", str(outcome))
     if outcome == "not_found":
         return jsonify(received=True, outcome=outcome,
-                       note="Không tìm thấy giao dịch ở cổng thanh toán; đã ghi lại để cán bộ kiểm tra.")
+                       note=_("Không tìm thấy giao dịch ở cổng thanh toán; đã ghi lại để cán bộ kiểm tra."))
     return jsonify(received=True, outcome=outcome)
 
 
@@ -76,17 +77,17 @@ def _bank_webhook(provider: str, secret_name: str, parse):
     secret = _bank_secret(secret_name)
     if not secret:
         current_app.logger.error("%s webhook received but %s is not set", provider, secret_name)
-        return jsonify(success=False, error="Webhook chưa được cấu hình.", status=503), 503
+        return jsonify(success=False, error=_("Webhook chưa được cấu hình."), status=503), 503
     request.max_content_length = current_app.config["BANK_WEBHOOK_MAX_BYTES"]
     body = request.get_data(cache=False)  # 413 (JSON) above the cap
     try:
         lines = parse(body, secret)
     except InvalidSignature as error:
         current_app.logger.warning("Rejected %s webhook: %s", provider, error)
-        return jsonify(success=False, error=f"Xác thực thất bại: {error}.", status=401), 401
+        return jsonify(success=False, error=_("Xác thực thất bại: %(error)s.", error=error), status=401), 401
     except BankInputError as error:
         current_app.logger.warning("Unreadable %s webhook: %s", provider, error)
-        return jsonify(success=False, error=f"Dữ liệu không hợp lệ: {error}.", status=400), 400
+        return jsonify(success=False, error=_("Dữ liệu không hợp lệ: %(error)s.", error=error), status=400), 400
     results = apply_lines(lines, Actor.system(provider))
     return jsonify(success=True, results=results)
 

@@ -15,8 +15,8 @@ bp = Blueprint("public", __name__)
 @bp.get("/")
 @cached_page
 def home():
-    return render_template("public/home.html", theme=public_site.CAMPAIGN_THEME,
-                           slogans=public_site.CAMPAIGN_SLOGANS,
+    return render_template("public/home.html", theme=public_site.theme(),
+                           slogans=public_site.slogans(),
                            appeals=public_site.progress(public_site.public_appeals()))
 
 

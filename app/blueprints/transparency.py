@@ -5,9 +5,14 @@ CSV; "find my gift" by receipt number or transfer code; money out per programme.
 Bad input (unknown year or filter, reversed range, absurd page) is a 400 with a message."""
 from __future__ import annotations
 
+from dataclasses import replace
+
+from babel.dates import get_month_names
+
 from flask import Blueprint, Response, render_template, request
 
 from app.errors import NotFound, ValidationFailed
+from app.i18n import _, is_english
 from app.renderers import charts as chart_renderer
 from app.renderers import donation_list
 from app.services.reports import catalogue, freezing, layout
@@ -36,11 +41,17 @@ def cache_public(response: Response) -> Response:
 def overview():
     year = ledger.year_arg(request.args)
     summary = ledger.year_summary(year)
+    # The reports' charts (app/services/reports/layout.py, official wording), with the
+    # series named in the reader's language for this public page.
     charts = {
-        "monthly": layout.monthly_chart(year, summary.monthly_received, summary.monthly_spent,
-                                        f"Tiếp nhận và chi theo tháng, năm {year}"),
-        "programmes": layout.programme_chart(summary.flows, f"Theo chương trình, năm {year}"),
-        "channels": layout.channel_chart(summary.received, f"Theo hình thức tiếp nhận, năm {year}"),
+        "monthly": _named_series(layout.monthly_chart(
+            year, summary.monthly_received, summary.monthly_spent,
+            _("Tiếp nhận và chi theo tháng, năm %(year)s", year=year)),
+            _("Tiếp nhận %(year)s", year=year), _("Đã chi %(year)s", year=year), months=True),
+        "programmes": _named_series(layout.programme_chart(
+            summary.flows, _("Theo chương trình, năm %(year)s", year=year)), _("Tiếp nhận"), _("Đã chi")),
+        "channels": _named_series(layout.channel_chart(
+            summary.received, _("Theo hình thức tiếp nhận, năm %(year)s", year=year)), _("Tiếp nhận")),
     }
     frozen = freezing.latest("disclosure", year)
     return render_template("public/transparency/overview.html", s=summary, year=year,
@@ -61,7 +72,7 @@ def ledger_page():
 def ledger_csv():
     args = {k: v for k, v in request.args.items() if k not in ("page", "per_page")}
     f = ledger.LedgerFilter.from_args(args)
-    body = donation_list.to_csv(ledger.LEDGER_CSV_HEADINGS, ledger.ledger_csv_rows(ledger.ledger_rows(f)))
+    body = donation_list.to_csv(ledger.ledger_csv_headings(), ledger.ledger_csv_rows(ledger.ledger_rows(f)))
     return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="sao-ke.csv"'})
 
@@ -69,7 +80,7 @@ def ledger_csv():
 @bp.get("/tra-cuu")
 def find_gift():
     if set(request.args) - {"q", "receipt"}:
-        raise ledger.BadQuery("Chỉ tra cứu theo số giấy chứng nhận hoặc mã chuyển khoản (q).")
+        raise ledger.BadQuery(_("Chỉ tra cứu theo số giấy chứng nhận hoặc mã chuyển khoản (q)."))
     number = (request.args.get("q") or request.args.get("receipt") or "").strip()
     gift, message = None, None
     if number:
@@ -96,6 +107,18 @@ def disclosure_pdf(year: int):
     exported = freezing.export_frozen(frozen, "pdf") if frozen else catalogue.export("disclosure", make_period(year), "pdf")
     return Response(exported.data, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{exported.filename}"'})
+
+
+def _named_series(spec, *names: str, months: bool = False):
+    """`spec` with its series renamed `names` (in order); with `months`, its twelve labels
+    are the month names of the reader's language (Vietnamese keeps the reports' T1…T12)."""
+    series = tuple((name, values) for name, (_old, values) in zip(names, spec.series))
+    if len(series) == len(spec.series):
+        spec = replace(spec, series=series)
+    if months and is_english() and len(spec.labels) == 12:
+        names_of = get_month_names("abbreviated", locale="en")
+        spec = replace(spec, labels=tuple(names_of[m] for m in range(1, 13)))
+    return spec
 
 
 def _channels():

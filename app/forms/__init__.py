@@ -1,16 +1,17 @@
-"""WTForms forms, one module per feature. Validation messages are Vietnamese (WTForms ships
-no Vietnamese translation, so every validator gets its message here)."""
+"""WTForms forms, one module per feature. Validation messages are given here (WTForms ships
+no Vietnamese translation), lazily (`_l`), so each shows in the reader's language."""
 from __future__ import annotations
 
 from wtforms import DateField, IntegerField, StringField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
+from app.i18n import _, _l
 from app.params import MAX_ID, check_date
 from app.vnd import AmountError, parse_vnd
 
 
-def required(message: str = "Vui lòng nhập thông tin này.") -> InputRequired:
-    return InputRequired(message=message)
+def required(message=None) -> InputRequired:
+    return InputRequired(message=message if message is not None else _l("Vui lòng nhập thông tin này."))
 
 
 class TextLength(Length):
@@ -26,11 +27,11 @@ class TextLength(Length):
 
 
 def max_length(n: int) -> Length:
-    return TextLength(max=n, message=f"Tối đa {n} ký tự.")
+    return TextLength(max=n, message=_l("Tối đa %(n)s ký tự.", n=n))
 
 
 def email_address() -> Email:
-    return Email(message="Địa chỉ email không hợp lệ.", check_deliverability=False)
+    return Email(message=_l("Địa chỉ email không hợp lệ."), check_deliverability=False)
 
 
 optional = Optional
@@ -40,7 +41,7 @@ class AmountField(StringField):
     """A VND amount typed the way people type it ("50.000.000", "50,000,000 đ").
 
     `.data` is an int of đồng (or None when empty and the field is optional); parsing and
-    its Vietnamese error messages come from app.vnd.parse_vnd.
+    its error messages (in the reader's language) come from app.vnd.parse_vnd.
     """
 
     def __init__(self, label=None, validators=None, minimum: int = 1, maximum: int | None = None, **kwargs):
@@ -88,7 +89,7 @@ class IdField(IntegerField):
         super().process_formdata(valuelist)
         if self.data is not None and not 1 <= self.data <= MAX_ID:
             self.data = None
-            raise ValueError("Mã không hợp lệ.")
+            raise ValueError(_("Mã không hợp lệ."))
 
 
 __all__ = ["AmountField", "BoundedDateField", "IdField", "attach_error", "ValidationError", "email_address", "max_length", "optional", "required"]

@@ -8,26 +8,45 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.extensions import db
+from flask_babel import pgettext
+
+from app.i18n import _
 from app.models import Appeal, AppealStatus, Donation, Donor
 
 # The 2024 Action Month plan (Kế hoạch Tháng hành động vì trẻ em 2024 of the City People's
 # Committee): its theme and, verbatim, the twelve slogans of its appendix ("Phụ lục: KHẨU
-# HIỆU TUYÊN TRUYỀN"). Slogan 8 keeps the source's space before the full stop.
-CAMPAIGN_THEME = "Hành động thiết thực, ưu tiên nguồn lực cho trẻ em"
+# HIỆU TUYÊN TRUYỀN"). Slogan 8 keeps the source's space before the full stop. Shown in
+# the reader's language (an English rendering of each) through `theme()` and `slogans()`.
+
+
+def N_(text: str) -> str:
+    """Marks a msgid for the catalog; the text itself stays the Vietnamese source."""
+    return text
+
+
+CAMPAIGN_THEME = N_("Hành động thiết thực, ưu tiên nguồn lực cho trẻ em")
 CAMPAIGN_SLOGANS = (
-    "Hành động thiết thực, ưu tiên nguồn lực cho trẻ em.",
-    "Ưu tiên nguồn lực cho trẻ em để đáp ứng yêu cầu phát triển đất nước phồn vinh, hạnh phúc.",
-    "Bảo đảm vai trò chủ đạo của ngân sách nhà nước để thực hiện chính sách đối với trẻ em.",
-    "Bảo đảm quyền trẻ em phải là trung tâm của chính sách, chiến lược phát triển đất nước.",
-    "Toàn dân chăm sóc, giáo dục và bảo vệ trẻ em.",
-    "Tăng cường chăm sóc, giáo dục và bảo vệ trẻ em vì sự phát triển đất nước phồn vinh, hạnh phúc.",
-    "Tổng đài 111 - tiếp nhận thông tin mọi lúc, bảo vệ trẻ em mọi nơi.",
-    "Phòng ngừa và chấm dứt lao động trẻ em vì sự phát triển bền vững .",
-    "Chăm sóc sức khỏe tâm thần để trẻ em phát triển toàn diện.",
-    "Phòng, chống tai nạn, thương tích để bảo đảm quyền được sống của trẻ em.",
-    "Gia đình, cộng đồng giám sát, trông giữ trẻ em để phòng, chống đuối nước.",
-    "Lắng nghe trẻ em để chăm sóc, giáo dục và bảo vệ trẻ em.",
+    N_("Hành động thiết thực, ưu tiên nguồn lực cho trẻ em."),
+    N_("Ưu tiên nguồn lực cho trẻ em để đáp ứng yêu cầu phát triển đất nước phồn vinh, hạnh phúc."),
+    N_("Bảo đảm vai trò chủ đạo của ngân sách nhà nước để thực hiện chính sách đối với trẻ em."),
+    N_("Bảo đảm quyền trẻ em phải là trung tâm của chính sách, chiến lược phát triển đất nước."),
+    N_("Toàn dân chăm sóc, giáo dục và bảo vệ trẻ em."),
+    N_("Tăng cường chăm sóc, giáo dục và bảo vệ trẻ em vì sự phát triển đất nước phồn vinh, hạnh phúc."),
+    N_("Tổng đài 111 - tiếp nhận thông tin mọi lúc, bảo vệ trẻ em mọi nơi."),
+    N_("Phòng ngừa và chấm dứt lao động trẻ em vì sự phát triển bền vững ."),
+    N_("Chăm sóc sức khỏe tâm thần để trẻ em phát triển toàn diện."),
+    N_("Phòng, chống tai nạn, thương tích để bảo đảm quyền được sống của trẻ em."),
+    N_("Gia đình, cộng đồng giám sát, trông giữ trẻ em để phòng, chống đuối nước."),
+    N_("Lắng nghe trẻ em để chăm sóc, giáo dục và bảo vệ trẻ em."),
 )
+
+
+def theme() -> str:
+    return _(CAMPAIGN_THEME)
+
+
+def slogans() -> list[str]:
+    return [_(slogan) for slogan in CAMPAIGN_SLOGANS]
 
 
 @dataclass(frozen=True)
@@ -87,5 +106,5 @@ def listed_gifts(appeal_id: int, limit: int = 20) -> list[ListedGift]:
                Donation.reverses_id.is_(None), Donor.public_listing_consent,
                Donation.public_listing.is_not(False), Donation.donor_check.is_(None))
         .order_by(Donation.received_at.desc(), Donation.id.desc()).limit(limit)).all()
-    return [ListedGift("Nhà hảo tâm" if d.is_anonymous else d.donor.name, d.amount, d.received_at)
+    return [ListedGift(pgettext("one donor", "Nhà hảo tâm") if d.is_anonymous else d.donor.name, d.amount, d.received_at)
             for d in rows]

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import DomainError, ValidationFailed
 from app.extensions import db
+from app.i18n import _, money
 from app.models import BankAccount, DonorKind, PledgeStatus, RecurringGift, TransferPledge
 from app.services import audit
 from app.services.audit import Actor
@@ -29,7 +30,6 @@ from app.services.bank import accounts, codes
 from app.services.donations.online import ANONYMOUS_DONOR_NAME, DonationRequest, _designation
 from app.text import fold
 from app.timeutil import utcnow
-from app.vnd import format_vnd
 
 
 class TransferUnavailable(DomainError):
@@ -42,17 +42,17 @@ def create_pledge(req: DonationRequest, actor: Actor, *, minimum: int, expiry_da
     `commit` is False. With `recurring_gift` it is that monthly gift's standing pledge
     (status "standing"): one code for every month (app/services/bank/standing.py)."""
     if (req.currency or "VND").upper() != "VND":
-        raise ValidationFailed("Quỹ chỉ nhận chuyển khoản bằng đồng Việt Nam (VND).", field="currency")
+        raise ValidationFailed(_("Quỹ chỉ nhận chuyển khoản bằng đồng Việt Nam (VND)."), field="currency")
     if not isinstance(req.amount, int) or isinstance(req.amount, bool) or req.amount < minimum:
-        raise ValidationFailed(f"Số tiền tối thiểu là {format_vnd(minimum)}.", field="amount")
+        raise ValidationFailed(_("Số tiền tối thiểu là %(amount)s.", amount=money(minimum)), field="amount")
     if req.amount >= 10 ** 13:
-        raise ValidationFailed("Số tiền quá lớn.", field="amount")
+        raise ValidationFailed(_("Số tiền quá lớn."), field="amount")
     nameless = not req.name.strip() and not (req.email or "").strip()
     if nameless:  # given anonymously: no donor identity at all (see module docstring)
         req = replace(req, kind=DonorKind.INDIVIDUAL.value, name=ANONYMOUS_DONOR_NAME, email="", phone=None,
                       tax_code=None, representative=None, address=None, anonymous=True, public_listing=False)
     elif not req.name.strip() or not (req.email or "").strip():
-        raise ValidationFailed("Vui lòng nhập cả họ tên và email, hoặc để trống cả hai để chuyển khoản ẩn danh.",
+        raise ValidationFailed(_("Vui lòng nhập cả họ tên và email, hoặc để trống cả hai để chuyển khoản ẩn danh."),
                                field="name")
     if recurring_gift is not None:
         programme_id, appeal_id = recurring_gift.programme_id, recurring_gift.appeal_id
@@ -60,7 +60,7 @@ def create_pledge(req: DonationRequest, actor: Actor, *, minimum: int, expiry_da
         programme_id, appeal_id = _designation(req)
     account = accounts.donation_account(appeal_id)
     if account is None:
-        raise TransferUnavailable("Quỹ chưa công bố tài khoản nhận chuyển khoản. Vui lòng liên hệ Quỹ.")
+        raise TransferUnavailable(_("Quỹ chưa công bố tài khoản nhận chuyển khoản. Vui lòng liên hệ Quỹ."))
     now = utcnow()
     status = PledgeStatus.STANDING.value if recurring_gift is not None else PledgeStatus.PENDING.value
     for _attempt in range(5):  # 30^6 codes: a clash is rare, and the unique index decides
@@ -81,11 +81,11 @@ def create_pledge(req: DonationRequest, actor: Actor, *, minimum: int, expiry_da
             continue
         audit.record(actor, "pledge.create", pledge,
                      after={"code": pledge.code, "amount": pledge.amount, "account": account.account_number,
-                            "recurring_gift_id": pledge.recurring_gift_id})
+                            "recurring_gift_id": pledge.recurring_gift_id, "language": req.language})
         if commit:
             db.session.commit()
         return pledge
-    raise TransferUnavailable("Không tạo được mã chuyển khoản, vui lòng thử lại.")
+    raise TransferUnavailable(_("Không tạo được mã chuyển khoản, vui lòng thử lại."))
 
 
 def pledge_by_token(token: str | None) -> TransferPledge | None:
@@ -107,12 +107,28 @@ def expire_pledges(now: datetime | None = None, actor: Actor = Actor.system("ban
 
 
 def donation_request(pledge: TransferPledge) -> DonationRequest:
-    """The pledge's donor details in the shape the donor matcher takes."""
+    """The pledge's donor details in the shape the donor matcher takes, with the language the
+    donor pledged in (so the donor record made when the money arrives gets it)."""
     return DonationRequest(kind=pledge.donor_kind, name=pledge.donor_name, email=pledge.donor_email or "",
                            amount=pledge.amount, phone=pledge.donor_phone, tax_code=pledge.donor_tax_code,
                            representative=pledge.donor_representative, address=pledge.donor_address,
                            anonymous=pledge.anonymous, public_listing=pledge.public_listing,
-                           message=pledge.message)
+                           message=pledge.message, language=pledge_language(pledge))
+
+
+def pledge_language(pledge: TransferPledge) -> str | None:
+    """The site's language when the pledge was made. A pledge has no column of its own for
+    it (no migration in issue 17): it is kept in the pledge's "pledge.create" audit entry,
+    read here by the (entity_type, entity_id) index."""
+    from app.i18n import valid
+    from app.models import AuditEntry
+
+    if pledge.id is None:
+        return None
+    after = db.session.scalar(sa.select(AuditEntry.after).where(
+        AuditEntry.entity_type == TransferPledge.__tablename__, AuditEntry.entity_id == str(pledge.id),
+        AuditEntry.action == "pledge.create").order_by(AuditEntry.id).limit(1))
+    return valid(after.get("language")) if isinstance(after, dict) else None
 
 
 def folded_name(pledge: TransferPledge) -> str:

@@ -10,6 +10,7 @@ two purposes contradict each other.
 from __future__ import annotations
 
 from app.errors import ValidationFailed
+from app.i18n import _
 
 
 def programme_for_appeal(appeal_programme_id: int | None, programme_id: int | None, general_id: int,
@@ -20,7 +21,11 @@ def programme_for_appeal(appeal_programme_id: int | None, programme_id: int | No
         return programme_id if programme_id is not None else general_id
     if programme_id in (None, general_id, appeal_programme_id):
         return appeal_programme_id
-    raise ValidationFailed(
-        f"Chiến dịch “{appeal_title}” vận động cho chương trình {programme_name or 'riêng'}: "
-        "khoản ủng hộ qua chiến dịch này thuộc chương trình đó, không chọn chương trình khác.",
-        field="programme_id")
+    if programme_name:
+        message = _("Chiến dịch “%(title)s” vận động cho chương trình %(programme)s: khoản ủng hộ qua chiến "
+                    "dịch này thuộc chương trình đó, không chọn chương trình khác.",
+                    title=appeal_title, programme=programme_name)
+    else:
+        message = _("Chiến dịch “%(title)s” vận động cho chương trình riêng: khoản ủng hộ qua chiến dịch "
+                    "này thuộc chương trình đó, không chọn chương trình khác.", title=appeal_title)
+    raise ValidationFailed(message, field="programme_id")

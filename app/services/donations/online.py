@@ -10,6 +10,11 @@ confirms it exactly once (a mismatch is flagged for staff instead).
 Each webhook event id is inserted into `payment_events` in the same transaction as its
 effect, so a re-delivered event — even twenty at once — changes nothing the second time:
 the unique index makes the later inserts wait for the first transaction and then fail.
+
+Languages (issue 17): what the donor reads (form choices, errors) is in the site's language;
+what is written to the database for staff (flagged_reason, donor_check, notes, a failure
+reason) stays Vietnamese, the record's language (`reason_text` shows ours to the donor).
+The donor's language is recorded on the donor (`match_or_create_donor`).
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ from app.adapters.stripe_gateway import (
 )
 from app.errors import Conflict, DomainError, NotFound, ValidationFailed
 from app.extensions import db
+from app.i18n import _, _l, money, valid as valid_language
 from app.models import (
     Appeal, AppealStatus, Channel, Donation, DonationStatus, Donor, DonorKind, PaymentEvent,
     Programme,
@@ -39,22 +45,22 @@ from app.services.donations.queries import lock_donation, reversed_total
 from app.services.setup import general_programme
 from app.text import fold, normalize_org_name
 from app.timeutil import utcnow
-from app.vnd import format_vnd
+from app.vnd import format_vnd  # stored notes for staff stay Vietnamese
 
 # The back office's list of online (card) gifts and its filters; the dashboard counts
 # the same conditions, so its numbers equal the rows of the filtered list.
 ONLINE_GIFTS = sa.and_(Donation.channel == Channel.CARD.value, Donation.reverses_id.is_(None),
                  Donation.stripe_checkout_session_id.is_not(None))
 ONLINE_FILTERS = {
-    "all": ("Tất cả", None),
-    "flagged": ("Cần kiểm tra", sa.or_(sa.and_(Donation.flagged_reason.is_not(None),
+    "all": (_l("Tất cả"), None),
+    "flagged": (_l("Cần kiểm tra"), sa.or_(sa.and_(Donation.flagged_reason.is_not(None),
                                                Donation.status == DonationStatus.PENDING.value),
                                        Donation.donor_check.is_not(None))),
-    "pending": ("Chờ thanh toán", sa.and_(Donation.flagged_reason.is_(None),
+    "pending": (_l("Chờ thanh toán"), sa.and_(Donation.flagged_reason.is_(None),
                                           Donation.status == DonationStatus.PENDING.value)),
-    "confirmed": ("Đã xác nhận", Donation.status == DonationStatus.CONFIRMED.value),
-    "failed": ("Không thành công", Donation.status == DonationStatus.FAILED.value),
-    "reversed": ("Đã hoàn tiền", Donation.status == DonationStatus.REVERSED.value),
+    "confirmed": (_l("Đã xác nhận"), Donation.status == DonationStatus.CONFIRMED.value),
+    "failed": (_l("Không thành công"), Donation.status == DonationStatus.FAILED.value),
+    "reversed": (_l("Đã hoàn tiền"), Donation.status == DonationStatus.REVERSED.value),
 }
 
 
@@ -65,9 +71,24 @@ ACCEPTED_CURRENCIES = ("VND",)
 # the gift has a donor record of its own with this name, anonymous, and its receipt says so.
 ANONYMOUS_DONOR_NAME = "Nhà hảo tâm ẩn danh"
 
-REASON_EXPIRED = "Phiên thanh toán đã hết hạn trước khi nhà hảo tâm thanh toán."
-REASON_ASYNC_FAILED = "Thanh toán chậm (chuyển khoản) không thành công."
-REASON_CHECKOUT_UNAVAILABLE = "Không mở được phiên thanh toán với cổng thanh toán."
+
+
+def N_(text: str) -> str:
+    """Marks a msgid for the catalog; the text stays Vietnamese (it is stored)."""
+    return text
+
+
+# Why a card gift failed: stored in Vietnamese (Donation.reason), shown to the donor in their
+# language by `reason_text`.
+REASON_EXPIRED = N_("Phiên thanh toán đã hết hạn trước khi nhà hảo tâm thanh toán.")
+REASON_ASYNC_FAILED = N_("Thanh toán chậm (chuyển khoản) không thành công.")
+REASON_CHECKOUT_UNAVAILABLE = N_("Không mở được phiên thanh toán với cổng thanh toán.")
+_KNOWN_REASONS = frozenset({REASON_EXPIRED, REASON_ASYNC_FAILED, REASON_CHECKOUT_UNAVAILABLE})
+
+
+def reason_text(reason: str | None) -> str | None:
+    """A stored failure reason for the donor's page: ours translated, a person's note as typed."""
+    return _(reason) if reason in _KNOWN_REASONS else reason
 
 
 class PaymentUnavailable(DomainError):
@@ -92,6 +113,7 @@ class DonationRequest:
     anonymous: bool = False
     public_listing: bool = False
     message: str | None = None
+    language: str | None = None  # the site's language when the donor gave ("vi"/"en"); None: unknown
 
 
 # --------------------------------------------------------------------------- donors
@@ -109,7 +131,20 @@ def match_or_create_donor(req: DonationRequest, actor: Actor) -> tuple[Donor, st
     to what was typed. A request without an e-mail (a transfer given anonymously, with no
     name either) is never matched: it gets a donor record of its own, named
     ANONYMOUS_DONOR_NAME when no name was typed.
+
+    The one thing a match does change is the donor's language (`req.language`, the site's
+    language the donor gave in): a new record takes it, and a record whose e-mail is the
+    one typed is updated to it, so e-mails to them follow the language they last used.
     """
+    donor, check = _match_or_create(req, actor)
+    language = valid_language(req.language)
+    email = req.email.strip().lower()
+    if language and email and (donor.email or "").strip().lower() == email and donor.language != language:
+        donor.language = language  # a returning donor: the language they gave in this time
+    return donor, check
+
+
+def _match_or_create(req: DonationRequest, actor: Actor) -> tuple[Donor, str | None]:
     email = req.email.strip().lower()
     live = sa.and_(Donor.merged_into_id.is_(None), Donor.kind == req.kind)
     if not email and not (req.kind == DonorKind.ORGANIZATION.value and req.tax_code):
@@ -139,7 +174,7 @@ def match_or_create_donor(req: DonationRequest, actor: Actor) -> tuple[Donor, st
                   phone=req.phone or None,
                   tax_code=req.tax_code or None, representative=req.representative or None,
                   address=req.address or None, anonymous=req.anonymous,
-                  public_listing_consent=req.public_listing)
+                  public_listing_consent=req.public_listing, language=valid_language(req.language))
     db.session.add(donor)
     audit.record(actor, "donor.create", donor, after={"kind": donor.kind, "source": "online_form"})
     return donor, None
@@ -171,13 +206,14 @@ def designation_choices(appeal: Appeal | None) -> list[tuple[str, str]]:
     choices = []
     if appeal is not None:
         programme = db.session.get(Programme, appeal.programme_id) if appeal.programme_id else None
-        choices.append(("appeal", f"Chiến dịch “{appeal.title}”"
-                        + (f" — chương trình {programme.name}" if programme else "")))
-    choices.append(("general", "Quỹ chung — Quỹ sử dụng cho nơi cần nhất"))
+        choices.append(("appeal", _("Chiến dịch “%(title)s” — chương trình %(programme)s", title=appeal.title,
+                                    programme=programme.name) if programme
+                        else _("Chiến dịch “%(title)s”", title=appeal.title)))
+    choices.append(("general", _("Quỹ chung — Quỹ sử dụng cho nơi cần nhất")))
     for programme in db.session.scalars(
             sa.select(Programme).where(Programme.is_active, ~Programme.is_general)
             .order_by(Programme.sort_order, Programme.name)):
-        choices.append((f"programme:{programme.code}", f"Chương trình: {programme.name}"))
+        choices.append((f"programme:{programme.code}", _("Chương trình: %(name)s", name=programme.name)))
     return choices
 
 
@@ -188,7 +224,7 @@ def open_appeal(slug: str | None) -> Appeal | None:
     appeal = db.session.scalars(sa.select(Appeal).where(
         Appeal.slug == slug, Appeal.is_public, Appeal.status == AppealStatus.OPEN.value)).first()
     if appeal is None:
-        raise NotFound("Chiến dịch này không tồn tại hoặc đã kết thúc.")
+        raise NotFound(_("Chiến dịch này không tồn tại hoặc đã kết thúc."))
     return appeal
 
 
@@ -197,7 +233,7 @@ def _designation(req: DonationRequest) -> tuple[int, int | None]:
     appeal = open_appeal(req.appeal_slug)
     if req.designation == "appeal":
         if appeal is None:
-            raise ValidationFailed("Vui lòng chọn nơi nhận hợp lệ.", field="designation")
+            raise ValidationFailed(_("Vui lòng chọn nơi nhận hợp lệ."), field="designation")
         return programme_for_appeal(appeal.programme_id, None, general_programme().id), appeal.id
     if req.designation == "general":
         return general_programme().id, None
@@ -206,7 +242,7 @@ def _designation(req: DonationRequest) -> tuple[int, int | None]:
             Programme.code == req.designation.split(":", 1)[1], Programme.is_active)).first()
         if programme is not None:
             return programme.id, None
-    raise ValidationFailed("Vui lòng chọn nơi nhận hợp lệ.", field="designation")
+    raise ValidationFailed(_("Vui lòng chọn nơi nhận hợp lệ."), field="designation")
 
 
 def resolve_designation(designation: str, appeal_slug: str | None = None) -> tuple[int, int | None]:
@@ -217,15 +253,15 @@ def resolve_designation(designation: str, appeal_slug: str | None = None) -> tup
 
 def check_amount(amount: int, currency: str, *, minimum: int, maximum: int) -> None:
     if (currency or "").upper() not in ACCEPTED_CURRENCIES:
-        raise ValidationFailed("Quỹ chỉ nhận ủng hộ trực tuyến bằng đồng Việt Nam (VND).", field="currency")
+        raise ValidationFailed(_("Quỹ chỉ nhận ủng hộ trực tuyến bằng đồng Việt Nam (VND)."), field="currency")
     if not isinstance(amount, int) or isinstance(amount, bool):
-        raise ValidationFailed("Số tiền không hợp lệ.", field="amount")
+        raise ValidationFailed(_("Số tiền không hợp lệ."), field="amount")
     if amount < minimum:
-        raise ValidationFailed(f"Số tiền tối thiểu là {format_vnd(minimum)}.", field="amount")
+        raise ValidationFailed(_("Số tiền tối thiểu là %(amount)s.", amount=money(minimum)), field="amount")
     if amount > maximum:
-        raise ValidationFailed(
-            f"Thanh toán bằng thẻ tối đa {format_vnd(maximum)} mỗi lần. Với khoản lớn hơn, vui lòng chuyển "
-            "khoản vào tài khoản của Quỹ hoặc chia thành nhiều lần.", field="amount")
+        raise ValidationFailed(_(
+            "Thanh toán bằng thẻ tối đa %(amount)s mỗi lần. Với khoản lớn hơn, vui lòng chuyển "
+            "khoản vào tài khoản của Quỹ hoặc chia thành nhiều lần.", amount=money(maximum)), field="amount")
 
 
 def start_checkout(req: DonationRequest, gateway: CheckoutGateway, *, success_url: str,
@@ -250,12 +286,13 @@ def start_checkout(req: DonationRequest, gateway: CheckoutGateway, *, success_ur
                         "demo": gateway.demo, "donor_check": check})
     db.session.commit()
 
-    description = "Ủng hộ " + (get_fund_name() or "Quỹ Bảo trợ trẻ em")
+    description = _("Ủng hộ %(fund)s", fund=get_fund_name() or _("Quỹ Bảo trợ trẻ em"))
     try:
         session = gateway.create_session(CheckoutRequest(
             donation_id=donation.id, amount=donation.amount, description=description,
             customer_email=donation.donor_email, success_url=success_url,
-            cancel_url=cancel_url_for(donation), expires_in_minutes=expires_in_minutes))
+            cancel_url=cancel_url_for(donation), expires_in_minutes=expires_in_minutes,
+            locale=valid_language(req.language) or "vi"))  # Stripe's page in the donor's language
     except GatewayError as error:
         LOG.error("Checkout Session creation failed for donation %s: %s", donation.id, error)
         donation = lock_donation(donation.id)
@@ -263,8 +300,8 @@ def start_checkout(req: DonationRequest, gateway: CheckoutGateway, *, success_ur
         donation.reason = REASON_CHECKOUT_UNAVAILABLE
         audit.record(actor, "donation.online_failed", donation, after={"error": str(error)[:500]})
         db.session.commit()
-        raise PaymentUnavailable("Cổng thanh toán tạm thời gián đoạn, chưa có khoản tiền nào bị trừ. "
-                                 "Vui lòng thử lại sau ít phút hoặc chuyển khoản trực tiếp cho Quỹ.") from None
+        raise PaymentUnavailable(_("Cổng thanh toán tạm thời gián đoạn, chưa có khoản tiền nào bị trừ. "
+                                   "Vui lòng thử lại sau ít phút hoặc chuyển khoản trực tiếp cho Quỹ.")) from None
     donation = lock_donation(donation.id)
     donation.stripe_checkout_session_id = session.id
     audit.record(actor, "donation.checkout_session", donation, after={"session": session.id})
@@ -574,12 +611,12 @@ def resolve_by_staff(donation_id: int, action: str, note: str, actor: Actor) -> 
     """A person settles a pending online donation: confirm it (after checking the payment in
     the provider's dashboard) or mark it failed. The note is required and audited."""
     if not note:
-        raise ValidationFailed("Vui lòng ghi lý do / kết quả đối chiếu.", field="note")
+        raise ValidationFailed(_("Vui lòng ghi lý do / kết quả đối chiếu."), field="note")
     donation = lock_donation(donation_id)
     if donation.channel != Channel.CARD.value or donation.reverses_id is not None:
-        raise NotFound("Không tìm thấy khoản ủng hộ trực tuyến.")
+        raise NotFound(_("Không tìm thấy khoản ủng hộ trực tuyến."))
     if donation.status != DonationStatus.PENDING.value:
-        raise ValidationFailed("Chỉ xử lý được khoản đang chờ xác nhận.")
+        raise ValidationFailed(_("Chỉ xử lý được khoản đang chờ xác nhận."))
     audit.record(actor, "donation.online_resolve", donation,
                  before={"status": donation.status, "flagged_reason": donation.flagged_reason},
                  after={"action": action, "note": note[:1000]})
@@ -605,17 +642,17 @@ def settle_donor_check(donation_id: int, action: str, actor: Actor, *, donor_id:
     The gift's reversals follow it. Audited, committed."""
     donation = lock_donation(donation_id)
     if donation.reverses_id is not None or donation.donor_name is None:
-        raise NotFound("Không tìm thấy khoản ủng hộ từ biểu mẫu công khai.")
+        raise NotFound(_("Không tìm thấy khoản ủng hộ từ biểu mẫu công khai."))
     if action not in ("accept", "reassign", "new"):
-        raise ValidationFailed("Thao tác không hợp lệ.", field="action")
+        raise ValidationFailed(_("Thao tác không hợp lệ."), field="action")
     if donation.donor_check is None and action != "accept":
-        raise Conflict("Khoản ủng hộ này không cần kiểm tra nhà hảo tâm.")
+        raise Conflict(_("Khoản ủng hộ này không cần kiểm tra nhà hảo tâm."))
     before = {"donor_id": donation.donor_id, "donor_check": donation.donor_check}
     target = donation.donor
     if action == "reassign":
         target = db.session.get(Donor, donor_id) if donor_id else None
         if target is None or target.merged_into_id is not None:
-            raise ValidationFailed("Vui lòng chọn một nhà hảo tâm đang hoạt động.", field="donor_id")
+            raise ValidationFailed(_("Vui lòng chọn một nhà hảo tâm đang hoạt động."), field="donor_id")
     elif action == "new":
         tax_code = donation.donor_tax_code
         if tax_code and db.session.scalar(sa.select(Donor.id).where(

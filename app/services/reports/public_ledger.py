@@ -31,7 +31,9 @@ from app.services.reports.period import FIRST_YEAR, Period, check_year, make_per
 from app.text import fold
 from app.timeutil import local_day_start_utc, local_today, to_local
 from app.vnd import AmountError, parse_vnd
-from app.vnd import format_vnd
+from flask_babel import lazy_pgettext, pgettext
+
+from app.i18n import _, _l, money
 
 ANONYMOUS_NAME = "Nhà hảo tâm"
 DEFAULT_PER_PAGE = 25
@@ -53,7 +55,7 @@ class BadQuery(ValidationFailed):
 def _check_known(args, allowed: frozenset[str]) -> None:
     unknown = sorted(set(args) - allowed)
     if unknown:
-        raise BadQuery(f"Bộ lọc không được hỗ trợ: {', '.join(unknown)}.")
+        raise BadQuery(_("Bộ lọc không được hỗ trợ: %(names)s.", names=", ".join(unknown)))
 
 
 def _int_arg(args, name: str, default: int, low: int, high: int, label: str) -> int:
@@ -61,13 +63,13 @@ def _int_arg(args, name: str, default: int, low: int, high: int, label: str) -> 
     if not raw:
         return default
     if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
-        raise BadQuery(f"{label} phải là số nguyên từ {low} đến {high}.")
+        raise BadQuery(_("%(label)s phải là số nguyên từ %(low)s đến %(high)s.", label=label, low=low, high=high))
     return int(raw)
 
 
 def paging(args) -> tuple[int, int]:
-    per_page = _int_arg(args, "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE, "Số dòng mỗi trang")
-    page = _int_arg(args, "page", 1, 1, MAX_PAGE, "Số trang")
+    per_page = _int_arg(args, "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE, _l("Số dòng mỗi trang"))
+    page = _int_arg(args, "page", 1, 1, MAX_PAGE, _l("Số trang"))
     return page, per_page
 
 
@@ -89,36 +91,36 @@ class LedgerFilter:
         range, bad amount) raises BadQuery."""
         _check_known(args, LEDGER_ARGS)
         f = cls()
-        for attr, label in (("date_from", "Từ ngày"), ("date_to", "Đến ngày")):
+        for attr, label in (("date_from", _l("Từ ngày")), ("date_to", _l("Đến ngày"))):
             raw = (args.get(attr) or "").strip()
             if raw:
                 try:
                     value = date.fromisoformat(raw)
                 except ValueError:
-                    raise BadQuery(f"{label}: ngày không hợp lệ (định dạng YYYY-MM-DD).") from None
+                    raise BadQuery(_("%(label)s: ngày không hợp lệ (định dạng YYYY-MM-DD).", label=label)) from None
                 if not date(FIRST_YEAR, 1, 1) <= value <= date(local_today().year, 12, 31):
-                    raise BadQuery(f"{label}: ngày nằm ngoài khoảng có số liệu.")
+                    raise BadQuery(_("%(label)s: ngày nằm ngoài khoảng có số liệu.", label=label))
                 setattr(f, attr, value)
         if f.date_from and f.date_to and f.date_from > f.date_to:
-            raise BadQuery("Khoảng ngày bị đảo ngược: «từ ngày» phải trước «đến ngày».")
-        for attr, label in (("amount_min", "Số tiền từ"), ("amount_max", "Số tiền đến")):
+            raise BadQuery(_("Khoảng ngày bị đảo ngược: «từ ngày» phải trước «đến ngày»."))
+        for attr, label in (("amount_min", _l("Số tiền từ")), ("amount_max", _l("Số tiền đến"))):
             raw = (args.get(attr) or "").strip()
             if raw:
                 try:
                     setattr(f, attr, parse_vnd(raw, minimum=0))
                 except AmountError as error:
-                    raise BadQuery(f"{label}: {error.message}") from None
+                    raise BadQuery(_("%(label)s: %(message)s", label=label, message=error.message)) from None
         if f.amount_min is not None and f.amount_max is not None and f.amount_min > f.amount_max:
-            raise BadQuery("Khoảng số tiền bị đảo ngược: «từ» phải nhỏ hơn «đến».")
+            raise BadQuery(_("Khoảng số tiền bị đảo ngược: «từ» phải nhỏ hơn «đến»."))
         name = " ".join((args.get("name") or "").split())
         if name:
             if len(name) > 100 or re.search(r"[\d@]", name):
-                raise BadQuery("Tìm theo tên: chỉ nhập chữ (tối đa 100 ký tự).")
+                raise BadQuery(_("Tìm theo tên: chỉ nhập chữ (tối đa 100 ký tự)."))
             f.name = name
         channel = (args.get("channel") or "").strip()
         if channel:
             if channel not in {c.value for c in Channel}:
-                raise BadQuery("Hình thức không hợp lệ: card, bank_transfer, cash hoặc in_kind.")
+                raise BadQuery(_("Hình thức không hợp lệ: card, bank_transfer, cash hoặc in_kind."))
             f.channel = channel
         return f
 
@@ -180,11 +182,20 @@ class LedgerLine:
 
     @property
     def local_date(self) -> str:
-        return to_local(self.received_at).strftime("%d/%m/%Y")
+        """The day, in the page's language (01/06/2024, or 1 June 2024)."""
+        from app.i18n import date_text
+
+        return date_text(self.received_at)
+
+    @property
+    def shown_name(self) -> str:
+        """The name for a page: an unnamed gift's "Nhà hảo tâm" in the reader's language (the
+        CSV and the API keep ANONYMOUS_NAME)."""
+        return pgettext("one donor", "Nhà hảo tâm") if self.name == ANONYMOUS_NAME else self.name
 
     @property
     def kind_label(self) -> str:
-        return "Hoàn trả / điều chỉnh" if self.is_reversal else "Ủng hộ"
+        return _("Hoàn trả / điều chỉnh") if self.is_reversal else _("Ủng hộ")
 
     def as_json(self) -> dict:
         return {"date": to_local(self.received_at).date().isoformat(), "amount": self.amount,
@@ -254,15 +265,20 @@ def ledger_rows(f: LedgerFilter) -> list[LedgerLine]:
     """Every line the filter shows, for the CSV download (at most CSV_MAX_ROWS)."""
     rows = db.session.execute(_ledger_select(f, limit=CSV_MAX_ROWS + 1)).all()
     if len(rows) > CSV_MAX_ROWS:
-        raise BadQuery(f"Bộ lọc cho hơn {format_vnd(CSV_MAX_ROWS, symbol=False)} dòng; vui lòng thu hẹp khoảng ngày.")
+        raise BadQuery(_("Bộ lọc cho hơn %(count)s dòng; vui lòng thu hẹp khoảng ngày.", count=money(CSV_MAX_ROWS, symbol=False)))
     return [_line(r) for r in rows]
 
 
-LEDGER_CSV_HEADINGS = ("Ngày", "Số tiền (đồng)", "Hình thức", "Nhà hảo tâm", "Loại")
+#: In the reader's language, like the rows (str() them for the file: `ledger_csv_headings`).
+LEDGER_CSV_HEADINGS = (_l("Ngày"), _l("Số tiền (đồng)"), _l("Hình thức"), lazy_pgettext("one donor", "Nhà hảo tâm"), _l("Loại"))
+
+
+def ledger_csv_headings() -> list[str]:
+    return [str(heading) for heading in LEDGER_CSV_HEADINGS]
 
 
 def ledger_csv_rows(lines: list[LedgerLine]) -> list[list]:
-    return [[to_local(x.received_at).date().isoformat(), x.amount, x.channel_label, x.name, x.kind_label]
+    return [[to_local(x.received_at).date().isoformat(), x.amount, str(x.channel_label), x.shown_name, x.kind_label]
             for x in lines]
 
 
@@ -285,7 +301,7 @@ class FoundGift:
                 "donor": self.name, "counted": self.counted, "receipt_valid": self.receipt_valid}
 
 
-LOOKUP_HINT = "Vui lòng nhập số giấy chứng nhận (ví dụ BTTE-2024-000123) hoặc mã chuyển khoản (ví dụ QBTE7K3M9XA)."
+LOOKUP_HINT = _l("Vui lòng nhập số giấy chứng nhận (ví dụ BTTE-2024-000123) hoặc mã chuyển khoản (ví dụ QBTE7K3M9XA).")
 
 
 def find_gift(number_or_code: str) -> FoundGift:
@@ -294,21 +310,21 @@ def find_gift(number_or_code: str) -> FoundGift:
     received reads the same as an unknown one, so the lookup says nothing of other pledges."""
     raw = (number_or_code or "").strip().upper()
     if not raw or len(raw) > 60:
-        raise BadQuery(LOOKUP_HINT)
+        raise BadQuery(str(LOOKUP_HINT))
     code = transfer_codes.squeeze(raw)
     if transfer_codes.is_valid(code):
         donation = db.session.scalar(sa.select(Donation).join(TransferPledge, TransferPledge.donation_id == Donation.id)
                                      .where(TransferPledge.code == code))
         if donation is None:
-            raise NotFound(f"Chưa ghi nhận khoản chuyển khoản nào với mã {code}. Khoản ủng hộ được ghi nhận "
-                           "sau khi tiền về tài khoản của Quỹ, thường trong 1–2 ngày làm việc.")
+            raise NotFound(_("Chưa ghi nhận khoản chuyển khoản nào với mã %(code)s. Khoản ủng hộ được ghi nhận "
+                             "sau khi tiền về tài khoản của Quỹ, thường trong 1–2 ngày làm việc.", code=code))
         receipt = db.session.scalars(sa.select(Receipt).where(Receipt.donation_id == donation.id)
                                      .order_by(Receipt.voided_at.is_not(None), Receipt.id.desc())).first()
         return _found(donation, receipt, code)
     row = db.session.execute(sa.select(Receipt, Donation).join(Donation, Donation.id == Receipt.donation_id)
                              .where(Receipt.number == raw)).first()
     if row is None:
-        raise NotFound(f"Không tìm thấy giấy chứng nhận số {raw}.")
+        raise NotFound(_("Không tìm thấy giấy chứng nhận số %(number)s.", number=raw))
     receipt, donation = row
     return _found(donation, receipt, None)
 
@@ -317,10 +333,10 @@ def _found(donation: Donation, receipt: Receipt | None, code: str | None) -> Fou
     donor = donation.donor
     returned = int(db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Donation.amount), 0))
                                      .where(Donation.reverses_id == donation.id, Donation.counted())))
-    name = donor.name if donor.public_listing_consent and not donor.anonymous else ANONYMOUS_NAME
+    name = donor.name if donor.public_listing_consent and not donor.anonymous else pgettext("one donor", "Nhà hảo tâm")
     net = donation.amount - returned
     return FoundGift(receipt.number if receipt else None, code, to_local(donation.received_at).date(), net,
-                     donation.channel_label, name, donation.status in ("confirmed", "reversed") and net > 0,
+                     str(donation.channel_label), name, donation.status in ("confirmed", "reversed") and net > 0,
                      receipt is not None and not receipt.is_void)
 
 
@@ -371,7 +387,7 @@ def money_out_args(args) -> tuple[int, str | None, int, int]:
     year = _year_arg(args)
     code = (args.get("programme") or "").strip() or None
     if code is not None and code not in programme_codes():
-        raise BadQuery(f"Không có chương trình «{code}».")
+        raise BadQuery(_("Không có chương trình «%(code)s».", code=code))
     page, per_page = paging(args)
     return year, code, page, per_page
 
@@ -398,7 +414,7 @@ def money_out(year: int, code: str | None, page: int, per_page: int) -> MoneyOut
         .join(Programme, Programme.id == Disbursement.programme_id).where(*where)).one()
     rows = db.session.execute(base.order_by(Disbursement.paid_on.desc(), Disbursement.id.desc())
                               .limit(per_page).offset((page - 1) * per_page)).all()
-    items = [MoneyOutLine(paid_on, name, pcode, PAYEE_KINDS.get(kind, kind),
+    items = [MoneyOutLine(paid_on, name, pcode, str(PAYEE_KINDS.get(kind, kind)),
                           -int(a) if rev is not None else int(a), case_code)
              for paid_on, name, pcode, kind, a, rev, case_code in rows]
     return MoneyOutPage(year, code, items, page, per_page, int(total), int(amount))
@@ -464,7 +480,7 @@ def public_appeal_totals(period: Period) -> list[AppealTotal]:
     donors = dict(db.session.execute(sa.select(Donation.appeal_id, sa.func.count(sa.distinct(Donation.donor_id)))
                                      .where(Donation.counted(), Donation.reverses_id.is_(None),
                                             Donation.appeal_id.in_(ids)).group_by(Donation.appeal_id)).all())
-    return [AppealTotal(a.slug, a.title, AppealStatus(a.status).label, a.goal_amount, int(total.get(a.id, 0)),
+    return [AppealTotal(a.slug, a.title, str(AppealStatus(a.status).label), a.goal_amount, int(total.get(a.id, 0)),
                         int(in_year.get(a.id, 0)), int(donors.get(a.id, 0))) for a in appeals]
 
 
