@@ -19,7 +19,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from app.errors import DomainError
 from app.extensions import limiter
-from app.i18n import _
+from app.i18n import _, vietnamese
 from app.models import Channel
 from app.services.reports import public_ledger as ledger
 from app.services.reports.period import FIRST_YEAR
@@ -214,7 +214,9 @@ def documented(summary: str, query: type[Schema] | None, response: type[Schema])
 @bp.get("/summary")
 @documented(N_("Tổng tiếp nhận, chi và theo tháng của một năm"), YearQuery, SummarySchema)
 def summary():
-    return jsonify(ledger.year_summary(ledger.year_arg(request.args)).as_json())
+    year = ledger.year_arg(request.args)
+    with vietnamese():  # the data's labels are the fund's own words; only errors follow the language
+        return jsonify(ledger.year_summary(year).as_json())
 
 
 @bp.get("/appeals")
@@ -223,7 +225,8 @@ def appeals():
     year = ledger.year_arg(request.args)
     from app.services.reports.period import make_period
 
-    return jsonify(year=year, items=[a.as_json() for a in ledger.public_appeal_totals(make_period(year))])
+    with vietnamese():
+        return jsonify(year=year, items=[a.as_json() for a in ledger.public_appeal_totals(make_period(year))])
 
 
 @bp.get("/programmes")
@@ -241,10 +244,11 @@ def programmes():
 def ledger_lines():
     f = ledger.LedgerFilter.from_args(request.args)
     page, per_page = ledger.paging(request.args)
-    result = ledger.ledger_page(f, page, per_page)
+    with vietnamese():
+        result = ledger.ledger_page(f, page, per_page)
+        items = [x.as_json() for x in result.items]
     return jsonify(page=result.page, per_page=result.per_page, total=result.total,
-                   total_is_exact=result.total_is_exact, has_next=result.has_next,
-                   items=[x.as_json() for x in result.items])
+                   total_is_exact=result.total_is_exact, has_next=result.has_next, items=items)
 
 
 @bp.get("/money-out")

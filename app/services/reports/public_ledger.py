@@ -414,7 +414,7 @@ def money_out(year: int, code: str | None, page: int, per_page: int) -> MoneyOut
         .join(Programme, Programme.id == Disbursement.programme_id).where(*where)).one()
     rows = db.session.execute(base.order_by(Disbursement.paid_on.desc(), Disbursement.id.desc())
                               .limit(per_page).offset((page - 1) * per_page)).all()
-    items = [MoneyOutLine(paid_on, name, pcode, str(PAYEE_KINDS.get(kind, kind)),
+    items = [MoneyOutLine(paid_on, name, pcode, PAYEE_KINDS.get(kind, kind),
                           -int(a) if rev is not None else int(a), case_code)
              for paid_on, name, pcode, kind, a, rev, case_code in rows]
     return MoneyOutPage(year, code, items, page, per_page, int(total), int(amount))
