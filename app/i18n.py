@@ -27,6 +27,7 @@ from datetime import date, datetime
 from babel.dates import format_date
 from flask import Blueprint, current_app, g, has_request_context, redirect, request, url_for
 from flask_babel import Babel, force_locale, get_locale
+from jinja2 import pass_context
 from flask_babel import gettext as _  # noqa: F401  (re-exported: `from app.i18n import _`)
 from flask_babel import lazy_gettext as _l  # noqa: F401
 from flask_babel import ngettext  # noqa: F401
@@ -183,10 +184,12 @@ def init_app(app) -> None:
                    default_domain="messages", default_translation_directories="translations")
     app.register_blueprint(bp)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_language=current, switch_url=switch_url)
-    app.jinja_env.filters["vnd"] = money
-    app.jinja_env.filters["vnd_plain"] = lambda v: money(v, symbol=False)
-    app.jinja_env.filters["local_date"] = date_text
-    app.jinja_env.filters["local_dt"] = datetime_text
+    # Marked as needing the render's context, so Jinja never folds `{{ 300000|vnd }}` into
+    # the template at compile time in the language of the first page drawn.
+    app.jinja_env.filters["vnd"] = pass_context(lambda _ctx, v, symbol=True: money(v, symbol=symbol))
+    app.jinja_env.filters["vnd_plain"] = pass_context(lambda _ctx, v: money(v, symbol=False))
+    app.jinja_env.filters["local_date"] = pass_context(lambda _ctx, v: date_text(v))
+    app.jinja_env.filters["local_dt"] = pass_context(lambda _ctx, v: datetime_text(v))
 
     @app.before_request
     @app.teardown_request

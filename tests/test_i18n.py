@@ -164,3 +164,13 @@ def test_every_translation_keeps_the_placeholders_of_its_source():
             if text and sorted(placeholder.findall(text)) != want:
                 wrong.append((ids[0], text))
     assert wrong == []
+
+
+def test_an_amount_written_in_a_template_follows_each_pages_language(app):
+    """Jinja folds filters of constants at compile time unless they need the context: the
+    first page drawn would fix the language of `{{ 300000|vnd }}` for every later page."""
+    template = app.jinja_env.from_string("{{ 300000|vnd_plain }}|{{ 5|vnd }}|{{ d|local_date }}")
+    with app.test_request_context(headers={"Accept-Language": "vi"}):
+        assert template.render(d=date(2024, 6, 1)) == "300.000|5\u00a0₫|01/06/2024"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert template.render(d=date(2024, 6, 1)) == "300,000|5\u00a0₫|1 June 2024"
