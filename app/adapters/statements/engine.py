@@ -289,6 +289,15 @@ def find_currency(rows: list[list]) -> str | None:
 
 # --------------------------------------------------------------------------- parsing
 
+_CURRENCY_HEADING = re.compile(r"^(?:loai tien(?: te)?|tien te|don vi tien(?: te)?|currency|ccy)\b")
+
+
+def _currency_column(header: list, cols: dict[str, int]) -> int | None:
+    """A "Loại tiền" / "Currency" column in the table itself (not one the layout reads)."""
+    return next((i for i, cell in enumerate(header)
+                 if i not in cols.values() and _CURRENCY_HEADING.match(_folded(cell))), None)
+
+
 def parse_statement(rows: list[list], layout_name: str, layout: dict | None = None) -> Statement:
     """Parse rows with a layout. Refuses the whole file (StatementError with row numbers)
     if any row is bad; balance differences are reported, not refused."""
@@ -298,6 +307,7 @@ def parse_statement(rows: list[list], layout_name: str, layout: dict | None = No
         raise StatementError(_("Không tìm thấy dòng tiêu đề cột của mẫu %(layout)s "
                                "(ngày, ghi nợ/ghi có hoặc số tiền, nội dung).", layout=layout.get("label", layout_name)))
     header_index, cols = header
+    currency_col = _currency_column(rows[header_index], cols)
     currency = find_currency(rows[:header_index])
     if currency not in (None, "VND"):
         raise StatementError(_("Sao kê này bằng %(currency)s: Quỹ chỉ nhận sao kê tài khoản bằng đồng Việt Nam (VND).",
@@ -373,8 +383,13 @@ def parse_statement(rows: list[list], layout_name: str, layout: dict | None = No
                 raise BankInputError(_("số tiền ghi nợ/ghi có âm"))
             if debit and credit:
                 raise BankInputError(_("một dòng có cả ghi nợ và ghi có"))
-            if not debit and not credit:
+            if debit is None and credit is None:
                 raise BankInputError(_("không có số tiền ghi nợ hay ghi có"))
+            if currency_col is not None:  # a currency column in the table: each row in đồng
+                row_currency = _cell(row[currency_col] if currency_col < len(row) else None).strip().upper()
+                if row_currency and row_currency not in ("VND", "VNĐ"):
+                    raise BankInputError(_("giao dịch bằng %(currency)s: Quỹ chỉ nhận tiền đồng (VND)",
+                                           currency=row_currency[:8]))
             balance = parse_amount(get(row, "balance"))
         except BankInputError as error:
             errors.append((number, str(error)))
@@ -382,8 +397,10 @@ def parse_statement(rows: list[list], layout_name: str, layout: dict | None = No
                 break
             continue
         last_date = booked
-        direction = CREDIT if credit else DEBIT
-        amount = credit if credit else debit
+        # A row of 0 ₫ (some banks print fee reversals or notices so) is kept as a line of its
+        # own, which the first look sets aside as "not a donation", instead of refusing the file.
+        direction = CREDIT if credit or (credit is not None and not debit) else DEBIT
+        amount = (credit if direction == CREDIT else debit) or 0
         if balance is not None and previous_balance is not None:
             expected = previous_balance + (amount if direction == CREDIT else -amount)
             if expected != balance:
