@@ -125,13 +125,12 @@ def _wrap(label: str, width: int = 28) -> str:
     return "\n".join(lines[:3])
 
 
-def svg(spec: ChartSpec, label_lang: str | None = None) -> str:
+def svg(spec: ChartSpec, language: str = "vi", label_lang: str | None = None) -> str:
     """The chart as an inline-able <svg> element (no XML prolog, no fixed pixel size), its
-    axis numbers in the language of the page being drawn. `label_lang` ("vi"): the category
-    labels are the fund's data in that language (programme names), marked so."""
-    from app.i18n import current
-
-    return _svg(spec, current(), label_lang)
+    axis numbers in `language`, the page's (`app.i18n.current()`: renderers know nothing of
+    Flask). `label_lang` ("vi"): the category labels are the fund's data in that language
+    (programme names), marked so."""
+    return _svg(spec, language, label_lang)
 
 
 @lru_cache(maxsize=256)

@@ -199,7 +199,7 @@ def _compute_year(year: int) -> YearFigures:
         without_receipt=_count(without_receipt()), online_flagged=_online("flagged"),
         online_failed=_online("failed"), appeals=_open_appeals(), commendation_year=year - 1,
         commendation_frozen=submissions[0].number if submissions else None,
-        charts=specs, svgs={k: chart_renderer.svg(v, "vi" if k in PROGRAMME_CHARTS else None)
+        charts=specs, svgs={k: chart_renderer.svg(v, current(), "vi" if k in PROGRAMME_CHARTS else None)
                             for k, v in specs.items()})
 
 
