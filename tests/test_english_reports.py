@@ -300,3 +300,19 @@ def test_programme_names_on_a_chart_are_marked_vietnamese(client, login_as):
     labels = re.findall(r'<g lang="vi">(.*?)</g>', marked, re.S)
     assert labels and all(VIETNAMESE.search(t) for t in labels)
     assert 'lang="vi"' not in svg(spec, "en")
+
+
+def test_the_cli_writes_the_vietnamese_documents_whatever_cli_lang(runner, monkeypatch, last_year, list_year, tmp_path):
+    def write(name: str, lang: str) -> bytes:
+        monkeypatch.setenv("CLI_LANG", lang)
+        g.pop("_flask_babel", None)
+        out = tmp_path / f"{name}-{lang}.csv"
+        args = (["reports", "disclosure", "--year", str(LAST)] if name == "report"
+                else ["commendation", "export", "--year", "2023"]) + ["--format", "csv", "--output", str(out)]
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, result.output
+        return out.read_bytes()
+
+    for name in ("report", "commendation"):
+        assert write(name, "en") == write(name, "vi")
+    assert "Tổ chức, doanh nghiệp (tập thể)" in write("report", "en").decode("utf-8-sig")
