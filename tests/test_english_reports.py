@@ -316,3 +316,28 @@ def test_the_cli_writes_the_vietnamese_documents_whatever_cli_lang(runner, monke
     for name in ("report", "commendation"):
         assert write(name, "en") == write(name, "vi")
     assert "Tổ chức, doanh nghiệp (tập thể)" in write("report", "en").decode("utf-8-sig")
+
+
+def test_a_background_refresh_recomputes_in_the_language_of_its_entry(app, client, login_as, monkeypatch):
+    import threading
+
+    from app.extensions import cache
+    from app.services import dashboard as dashboards
+
+    made, threads = [], []
+    monkeypatch.setattr(dashboards, "_compute_year", lambda year: made.append(dashboards._months()[0]) or made[-1])
+    stored = {}
+    monkeypatch.setattr(dashboards, "_store", lambda year, lang, data: stored.update({lang: data}))
+
+    class Recorded(threading.Thread):
+        def start(self):
+            threads.append(self)
+            super().start()
+
+    monkeypatch.setattr(dashboards.threading, "Thread", Recorded)
+    for code in ("en", "vi"):
+        with app.test_request_context(headers={"Cookie": f"lang={code}"}):
+            dashboards._refresh_in_background(date.today().year)
+        threads[-1].join(10)
+    assert stored == {"en": "Jan", "vi": "T1"}
+    cache.clear()

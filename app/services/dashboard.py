@@ -16,7 +16,8 @@ ever part of what is cached.
 
 Languages (issue 17): the cached part holds texts (the charts' titles and labels, the SVGs),
 so it is kept per language (`_key`: CACHE_KEY for Vietnamese, with ":en" after it for
-English) and a background recomputation runs in the language of the entry it replaces. Everything else is made per request in the reader's language.
+English) and a background recomputation runs in the language of the entry it replaces.
+Everything else is made per request in the reader's language.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
 import sqlalchemy as sa
-from flask import current_app, g
+from flask import current_app
 
 from app.extensions import cache, db
 from app.i18n import DEFAULT as DEFAULT_LANGUAGE
@@ -216,8 +217,6 @@ def _refresh_in_background(year: int) -> None:
 
     def run() -> None:
         with app.app_context():
-            # Flask-Babel forces a language only where `g` holds something.
-            g.dashboard_refresh = lang
             try:
                 with language(lang):
                     _store(year, lang, _compute_year(year))
