@@ -110,7 +110,8 @@ def test_a_report_downloads_the_same_in_english_as_in_vietnamese(client, login_a
         assert english.headers["Content-Disposition"] == vietnamese.headers["Content-Disposition"]
         same_file(fmt, vietnamese.data, english.data)
     if fmt == "csv":  # a label made elsewhere (a donor's group) is drawn in Vietnamese
-        text = client.get("/staff/reports/disclosure/download.csv", query_string={"year": LAST}).data.decode("utf-8-sig")
+        data = client.get("/staff/reports/disclosure/download.csv", query_string={"year": LAST}).data
+        text = data.decode("utf-8-sig")
         assert "Tổ chức, doanh nghiệp (tập thể)" in text and "Tập thể" in text
         assert "Organisations" not in text
 
@@ -224,7 +225,8 @@ def test_the_commendation_pages_in_english(client, login_as, list_year):
                            data={"title": "Bà", "name": "Bà Trần Thị Thu Hà"})
     assert response.status_code == 422 and "already starts with the title “Bà”" in response.get_data(as_text=True)
     response = client.post("/staff/commendation/2023/freeze", data={})
-    assert response.status_code == 400 and "Please confirm that you have reviewed the list." in response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Please confirm that you have reviewed the list." in response.get_data(as_text=True)
     response = client.post("/staff/commendation/2023/freeze", data={"confirm": "y"}, follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "List DS-2024-01 frozen." in page and "No differences" in page
