@@ -284,6 +284,7 @@ def test_chart_labels_follow_the_page(client, login_as):
     assert ">T1<" in monthly(vietnamese) and " tr<" in monthly(vietnamese)
     assert "(đơn vị trên trục: triệu đồng)" in vietnamese
     assert " tr<" not in monthly(english) and ">T1<" not in monthly(english)
+    assert "Received (dong)" in english and "Tiếp nhận (đồng)" in vietnamese  # money received, not a case's intake
     # The axis of a chart drawn for a report (a PDF) is always Vietnamese.
     from app.renderers.charts import ChartSpec, png, svg
 

@@ -29,6 +29,7 @@ from datetime import date, datetime, timezone
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import pgettext
 
 from app.extensions import cache, db
 from app.i18n import DEFAULT as DEFAULT_LANGUAGE
@@ -160,7 +161,8 @@ def _charts(year: int, received: figures.Received) -> dict[str, ChartSpec]:
     moved = [r for r in flows.rows if r.received or r.spent]
     channels = [line for line in received.by_channel if line.amount]
     sources = [line for line in received.by_source]
-    received_label, spent_label = _("Tiếp nhận"), _("Đã chi")
+    # "Tiếp nhận" is also a case's first state ("Intake"): the money sense has its context.
+    received_label, spent_label = pgettext("money", "Tiếp nhận"), _("Đã chi")
     return {
         "monthly": ChartSpec(_("Tiếp nhận theo tháng: năm %(year)s so với năm %(last)s", year=year, last=year - 1),
                              _months(),
