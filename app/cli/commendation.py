@@ -23,7 +23,7 @@ def commendation_group():
 @click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True,
               help="File to write.")
 @click.option("--threshold", type=click.IntRange(min=1), default=None,
-              help="Threshold in đồng for a draft list (default: fund settings).")
+              help="Threshold in dong for a draft list (default: fund settings).")
 @click.option("--submission", "number", default=None,
               help="Export a frozen submission exactly as frozen, e.g. DS-2024-01.")
 @with_appcontext

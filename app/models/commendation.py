@@ -13,6 +13,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.i18n import _l
 from app.models.base import Base, utcnow
 from app.models.donation import Donation
 from app.models.donor import Donor
@@ -43,13 +44,14 @@ class ExclusionReason(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return EXCLUSION_REASON_LABELS[self]
+        """In the language being drawn."""
+        return str(EXCLUSION_REASON_LABELS[self])
 
 
 EXCLUSION_REASON_LABELS = {
-    ExclusionReason.DECLINED: "Từ chối nhận khen thưởng",
-    ExclusionReason.ANONYMOUS: "Ẩn danh, không đồng ý công khai",
-    ExclusionReason.OTHER: "Lý do khác",
+    ExclusionReason.DECLINED: _l("Từ chối nhận khen thưởng"),
+    ExclusionReason.ANONYMOUS: _l("Ẩn danh, không đồng ý công khai"),
+    ExclusionReason.OTHER: _l("Lý do khác"),
 }
 
 

@@ -9,6 +9,13 @@ decorative for assistive technology by the templates.
 
 Rendering costs ~0.1 s per chart on the development VM, so results are cached by their
 (hashable) spec: the same figures never draw twice in a process.
+
+Languages (issue 17): the texts of a spec (title, labels, series) are made by its caller in
+the page's language; the axis numbers are drawn here, "1,5 tr" (triệu) in Vietnamese and
+"1.5 M" in English, so an SVG is cached per (spec, language). A PNG goes into an official
+document (a report PDF) and is always drawn the Vietnamese way. Labels that are the fund's
+own data (programme names) can be marked `lang="vi"` (`label_lang`), as the page must say
+which language a text is in.
 """
 from __future__ import annotations
 
@@ -52,13 +59,19 @@ class ChartSpec:
         return not any(v for _name, values in self.series for v in values)
 
 
-def _millions(value, _pos) -> str:
+def _millions(value, language: str = "vi") -> str:
     millions = value / 1_000_000
     text = f"{millions:,.0f}" if abs(millions) >= 10 or millions == int(millions) else f"{millions:,.1f}"
+    if language == "en":
+        return f"{text} M"
     return text.replace(",", "X").replace(".", ",").replace("X", ".") + " tr"
 
 
-def _figure(spec: ChartSpec) -> Figure:
+#: The SVG group id given to the category labels, replaced by their `lang` afterwards.
+_LABEL_GID = "chart-category-label"
+
+
+def _figure(spec: ChartSpec, language: str = "vi", mark_labels: bool = False) -> Figure:
     rows = len(spec.labels)
     height = max(2.6, 0.42 * rows + 1.2) if spec.horizontal else 3.0
     fig = Figure(figsize=(7.2, height), dpi=100)
@@ -75,8 +88,11 @@ def _figure(spec: ChartSpec) -> Figure:
             ax.bar(offsets, values, width=width, label=name, color=colour)
     axis, other = (ax.yaxis, ax.xaxis) if spec.horizontal else (ax.xaxis, ax.yaxis)
     axis.set_ticks(list(positions))
-    axis.set_ticklabels([_wrap(label) for label in spec.labels], fontfamily=FONT_FAMILY, fontsize=8)
-    other.set_major_formatter(FuncFormatter(_millions))
+    ticks = axis.set_ticklabels([_wrap(label) for label in spec.labels], fontfamily=FONT_FAMILY, fontsize=8)
+    if mark_labels:
+        for tick in ticks:
+            tick.set_gid(_LABEL_GID)
+    other.set_major_formatter(FuncFormatter(lambda value, _pos: _millions(value, language)))
     for label in other.get_ticklabels():
         label.set_fontfamily(FONT_FAMILY)
         label.set_fontsize(8)
@@ -109,11 +125,18 @@ def _wrap(label: str, width: int = 28) -> str:
     return "\n".join(lines[:3])
 
 
+def svg(spec: ChartSpec, language: str = "vi", label_lang: str | None = None) -> str:
+    """The chart as an inline-able <svg> element (no XML prolog, no fixed pixel size), its
+    axis numbers in `language`, the page's (`app.i18n.current()`: renderers know nothing of
+    Flask). `label_lang` ("vi"): the category labels are the fund's data in that language
+    (programme names), marked so."""
+    return _svg(spec, language, label_lang)
+
+
 @lru_cache(maxsize=256)
-def svg(spec: ChartSpec) -> str:
-    """The chart as an inline-able <svg> element (no XML prolog, no fixed pixel size)."""
+def _svg(spec: ChartSpec, language: str, label_lang: str | None) -> str:
     buffer = io.StringIO()
-    fig = _figure(spec)
+    fig = _figure(spec, language, mark_labels=label_lang is not None)
     fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     text = buffer.getvalue()
     text = text[text.index("<svg"):]
@@ -125,6 +148,8 @@ def svg(spec: ChartSpec) -> str:
     # Structural ids ("figure_1", "patch_3"…) would repeat across the charts of one page.
     text = re.sub(r' id="(?:figure|axes|patch|matplotlib\.axis|xtick|ytick|line2d|text|legend|'
                   r'bar|BarContainer)_\d+"', "", text)
+    if label_lang is not None:
+        text = text.replace(f'<g id="{_LABEL_GID}">', f'<g lang="{label_lang}">')
     # The ids left (tick markers, clip paths) are the same in every chart with the same
     # salt: prefix them, and their references, with one derived from the chart itself.
     prefix = "c" + hashlib.sha1(repr(spec).encode()).hexdigest()[:8] + "-"
@@ -156,6 +181,7 @@ def _presentation_attributes(match: re.Match) -> str:
 
 @lru_cache(maxsize=64)
 def png(spec: ChartSpec, dpi: int = 200) -> bytes:
+    """The chart for a report PDF: an official document, so always drawn in Vietnamese."""
     buffer = io.BytesIO()
-    _figure(spec).savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    _figure(spec, "vi").savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
     return buffer.getvalue()

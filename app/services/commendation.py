@@ -23,6 +23,10 @@ reviewed, early in the following year, and must fix that list.
 The list is computed by one SQL GROUP BY over the year's range of `received_at` joined to
 donors (see `_totals_query`), plus a small query over the reversals that cross a year
 boundary; a frozen submission stores its printed rows and is never recomputed (see `freeze`).
+
+Languages (issue 17): the list itself is an official document and is rendered inside
+`vietnamese()` (`render`), whoever downloads it; what the staff pages say about it (group
+labels, a donor's standing, why a row left the list, errors) is in the reader's language.
 """
 from __future__ import annotations
 
@@ -36,6 +40,7 @@ from sqlalchemy.orm import aliased, joinedload
 
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
+from app.i18n import _, _l, vietnamese
 from app.models import (
     CommendationExclusion,
     CommendationOverride,
@@ -71,7 +76,7 @@ DOCUMENT_PLACE = "Hải Phòng"
 SUBMISSION_NUMBER_FORMAT = "DS-{submitted_year}-{sequence:02d}"
 
 GROUPS = (DonorKind.ORGANIZATION.value, DonorKind.INDIVIDUAL.value)
-GROUP_LABELS = {DonorKind.ORGANIZATION.value: "Tập thể", DonorKind.INDIVIDUAL.value: "Cá nhân"}
+GROUP_LABELS = {DonorKind.ORGANIZATION.value: _l("Tập thể"), DonorKind.INDIVIDUAL.value: _l("Cá nhân")}
 
 FORMATS = {
     "xlsx": (render_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
@@ -105,7 +110,8 @@ class Entry:
 
     @property
     def group_label(self) -> str:
-        return GROUP_LABELS[self.kind]
+        """In the language being drawn (Vietnamese in a report, which is drawn in `vietnamese()`)."""
+        return str(GROUP_LABELS[self.kind])
 
     @property
     def withheld_anonymous(self) -> bool:
@@ -164,13 +170,13 @@ def near_threshold_floor(threshold: int) -> int:
 def check_year(year: int) -> int:
     """A list exists for years from FIRST_YEAR to this year (Vietnam time)."""
     if not isinstance(year, int) or not FIRST_YEAR <= year <= local_today().year:
-        raise NotFound(f"Không có danh sách khen thưởng cho năm {year}.")
+        raise NotFound(_("Không có danh sách khen thưởng cho năm %(year)s.", year=year))
     return year
 
 
 def check_threshold(threshold: int) -> int:
     if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold <= 0:
-        raise ValidationFailed("Ngưỡng khen thưởng phải là số nguyên đồng lớn hơn 0.", field="threshold")
+        raise ValidationFailed(_("Ngưỡng khen thưởng phải là số nguyên đồng lớn hơn 0."), field="threshold")
     return threshold
 
 
@@ -339,7 +345,7 @@ def donations_behind(year: int, donor_id: int) -> tuple[Donor, list[Donation], i
     check_year(year)
     donor = db.session.get(Donor, donor_id)
     if donor is None:
-        raise NotFound("Không tìm thấy nhà hảo tâm.")
+        raise NotFound(_("Không tìm thấy nhà hảo tâm."))
     start, end = year_bounds_utc(year)
     original = aliased(Donation, name="original")
     in_year = sa.and_(Donation.received_at >= start, Donation.received_at < end)
@@ -371,9 +377,9 @@ def donor_totals(year: int, donor_ids) -> dict[int, int]:
 def _live_donor(donor_id: int) -> Donor:
     donor = db.session.get(Donor, donor_id) if isinstance(donor_id, int) else None
     if donor is None:
-        raise NotFound("Không tìm thấy nhà hảo tâm.")
+        raise NotFound(_("Không tìm thấy nhà hảo tâm."))
     if donor.merged_into_id is not None:
-        raise Conflict("Hồ sơ này đã được gộp vào một hồ sơ khác; hãy thao tác trên hồ sơ còn lại.")
+        raise Conflict(_("Hồ sơ này đã được gộp vào một hồ sơ khác; hãy thao tác trên hồ sơ còn lại."))
     return donor
 
 
@@ -383,14 +389,14 @@ def exclude_donor(year: int, donor_id: int, reason: str, note: str | None, actor
     try:
         reason = ExclusionReason(reason).value
     except ValueError:
-        raise ValidationFailed("Vui lòng chọn lý do loại khỏi danh sách.", field="reason") from None
+        raise ValidationFailed(_("Vui lòng chọn lý do loại khỏi danh sách."), field="reason") from None
     note = (note or "").strip() or None
     if reason == ExclusionReason.OTHER.value and not note:
-        raise ValidationFailed("Vui lòng ghi rõ lý do khác.", field="note")
+        raise ValidationFailed(_("Vui lòng ghi rõ lý do khác."), field="note")
     donor = _live_donor(donor_id)
     existing = _year_exclusions(year)[1].get(donor.id)
     if existing is not None:
-        raise Conflict(f"{donor.name} đã được loại khỏi danh sách năm {year}.")
+        raise Conflict(_("%(name)s đã được loại khỏi danh sách năm %(year)s.", name=donor.name, year=year))
     exclusion = CommendationExclusion(year=year, donor_id=donor.id, reason=reason, note=note,
                                       created_by_id=actor.user_id)
     db.session.add(exclusion)
@@ -408,7 +414,7 @@ def include_donor(year: int, donor_id: int, actor: Actor) -> None:
         sa.select(CommendationExclusion).where(CommendationExclusion.year == year,
                                                CommendationExclusion.donor_id == donor_id))
     if exclusion is None:
-        raise NotFound("Nhà hảo tâm này không nằm trong danh sách loại trừ.")
+        raise NotFound(_("Nhà hảo tâm này không nằm trong danh sách loại trừ."))
     audit.record(actor, "commendation.include", exclusion,
                  before=audit.snapshot(exclusion, ("year", "donor_id", "reason", "note", "created_at")))
     db.session.delete(exclusion)
@@ -426,11 +432,11 @@ def set_override(year: int, donor_id: int, actor: Actor, *, name: str | None = N
               "address": (address or "").strip() or None}
     for key, limit in (("name", MAX_NAME), ("title", MAX_TITLE), ("address", MAX_ADDRESS)):
         if values[key] and len(values[key]) > limit:
-            raise ValidationFailed(f"Tối đa {limit} ký tự.", field=key)
+            raise ValidationFailed(_("Tối đa %(limit)s ký tự.", limit=limit), field=key)
     printed = values["name"] or donor.name
     if values["title"] and printed.lower().startswith(values["title"].lower() + " "):
-        raise ValidationFailed(f"Tên in đã bắt đầu bằng danh xưng “{values['title']}”; "
-                               "hãy bỏ danh xưng khỏi tên.", field="name")
+        raise ValidationFailed(_("Tên in đã bắt đầu bằng danh xưng “%(title)s”; hãy bỏ danh xưng khỏi tên.",
+                                 title=values["title"]), field="name")
     override = db.session.scalar(sa.select(CommendationOverride).where(
         CommendationOverride.year == year, CommendationOverride.donor_id == donor.id))
     fields = ("name", "title", "address")
@@ -509,11 +515,14 @@ class ExportFile:
 
 
 def render(document: CommendationDocument, fmt: str) -> ExportFile:
+    """The list as a file: an official document, in Vietnamese whatever the reader's language."""
     if fmt not in FORMATS:
-        raise NotFound("Định dạng tệp không được hỗ trợ (xlsx, csv hoặc pdf).")
+        raise NotFound(_("Định dạng tệp không được hỗ trợ (xlsx, csv hoặc pdf)."))
     renderer, mimetype = FORMATS[fmt]
     suffix = f"-{document.submission_number}" if document.submission_number else "-du-thao"
-    return ExportFile(renderer(document), f"danh-sach-khen-thuong-{document.year}{suffix}.{fmt}", mimetype)
+    with vietnamese():
+        data = renderer(document)
+    return ExportFile(data, f"danh-sach-khen-thuong-{document.year}{suffix}.{fmt}", mimetype)
 
 
 def export_live(year: int, fmt: str, *, threshold: int | None = None) -> ExportFile:
@@ -536,7 +545,7 @@ def freeze(year: int, actor: Actor) -> CommendationSubmission:
     """
     check_year(year)
     if year >= local_today().year:
-        raise Conflict(f"Năm {year} chưa kết thúc; chỉ chốt danh sách của năm đã qua.")
+        raise Conflict(_("Năm %(year)s chưa kết thúc; chỉ chốt danh sách của năm đã qua.", year=year))
     require_settings("chốt danh sách khen thưởng")  # a frozen list prints them forever
     # Serialise concurrent freezes: a row lock on PostgreSQL (SQLite already holds the
     # database write lock for the whole transaction). The unique (year, sequence) is the
@@ -562,7 +571,9 @@ def freeze(year: int, actor: Actor) -> CommendationSubmission:
                 group_kind=kind, position=position, donor_id=entry.donor_id, name=row.name,
                 title=row.title, address=row.address, tax_code=row.tax_code,
                 amount=row.amount, donation_count=row.donation_count))
-    submission.pdf_sha256 = hashlib.sha256(render_pdf(submission_document(submission))).hexdigest()
+    with vietnamese():
+        pdf = render_pdf(submission_document(submission))
+    submission.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
     db.session.add(submission)
     audit.record(actor, "commendation.freeze", submission, after={
         "number": submission.number, "year": year, "threshold": submission.threshold,
@@ -577,7 +588,7 @@ def freeze(year: int, actor: Actor) -> CommendationSubmission:
         db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()
-        raise Conflict("Danh sách vừa được chốt bởi người khác. Vui lòng tải lại trang.") from None
+        raise Conflict(_("Danh sách vừa được chốt bởi người khác. Vui lòng tải lại trang.")) from None
     return submission
 
 
@@ -590,7 +601,7 @@ def submissions_for(year: int) -> list[CommendationSubmission]:
 def get_submission(submission_id: int) -> CommendationSubmission:
     submission = db.session.get(CommendationSubmission, submission_id)
     if submission is None:
-        raise NotFound("Không tìm thấy danh sách đã chốt.")
+        raise NotFound(_("Không tìm thấy danh sách đã chốt."))
     return submission
 
 
@@ -598,7 +609,7 @@ def get_submission_by_number(number: str) -> CommendationSubmission:
     submission = db.session.scalar(sa.select(CommendationSubmission)
                                    .where(CommendationSubmission.number == (number or "").strip()))
     if submission is None:
-        raise NotFound(f"Không tìm thấy danh sách đã chốt số {number}.")
+        raise NotFound(_("Không tìm thấy danh sách đã chốt số %(number)s.", number=number))
     return submission
 
 
@@ -646,13 +657,13 @@ def diff_submission(submission: CommendationSubmission) -> SubmissionDiff:
     for row in gone:
         donor = db.session.get(Donor, row.donor_id)
         if donor.merged_into_id is not None:
-            why = f"Hồ sơ đã được gộp vào “{donor.merged_into.name}”"
+            why = _("Hồ sơ đã được gộp vào “%(name)s”", name=donor.merged_into.name)
         elif row.donor_id in excluded:
-            why = f"Đã loại khỏi danh sách: {excluded[row.donor_id].exclusion.reason_label}"
+            why = _("Đã loại khỏi danh sách: %(reason)s", reason=excluded[row.donor_id].exclusion.reason_label)
         elif row.donor_id in withheld:
-            why = "Ẩn danh, chưa đồng ý công khai"
+            why = _("Ẩn danh, chưa đồng ý công khai")
         else:
-            why = "Tổng ủng hộ hiện dưới ngưỡng"
+            why = _("Tổng ủng hộ hiện dưới ngưỡng")
         removed.append(Removed(row=row, current_amount=current.get(row.donor_id), why=why))
     return SubmissionDiff(
         added=[e for e in [*clist.organizations, *clist.individuals] if e.donor_id not in frozen],
@@ -677,21 +688,37 @@ class DonorReview:
     override: CommendationOverride | None
 
     @property
-    def status(self) -> str:
+    def standing(self) -> str:
+        """merged, near, below, excluded, withheld or listed."""
         if self.donor.merged_into_id is not None:
-            return "Hồ sơ đã gộp vào hồ sơ khác"
+            return "merged"
         if self.total < self.threshold:
-            return ("Gần ngưỡng (theo dõi, vận động)" if self.total >= near_threshold_floor(self.threshold)
-                    else "Dưới ngưỡng")
+            return "near" if self.total >= near_threshold_floor(self.threshold) else "below"
         if self.exclusion is not None:
-            return f"Đã loại: {self.exclusion.reason_label}"
+            return "excluded"
         if self.donor.anonymous and not self.donor.public_listing_consent:
-            return "Ẩn danh, chưa đồng ý công khai: không đưa vào danh sách"
-        return "Có trong danh sách đề nghị"
+            return "withheld"
+        return "listed"
+
+    @property
+    def status(self) -> str:
+        """The standing as the page says it, in the reader's language."""
+        standing = self.standing
+        if standing == "merged":
+            return _("Hồ sơ đã gộp vào hồ sơ khác")
+        if standing == "near":
+            return _("Gần ngưỡng (theo dõi, vận động)")
+        if standing == "below":
+            return _("Dưới ngưỡng")
+        if standing == "excluded":
+            return _("Đã loại: %(reason)s", reason=self.exclusion.reason_label)
+        if standing == "withheld":
+            return _("Ẩn danh, chưa đồng ý công khai: không đưa vào danh sách")
+        return _("Có trong danh sách đề nghị")
 
     @property
     def listed(self) -> bool:
-        return self.status == "Có trong danh sách đề nghị"
+        return self.standing == "listed"
 
 
 def review_donor(year: int, donor_id: int) -> DonorReview:

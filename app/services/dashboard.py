@@ -13,6 +13,11 @@ DASHBOARD_CACHE_SECONDS (60 s): a request that finds it older serves it as it is
 one recomputation in a background thread (a cache lock keeps it to one). The counts over the
 small tables (cases, payouts, bank lines, e-mails) run on every request. No child's name is
 ever part of what is cached.
+
+Languages (issue 17): the cached part holds texts (the charts' titles and labels, the SVGs),
+so it is kept per language (`_key`: CACHE_KEY for Vietnamese, with ":en" after it for
+English) and a background recomputation runs in the language of the entry it replaces.
+Everything else is made per request in the reader's language.
 """
 from __future__ import annotations
 
@@ -24,8 +29,11 @@ from datetime import date, datetime, timezone
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import pgettext
 
 from app.extensions import cache, db
+from app.i18n import DEFAULT as DEFAULT_LANGUAGE
+from app.i18n import _, current, language
 from app.models import (
     Appeal, AppealStatus, BankLine, CaseState, Donation, DonationStatus, LineState, Role, SupportCase,
 )
@@ -36,7 +44,7 @@ from app.services.cases import workflow as cases
 from app.services.donations.online import ONLINE_FILTERS, ONLINE_GIFTS
 from app.services.donations.queries import without_receipt
 from app.services.receipts import mail as receipt_mail
-from app.services.reports import figures, layout
+from app.services.reports import figures
 from app.services.reports.period import Period
 from app.timeutil import local_today, to_local, utcnow
 
@@ -134,22 +142,44 @@ def _year_period(year: int) -> Period:
 
 # --------------------------------------------------------------------------- cached figures
 
+#: The charts whose labels are programme names (the fund's data, in Vietnamese).
+PROGRAMME_CHARTS = ("programmes", "balances")
+
+
+def _months() -> tuple[str, ...]:
+    """The month labels of the monthly chart, "T1"… in Vietnamese, "Jan"… in English."""
+    return (_("T1"), _("T2"), _("T3"), _("T4"), _("T5"), _("T6"), _("T7"), _("T8"), _("T9"),
+            _("T10"), _("T11"), _("T12"))
+
+
 def _charts(year: int, received: figures.Received) -> dict[str, ChartSpec]:
+    """The dashboard's charts in the current language (the report documents draw their own,
+    in Vietnamese, in app/services/reports/layout.py)."""
     this, last = _year_period(year), _year_period(year - 1)
     flows = figures.programme_flows(this)
     with_flow = [r for r in flows.rows if r.closing or r.reserved]
+    moved = [r for r in flows.rows if r.received or r.spent]
+    channels = [line for line in received.by_channel if line.amount]
     sources = [line for line in received.by_source]
+    # "Tiếp nhận" is also a case's first state ("Intake"): the money sense has its context.
+    received_label, spent_label = pgettext("money", "Tiếp nhận"), _("Đã chi")
     return {
-        "monthly": ChartSpec(f"Tiếp nhận theo tháng: năm {year} so với năm {year - 1}", layout.MONTHS,
-                             ((f"Năm {year}", tuple(figures.monthly_received(this))),
-                              (f"Năm {year - 1}", tuple(figures.monthly_received(last))))),
-        "channels": layout.channel_chart(received, f"Tiếp nhận theo hình thức, năm {year}"),
-        "sources": ChartSpec(f"Tiếp nhận theo nguồn, năm {year}", tuple(line.label for line in sources),
-                             (("Tiếp nhận", tuple(line.amount for line in sources)),), horizontal=True),
-        "programmes": layout.programme_chart(flows, f"Tiếp nhận và đã chi theo chương trình, năm {year}"),
-        "balances": ChartSpec("Số dư các quỹ hạn chế (chương trình) hiện nay", tuple(r.name for r in with_flow),
-                              (("Số dư", tuple(r.closing for r in with_flow)),
-                               ("Trong đó giữ cho trẻ được chỉ định", tuple(r.reserved for r in with_flow))),
+        "monthly": ChartSpec(_("Tiếp nhận theo tháng: năm %(year)s so với năm %(last)s", year=year, last=year - 1),
+                             _months(),
+                             ((_("Năm %(year)s", year=year), tuple(figures.monthly_received(this))),
+                              (_("Năm %(year)s", year=year - 1), tuple(figures.monthly_received(last))))),
+        "channels": ChartSpec(_("Tiếp nhận theo hình thức, năm %(year)s", year=year),
+                              tuple(line.label for line in channels),
+                              ((received_label, tuple(line.amount for line in channels)),), horizontal=True),
+        "sources": ChartSpec(_("Tiếp nhận theo nguồn, năm %(year)s", year=year), tuple(line.label for line in sources),
+                             ((received_label, tuple(line.amount for line in sources)),), horizontal=True),
+        "programmes": ChartSpec(_("Tiếp nhận và đã chi theo chương trình, năm %(year)s", year=year),
+                                tuple(r.name for r in moved),
+                                ((received_label, tuple(r.received for r in moved)),
+                                 (spent_label, tuple(r.spent for r in moved))), horizontal=True),
+        "balances": ChartSpec(_("Số dư các quỹ hạn chế (chương trình) hiện nay"), tuple(r.name for r in with_flow),
+                              ((_("Số dư"), tuple(r.closing for r in with_flow)),
+                               (_("Trong đó giữ cho trẻ được chỉ định"), tuple(r.reserved for r in with_flow))),
                               horizontal=True),
     }
 
@@ -172,56 +202,67 @@ def _compute_year(year: int) -> YearFigures:
         without_receipt=_count(without_receipt()), online_flagged=_online("flagged"),
         online_failed=_online("failed"), appeals=_open_appeals(), commendation_year=year - 1,
         commendation_frozen=submissions[0].number if submissions else None,
-        charts=specs, svgs={k: chart_renderer.svg(v) for k, v in specs.items()})
+        charts=specs, svgs={k: chart_renderer.svg(v, current(), "vi" if k in PROGRAMME_CHARTS else None)
+                            for k, v in specs.items()})
+
+
+def _key(template: str, year: int, lang: str) -> str:
+    """The cache key of `year`'s figures in `lang` (the Vietnamese ones keep the plain key)."""
+    key = template.format(year=year)
+    return key if lang == DEFAULT_LANGUAGE else f"{key}:{lang}"
 
 
 def _refresh_in_background(year: int) -> None:
+    """Recompute `year`'s figures in a thread, in the language of the request asking."""
     app = current_app._get_current_object()
+    lang = current()
 
     def run() -> None:
         with app.app_context():
             try:
-                _store(year, _compute_year(year))
+                with language(lang):
+                    _store(year, lang, _compute_year(year))
             except Exception:  # noqa: BLE001 - the old figures stay; the next request retries
                 LOG.exception("dashboard refresh failed")
             finally:
                 db.session.remove()
                 try:
-                    cache.delete(LOCK_KEY.format(year=year))
+                    cache.delete(_key(LOCK_KEY, year, lang))
                 except Exception:  # noqa: BLE001
                     pass
 
-    threading.Thread(target=run, name=f"dashboard-{year}", daemon=True).start()
+    threading.Thread(target=run, name=f"dashboard-{year}-{lang}", daemon=True).start()
 
 
-def _store(year: int, data: YearFigures) -> None:
+def _store(year: int, lang: str, data: YearFigures) -> None:
     try:
-        cache.set(CACHE_KEY.format(year=year), (time.time(), data), timeout=KEEP_STALE_SECONDS)
+        cache.set(_key(CACHE_KEY, year, lang), (time.time(), data), timeout=KEEP_STALE_SECONDS)
     except Exception:  # noqa: BLE001 - cache down: nothing kept
         LOG.warning("dashboard cache unavailable", exc_info=True)
 
 
 def year_figures(year: int) -> YearFigures:
-    """The year's figures: fresh from the cache, or the cached ones while one background
-    thread recomputes them, or (nothing cached yet) computed now."""
+    """The year's figures in the current language: fresh from the cache, or the cached ones
+    while one background thread recomputes them, or (nothing cached yet) computed now."""
     seconds = int(current_app.config.get("DASHBOARD_CACHE_SECONDS", 60))
     if seconds <= 0:
         return _compute_year(year)
+    lang = current()
     try:
-        cached = cache.get(CACHE_KEY.format(year=year))
+        cached = cache.get(_key(CACHE_KEY, year, lang))
     except Exception:  # noqa: BLE001 - cache down: compute
         cached = None
     if cached is not None and isinstance(cached[1], YearFigures):
         stored_at, data = cached
         if time.time() - stored_at >= seconds:
             try:
-                if cache.add(LOCK_KEY.format(year=year), 1, timeout=300):
+                if cache.add(_key(LOCK_KEY, year, lang), 1, timeout=300):
                     _refresh_in_background(year)
             except Exception:  # noqa: BLE001
                 pass
         return data
     data = _compute_year(year)
-    _store(year, data)
+    _store(year, lang, data)
     return data
 
 
@@ -240,25 +281,26 @@ def summary_section(year: int, data: YearFigures, role: str) -> Section:
     in_year = (("date_from", f"{year}-01-01"), ("date_to", f"{year}-12-31"))
     link = "staff.donation_list_view" if readers else None
     r = data.received
-    return Section("summary", f"Năm {year}", [
-        Number("net-total", f"Tổng tiếp nhận (thực thu) năm {year}", r.total, link, in_year, money=True),
-        Number("gifts", "Lượt ủng hộ", r.gifts),
-        Number("donors", "Số nhà hảo tâm", r.donors),
-        Number("pending", "Khoản chờ xác nhận", data.pending, link, (("status", "pending"),)),
+    return Section("summary", _("Năm %(year)s", year=year), [
+        Number("net-total", _("Tổng tiếp nhận (thực thu) năm %(year)s", year=year), r.total, link, in_year, money=True),
+        Number("gifts", _("Lượt ủng hộ"), r.gifts),
+        Number("donors", _("Số nhà hảo tâm"), r.donors),
+        Number("pending", _("Khoản chờ xác nhận"), data.pending, link, (("status", "pending"),)),
     ])
 
 
 def director_section(data: YearFigures) -> Section:
     year = data.commendation_year
-    frozen = (f"Năm {year}: đã chốt, số {data.commendation_frozen}." if data.commendation_frozen
-              else f"Năm {year}: chưa chốt — cần rà soát và chốt danh sách trình khen thưởng.")
-    return Section("director", "Chờ lãnh đạo quỹ quyết định", [
-        Number("cases-proposed", "Hồ sơ đã đề xuất, chờ phê duyệt",
+    frozen = (_("Năm %(year)s: đã chốt, số %(number)s.", year=year, number=data.commendation_frozen)
+              if data.commendation_frozen
+              else _("Năm %(year)s: chưa chốt — cần rà soát và chốt danh sách trình khen thưởng.", year=year))
+    return Section("director", _("Chờ lãnh đạo quỹ quyết định"), [
+        Number("cases-proposed", _("Hồ sơ đã đề xuất, chờ phê duyệt"),
                cases.count_cases(state=CaseState.PROPOSED.value), "staff.case_list",
                (("state", CaseState.PROPOSED.value),), urgent=True),
-        Number("disbursements-waiting", "Khoản chi chờ duyệt", figures.disbursements_pending(),
+        Number("disbursements-waiting", _("Khoản chi chờ duyệt"), figures.disbursements_pending(),
                "staff.disbursement_list", (("status", "recorded"),), urgent=True),
-        Number("flagged", "Khoản ủng hộ trực tuyến cần kiểm tra", data.online_flagged,
+        Number("flagged", _("Khoản ủng hộ trực tuyến cần kiểm tra"), data.online_flagged,
                "staff.online_donations", (("state", "flagged"),), urgent=True),
     ], appeals=data.appeals, commendation=(year, frozen, data.commendation_frozen is None))
 
@@ -267,18 +309,18 @@ def accountant_section(data: YearFigures) -> Section:
     lines = dict(db.session.execute(sa.select(BankLine.state, sa.func.count()).where(
         BankLine.state.in_((LineState.SUGGESTED.value, LineState.UNMATCHED.value)))
         .group_by(BankLine.state)).all())
-    return Section("accountant", "Việc của kế toán", [
-        Number("bank-suggested", "Dòng sao kê có gợi ý, chờ xác nhận", lines.get(LineState.SUGGESTED.value, 0),
+    return Section("accountant", _("Việc của kế toán"), [
+        Number("bank-suggested", _("Dòng sao kê có gợi ý, chờ xác nhận"), lines.get(LineState.SUGGESTED.value, 0),
                "staff.bank_queue", (("state", LineState.SUGGESTED.value),), urgent=True),
-        Number("bank-unmatched", "Dòng sao kê chưa khớp", lines.get(LineState.UNMATCHED.value, 0),
+        Number("bank-unmatched", _("Dòng sao kê chưa khớp"), lines.get(LineState.UNMATCHED.value, 0),
                "staff.bank_queue", (("state", LineState.UNMATCHED.value),), urgent=True),
-        Number("online-flagged", "Ủng hộ trực tuyến cần kiểm tra", data.online_flagged,
+        Number("online-flagged", _("Ủng hộ trực tuyến cần kiểm tra"), data.online_flagged,
                "staff.online_donations", (("state", "flagged"),), urgent=True),
-        Number("online-failed", "Ủng hộ trực tuyến không thành công", data.online_failed,
+        Number("online-failed", _("Ủng hộ trực tuyến không thành công"), data.online_failed,
                "staff.online_donations", (("state", "failed"),)),
-        Number("mail-failed", "Thư gửi giấy chứng nhận bị lỗi", receipt_mail.problem_count(),
+        Number("mail-failed", _("Thư gửi giấy chứng nhận bị lỗi"), receipt_mail.problem_count(),
                "staff.receipt_mail_list", urgent=True),
-        Number("no-receipt", "Khoản đã xác nhận chưa có giấy chứng nhận", data.without_receipt,
+        Number("no-receipt", _("Khoản đã xác nhận chưa có giấy chứng nhận"), data.without_receipt,
                "staff.donation_list_view", (("receipt", "missing"),), urgent=True),
     ])
 
@@ -287,13 +329,13 @@ def case_section(role: str, user_id: int | None) -> Section:
     """A case worker's own cases (`user_id`), or every case (admin: `user_id` None)."""
     mine = (("mine", "1"),) if user_id else ()
     counts = cases.state_counts(created_by_id=user_id)
-    numbers = [Number(f"state-{s.value}", s.label, counts.get(s.value, 0), "staff.case_list",
+    numbers = [Number(f"state-{s.value}", str(s.label), counts.get(s.value, 0), "staff.case_list",
                       (("state", s.value),) + mine)
                for s in CaseState if s.value in cases.OPEN_STATES or counts.get(s.value)]
-    numbers += [Number(f"attention-{kind}", label, cases.count_cases(attention=kind, created_by_id=user_id),
+    numbers += [Number(f"attention-{kind}", str(label), cases.count_cases(attention=kind, created_by_id=user_id),
                        "staff.case_list", (("attention", kind),) + mine, urgent=True)
                 for kind, label in cases.ATTENTION.items()]
-    return Section("cases", "Hồ sơ của tôi" if user_id else "Hồ sơ hỗ trợ trẻ em", numbers,
+    return Section("cases", _("Hồ sơ của tôi") if user_id else _("Hồ sơ hỗ trợ trẻ em"), numbers,
                    waiting=waiting_cases(role, user_id))
 
 
@@ -310,7 +352,7 @@ def waiting_cases(role: str, user_id: int | None, limit: int = WAITING_SHOWN) ->
     out = []
     for row in db.session.execute(query):
         since = to_local(_aware(row.moved)).date()
-        out.append(WaitingCase(row.id, row.code, CaseState(row.state).label, since, (today - since).days,
+        out.append(WaitingCase(row.id, row.code, str(CaseState(row.state).label), since, (today - since).days,
                                row.child_name if identity else None))
     return out
 

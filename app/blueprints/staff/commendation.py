@@ -1,6 +1,9 @@
 """The commendation list: review, exclusions, print overrides, freeze and downloads.
 
 Directors (and admins) act; accountants read; other roles get 403.
+
+The pages speak the reader's language; the list's files are official documents and stay
+Vietnamese (app/services/commendation.py renders them inside `vietnamese()`).
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from app.blueprints.staff.base import bp
 from app.errors import DomainError
 from app.forms import attach_error
 from app.forms.commendation import ConfirmForm, ExclusionForm, FreezeForm, OverrideForm
+from app.i18n import _
 from app.models import Role
 from app.security import current_actor, roles_required, user_can
 from app.services import commendation
@@ -54,7 +58,7 @@ def commendation_freeze(year: int):
     if not form.validate_on_submit():
         return _render_index(year, form, 400)
     submission = commendation.freeze(year, current_actor())
-    flash(f"Đã chốt danh sách số {submission.number}.", "success")
+    flash(_("Đã chốt danh sách số %(number)s.", number=submission.number), "success")
     return redirect(url_for("staff.commendation_submission", submission_id=submission.id))
 
 
@@ -92,7 +96,7 @@ def commendation_exclude(year: int, donor_id: int):
         except DomainError as error:
             attach_error(form, error, "reason")
             return _render_donor(year, donor_id, exclusion_form=form, status=error.status_code)
-        flash("Đã loại nhà hảo tâm khỏi danh sách năm này.", "success")
+        flash(_("Đã loại nhà hảo tâm khỏi danh sách năm này."), "success")
         return redirect(url_for("staff.commendation_donor", year=year, donor_id=donor_id))
     return _render_donor(year, donor_id, exclusion_form=form, status=400)
 
@@ -103,7 +107,7 @@ def commendation_include(year: int, donor_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     commendation.include_donor(year, donor_id, current_actor())
-    flash("Đã đưa nhà hảo tâm trở lại danh sách xét.", "success")
+    flash(_("Đã đưa nhà hảo tâm trở lại danh sách xét."), "success")
     return redirect(url_for("staff.commendation_donor", year=year, donor_id=donor_id))
 
 
@@ -119,7 +123,7 @@ def commendation_override(year: int, donor_id: int):
         except DomainError as error:
             attach_error(form, error, "name")
             return _render_donor(year, donor_id, override_form=form, status=error.status_code)
-        flash("Đã lưu cách in trên danh sách.", "success")
+        flash(_("Đã lưu cách in trên danh sách."), "success")
         return redirect(url_for("staff.commendation_donor", year=year, donor_id=donor_id))
     return _render_donor(year, donor_id, override_form=form, status=400)
 

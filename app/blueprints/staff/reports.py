@@ -5,17 +5,23 @@ period's report (numbered, immutable, SHA-256 of its PDF recorded; app/services/
 
 The page, the downloads and the frozen copy come from the same ReportDocument, built once
 per request by the report's data function. Bad parameters are a 400 with the message.
+
+Languages (issue 17): the page (form, buttons, messages) is in the reader's language; the
+report itself is an official document and stays Vietnamese, on the page (drawn inside
+`vietnamese()`, in an element marked `lang="vi"`) as in every download.
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
 from flask_login import current_user
 
 from app.blueprints.staff.base import bp
 from app.blueprints.staff.confirm import confirmation_page
 from app.errors import DomainError, ValidationFailed
 from app.extensions import db
+from app.i18n import _, _l, vietnamese
 from app.forms.reports import ReportFreezeForm
 from app.models import Appeal, Role
 from app.renderers import charts as chart_renderer
@@ -31,12 +37,13 @@ from app.timeutil import local_today
 READERS = (Role.DIRECTOR, Role.ACCOUNTANT, Role.VIEWER)
 FREEZERS = (Role.DIRECTOR,)
 DESCRIPTIONS = {
-    "disclosure": "Công khai năm theo Nghị định 03/2026 (trước 31/3 năm sau): tiếp nhận theo hình thức và "
-                  "nguồn, nhà hảo tâm đạt mức công khai, các quỹ hạn chế, sử dụng quỹ.",
-    "appeal": "Kết quả một đợt vận động (Nghị định 93/2021, điều 14): tiếp nhận, phân phối, đối tượng hỗ trợ.",
-    "action-month": "Kết quả Tháng hành động vì trẻ em gửi Sở (trước 15/7): mặc định 1–30/6, sửa được ngày.",
-    "restricted-funds": "Từng chương trình: số dư đầu kỳ, tiếp nhận, đã chi, giữ cho trẻ được chỉ định, số dư cuối kỳ.",
-    "donors": "Nhà hảo tâm mới, năm trước có năm nay chưa (LYBUNT), từng ủng hộ (SYBUNT), lớn nhất, gần mức khen.",
+    "disclosure": _l("Công khai năm theo Nghị định 03/2026 (trước 31/3 năm sau): tiếp nhận theo hình thức và "
+                     "nguồn, nhà hảo tâm đạt mức công khai, các quỹ hạn chế, sử dụng quỹ."),
+    "appeal": _l("Kết quả một đợt vận động (Nghị định 93/2021, điều 14): tiếp nhận, phân phối, đối tượng hỗ trợ."),
+    "action-month": _l("Kết quả Tháng hành động vì trẻ em gửi Sở (trước 15/7): mặc định 1–30/6, sửa được ngày."),
+    "restricted-funds": _l("Từng chương trình: số dư đầu kỳ, tiếp nhận, đã chi, giữ cho trẻ được chỉ định, "
+                           "số dư cuối kỳ."),
+    "donors": _l("Nhà hảo tâm mới, năm trước có năm nay chưa (LYBUNT), từng ủng hộ (SYBUNT), lớn nhất, gần mức khen."),
 }
 FORMAT_LABELS = {"pdf": "PDF", "xlsx": "Excel (XLSX)", "csv": "CSV"}
 
@@ -66,7 +73,7 @@ class _Params:
 
     def check(self) -> None:
         if self.name == "appeal" and not self.appeal:
-            raise ValidationFailed("Chọn chiến dịch cần báo cáo.", field="appeal")
+            raise ValidationFailed(_("Chọn chiến dịch cần báo cáo."), field="appeal")
 
     def query(self) -> dict:
         values = {"year": self.year, "date_from": self.date_from, "date_to": self.date_to, "appeal": self.appeal}
@@ -87,6 +94,14 @@ def _blocks(document: ReportDocument) -> list[tuple[str, list[tuple[str, object,
                 blocks.append(("paragraph", block, None))
         sections.append((section.title, blocks))
     return sections
+
+
+def _official(document: ReportDocument) -> Markup:
+    """The report's body as HTML, drawn in Vietnamese (its charts and table texts too),
+    whatever the reader's language: an official document."""
+    with vietnamese():
+        return Markup(render_template("staff/reports/_body.html", document=document,
+                                      sections=_blocks(document), cell_text=cell_text))
 
 
 def _appeals() -> list[Appeal]:
@@ -116,9 +131,9 @@ def report_page(name: str):
     form = ReportFreezeForm(formdata=None, data=params.query())
     may_freeze = (document is not None and period.is_closed and user_can(*FREEZERS))
     return render_template("staff/reports/report.html", kind=kind, params=params, document=document,
-                           sections=_blocks(document) if document else [], period=period, error=error,
+                           body=_official(document) if document else None, period=period, error=error,
                            appeals=_appeals() if name == "appeal" else [], formats=FORMAT_LABELS,
-                           cell_text=cell_text, form=form, may_freeze=may_freeze,
+                           form=form, may_freeze=may_freeze,
                            frozen=freezing.frozen_list(name, period.year) if period else []), \
         (400 if error else 200)
 
@@ -143,6 +158,21 @@ def report_download(name: str, fmt: str):
     return _download(exported)
 
 
+def _freeze_sentence(kind: catalogue.ReportKind, period: Period, appeal: str) -> str:
+    """What freezing will do, in the reader's language (the period as the page shows it)."""
+    from app.i18n import date_text
+
+    if period.is_whole_year:
+        when = _("năm %(year)s", year=period.year)
+    else:
+        when = _("từ ngày %(start)s đến ngày %(end)s", start=date_text(period.start), end=date_text(period.end))
+    if appeal:
+        return _("Báo cáo «%(title)s» %(period)s, chiến dịch «%(appeal)s» sẽ được đánh số và lưu nguyên văn "
+                 "(PDF kèm mã băm SHA-256).", title=kind.title, period=when, appeal=appeal)
+    return _("Báo cáo «%(title)s» %(period)s sẽ được đánh số và lưu nguyên văn (PDF kèm mã băm SHA-256).",
+             title=kind.title, period=when)
+
+
 @bp.post("/reports/<name>/freeze")
 @roles_required(*FREEZERS)
 def report_freeze(name: str):
@@ -151,20 +181,19 @@ def report_freeze(name: str):
     params = _Params(name, request.form)
     back = url_for("staff.report_page", name=name, **params.query())
     if not form.validate():
-        return render_template("errors/error.html", code=400, message="Tham số báo cáo không hợp lệ."), 400
+        return render_template("errors/error.html", code=400, message=_("Tham số báo cáo không hợp lệ.")), 400
     try:
         params.check()
         period = params.period()
         if not period.is_closed:
-            raise ValidationFailed("Kỳ báo cáo chưa kết thúc: chỉ chốt báo cáo của kỳ đã qua.")
+            raise ValidationFailed(_("Kỳ báo cáo chưa kết thúc: chỉ chốt báo cáo của kỳ đã qua."))
     except DomainError as failure:
         return render_template("errors/error.html", code=400, message=failure.message), 400
     page = confirmation_page(
-        f"Chốt báo cáo: {kind.title}",
-        [f"Báo cáo «{kind.title}» {period.label}" + (f", chiến dịch «{params.appeal}»" if params.appeal else "")
-         + " sẽ được đánh số và lưu nguyên văn (PDF kèm mã băm SHA-256).",
-         "Bản đã chốt không sửa, không xóa được; số liệu thay đổi sau này chỉ có trong một lần chốt mới."],
-        button="Chốt báo cáo", cancel_url=back, style="primary")
+        _("Chốt báo cáo: %(title)s", title=kind.title),
+        [_freeze_sentence(kind, period, params.appeal),
+         _("Bản đã chốt không sửa, không xóa được; số liệu thay đổi sau này chỉ có trong một lần chốt mới.")],
+        button=_("Chốt báo cáo"), cancel_url=back, style="primary")
     if page is not None:
         return page
     try:
@@ -172,7 +201,8 @@ def report_freeze(name: str):
     except DomainError as failure:
         flash(failure.message, "danger")
         return redirect(back)
-    flash(f"Đã chốt báo cáo số {row.number} (SHA-256 {row.pdf_sha256[:16]}…).", "success")
+    flash(_("Đã chốt báo cáo số %(number)s (SHA-256 %(hash)s…).", number=row.number, hash=row.pdf_sha256[:16]),
+          "success")
     return redirect(url_for("staff.report_frozen", frozen_id=row.id))
 
 
@@ -181,8 +211,8 @@ def report_freeze(name: str):
 def report_frozen(frozen_id: int):
     row = freezing.get(frozen_id)
     document = from_json(row.document_json)
-    return render_template("staff/reports/frozen.html", row=row, document=document, sections=_blocks(document),
-                           cell_text=cell_text, formats=FORMAT_LABELS, kind=catalogue.kind(row.report))
+    return render_template("staff/reports/frozen.html", row=row, document=document, body=_official(document),
+                           formats=FORMAT_LABELS, kind=catalogue.kind(row.report))
 
 
 @bp.get("/reports/frozen/<int:frozen_id>/download.<fmt>")

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from app.errors import NotFound
 from app.extensions import db
+from app.i18n import _
 from app.models import Appeal, AppealStatus, Donation, Programme
 from app.renderers.reports import Chart, Column, Paragraph, ReportDocument, Section, Table
 from app.services.reports import figures, layout
@@ -48,7 +49,7 @@ class AppealResults:
 def get_appeal(slug: str) -> Appeal:
     appeal = db.session.scalars(sa.select(Appeal).where(Appeal.slug == (slug or "").strip())).first()
     if appeal is None:
-        raise NotFound(f"Không tìm thấy chiến dịch «{slug}».")
+        raise NotFound(_("Không tìm thấy chiến dịch «%(slug)s».", slug=slug))
     return appeal
 
 
@@ -71,7 +72,7 @@ def appeal_results(period: Period, slug: str) -> AppealResults:
     return AppealResults(
         period=period, fund=fund_info(), slug=appeal.slug, title=appeal.title, summary=appeal.summary,
         starts_on=appeal.starts_on, ends_on=appeal.ends_on, goal=appeal.goal_amount,
-        status_label=AppealStatus(appeal.status).label, received=received,
+        status_label=str(AppealStatus(appeal.status).label), received=received,
         in_kind_gifts=figures.in_kind_gifts(period, appeal_id=appeal.id),
         first_gift=to_local(first).date() if first else None, last_gift=to_local(last).date() if last else None,
         by_programme=[figures.Line(code, name, int(amount), int(n)) for _id, code, name, amount, n in programmes],

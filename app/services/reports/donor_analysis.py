@@ -59,7 +59,7 @@ def _per_donor(where) -> dict[int, int]:
 def _lines(amounts: dict[int, int], limit: int = LIST_LIMIT) -> list[DonorLine]:
     chosen = sorted(amounts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
     donors = {d.id: d for d in db.session.scalars(sa.select(Donor).where(Donor.id.in_([k for k, _ in chosen])))}
-    return [DonorLine(k, donors[k].name, DonorKind(donors[k].kind).label, v) for k, v in chosen]
+    return [DonorLine(k, donors[k].name, str(DonorKind(donors[k].kind).label), v) for k, v in chosen]
 
 
 def _group(amounts: dict[int, int]) -> DonorGroup:

@@ -1,5 +1,7 @@
 """Freezing a closed period's report: numbered, immutable, its PDF hash recorded, so that
-what was published can be shown again exactly (like commendation submissions)."""
+what was published can be shown again exactly (like commendation submissions).
+
+Official documents: drawn inside `vietnamese()` (app.i18n), whoever freezes or downloads."""
 from __future__ import annotations
 
 import hashlib
@@ -8,6 +10,7 @@ import sqlalchemy as sa
 
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
+from app.i18n import _, vietnamese
 from app.models import FrozenReport, FundSettings
 from app.renderers.reports import RENDERERS, from_json, render, render_pdf, to_json
 from app.services import audit
@@ -24,7 +27,7 @@ CODES = {"disclosure": "CK", "appeal": "VD", "action-month": "THD", "restricted-
 def freeze(name: str, period: Period, actor: Actor, *, appeal: str | None = None) -> FrozenReport:
     catalogue.kind(name)
     if not period.is_closed:
-        raise Conflict("Kỳ báo cáo chưa kết thúc: chỉ chốt báo cáo của kỳ đã qua.")
+        raise Conflict(_("Kỳ báo cáo chưa kết thúc: chỉ chốt báo cáo của kỳ đã qua."))
     slug = (appeal or "").strip() if name == "appeal" else ""
     # Serialise concurrent freezes (row lock on PostgreSQL; SQLite holds the write lock).
     db.session.scalars(sa.select(FundSettings).where(FundSettings.id == 1).with_for_update()).one()
@@ -32,7 +35,8 @@ def freeze(name: str, period: Period, actor: Actor, *, appeal: str | None = None
         FrozenReport.report == name, FrozenReport.year == period.year)) or 0) + 1
     number = NUMBER_FORMAT.format(year=period.year, code=CODES[name], sequence=sequence)
     document = catalogue.build_document(name, period, appeal=slug or None, number=number)
-    pdf = render_pdf(document)
+    with vietnamese():
+        pdf = render_pdf(document)
     row = FrozenReport(number=number, report=name, year=period.year, period_start=period.start,
                        period_end=period.end, period_key=period.key, appeal_slug=slug, sequence=sequence,
                        title=document.title[:500], document_json=to_json(document), pdf=pdf,
@@ -46,21 +50,21 @@ def freeze(name: str, period: Period, actor: Actor, *, appeal: str | None = None
         db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()
-        raise Conflict("Báo cáo vừa được chốt bởi người khác. Vui lòng tải lại trang.") from None
+        raise Conflict(_("Báo cáo vừa được chốt bởi người khác. Vui lòng tải lại trang.")) from None
     return row
 
 
 def get_by_number(number: str) -> FrozenReport:
     row = db.session.scalar(sa.select(FrozenReport).where(FrozenReport.number == (number or "").strip()))
     if row is None:
-        raise NotFound(f"Không tìm thấy báo cáo đã chốt số {number}.")
+        raise NotFound(_("Không tìm thấy báo cáo đã chốt số %(number)s.", number=number))
     return row
 
 
 def get(frozen_id: int) -> FrozenReport:
     row = db.session.get(FrozenReport, frozen_id)
     if row is None:
-        raise NotFound("Không tìm thấy báo cáo đã chốt.")
+        raise NotFound(_("Không tìm thấy báo cáo đã chốt."))
     return row
 
 
@@ -83,11 +87,12 @@ def export_frozen(row: FrozenReport, fmt: str) -> catalogue.ExportFile:
     """The PDF exactly as frozen (stored bytes, hash checked); XLSX/CSV rendered again from
     the stored document, not from today's ledgers."""
     if fmt not in RENDERERS:
-        raise ValidationFailed(f"Định dạng không hỗ trợ: {fmt}.")
+        raise ValidationFailed(_("Định dạng không hỗ trợ: %(format)s.", format=fmt))
     if fmt == "pdf":
         data = row.pdf
         if hashlib.sha256(data).hexdigest() != row.pdf_sha256:
-            raise Conflict(f"Tệp của báo cáo {row.number} không khớp mã băm đã ghi.")
+            raise Conflict(_("Tệp của báo cáo %(number)s không khớp mã băm đã ghi.", number=row.number))
     else:
-        data = render(from_json(row.document_json), fmt)
+        with vietnamese():
+            data = render(from_json(row.document_json), fmt)
     return catalogue.ExportFile(data, f"{row.number}.{fmt}", RENDERERS[fmt][1])

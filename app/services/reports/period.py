@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from app.errors import ValidationFailed
+from app.i18n import _
 from app.timeutil import local_day_start_utc, local_today
 
 FIRST_YEAR = 2000
@@ -60,17 +61,18 @@ def check_year(year: object) -> int:
     if isinstance(year, str):
         year = year.strip()
         if not (year.isascii() and year.isdigit()):  # "²".isdigit() is True, int("²") fails
-            raise ValidationFailed("Năm không hợp lệ.", field="year")
+            raise ValidationFailed(_("Năm không hợp lệ."), field="year")
         year = int(year)
     if not isinstance(year, int) or isinstance(year, bool):
-        raise ValidationFailed("Năm không hợp lệ.", field="year")
+        raise ValidationFailed(_("Năm không hợp lệ."), field="year")
     current = local_today().year
     if not FIRST_YEAR <= year <= current:
-        raise ValidationFailed(f"Năm phải từ {FIRST_YEAR} đến {current}.", field="year")
+        raise ValidationFailed(_("Năm phải từ %(first)s đến %(last)s.", first=FIRST_YEAR, last=current), field="year")
     return year
 
 
-def _day(value: date | str | None, label: str) -> date | None:
+def _day(value: date | str | None, error) -> date | None:
+    """`value` as a day; `error()` is the message of a bad one."""
     if value is None or isinstance(value, date):
         return value
     value = value.strip()
@@ -79,19 +81,19 @@ def _day(value: date | str | None, label: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ValidationFailed(f"{label}: ngày không hợp lệ (định dạng YYYY-MM-DD).") from None
+        raise ValidationFailed(error()) from None
 
 
 def make_period(year: object, start: date | str | None = None, end: date | str | None = None) -> Period:
     """The period of `year`, optionally narrowed; bad input raises ValidationFailed (400)."""
     year = check_year(year)
     first, last = date(year, 1, 1), date(year, 12, 31)
-    start = _day(start, "Từ ngày") or first
-    end = _day(end, "Đến ngày") or last
+    start = _day(start, lambda: _("Từ ngày: ngày không hợp lệ (định dạng YYYY-MM-DD).")) or first
+    end = _day(end, lambda: _("Đến ngày: ngày không hợp lệ (định dạng YYYY-MM-DD).")) or last
     if start > end:
-        raise ValidationFailed("Khoảng ngày bị đảo ngược: «từ ngày» phải trước «đến ngày».")
+        raise ValidationFailed(_("Khoảng ngày bị đảo ngược: «từ ngày» phải trước «đến ngày»."))
     if start < first or end > last:
-        raise ValidationFailed(f"Khoảng ngày phải nằm trong năm {year}.")
+        raise ValidationFailed(_("Khoảng ngày phải nằm trong năm %(year)s.", year=year))
     return Period(year, start, end)
 
 
