@@ -304,3 +304,22 @@ def test_a_statement_import_mails_an_english_donors_receipt_in_english():
     mails = {m.to_address: m for m in db.session.scalars(sa.select(OutboxMessage))}
     assert mails["jane@example.com"].subject.startswith("Donation receipt No.") and "Dear Jane Smith" in mails["jane@example.com"].body
     assert mails["binh@example.com"].subject.startswith("Giấy chứng nhận ủng hộ số")
+
+
+def test_a_pledge_made_on_the_english_site_gives_an_english_donor_when_the_statement_pays_it():
+    from app.models import Donor, OutboxMessage, TransferPledge
+    from app.services.bank.pledges import create_pledge
+    from app.services.donations.online import DonationRequest
+    from tests import bank_statements as gen
+
+    bh.account()
+    actor = Actor.system("tests")
+    pledge = create_pledge(DonationRequest(kind="individual", name="Tom Baker", email="tom@example.com",
+                                           amount=300_000, language="en"), actor, minimum=10_000, expiry_days=7)
+    db.session.commit()
+    assert db.session.get(TransferPledge, pledge.id).language == "en"
+    rows = [(datetime(2026, 11, 20, 9, 15), None, 300_000, f"MBVCB.1.{pledge.code}.chuyen tien", "FT1", "TOM BAKER")]
+    statements.import_file(gen.xlsx(gen.table("vietcombank", rows)), "vcb.xlsx", actor)
+    donor = db.session.scalars(sa.select(Donor).where(Donor.email == "tom@example.com")).one()
+    assert donor.language == "en"
+    assert db.session.scalars(sa.select(OutboxMessage)).one().subject.startswith("Donation receipt No.")

@@ -77,6 +77,9 @@ class TransferPledge(Base):
     anonymous: Mapped[bool] = mapped_column(default=False)
     public_listing: Mapped[bool] = mapped_column(default=False)
     message: Mapped[str | None] = mapped_column(sa.String(500))
+    # The site's language when the donor pledged ("vi"/"en"): the donor record made when the
+    # money arrives takes it, so their receipt mail is in their language (issue 17).
+    language: Mapped[str | None] = mapped_column(sa.String(5))
     programme_id: Mapped[int] = mapped_column(sa.ForeignKey("programmes.id"))
     appeal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("appeals.id"))
     expires_at: Mapped[datetime]

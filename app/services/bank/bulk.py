@@ -148,7 +148,7 @@ def record_many(items: list[Confirmation], actor: Actor) -> Recorded:
                                email=p.donor_email, phone=p.donor_phone, address=p.donor_address,
                                representative=p.donor_representative, anonymous=p.anonymous,
                                public_listing_consent=p.public_listing, search_text=search,
-                               created_at=now, updated_at=now))
+                               language=p.language, created_at=now, updated_at=now))
         _insert_many(Donor.__table__, params)  # one COPY on PostgreSQL
     _PHASE("donor upsert")
     deferred = bool(missing_settings(get_settings()))

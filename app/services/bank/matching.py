@@ -67,7 +67,7 @@ class Outcome:
 PLEDGE_COLUMNS = [TransferPledge.__table__.c[name] for name in (
     "id", "code", "amount", "status", "donor_kind", "donor_name", "donor_email", "donor_phone", "donor_tax_code",
     "donor_representative", "donor_address", "anonymous", "public_listing", "message", "programme_id",
-    "appeal_id", "recurring_gift_id")]
+    "appeal_id", "recurring_gift_id", "language")]
 
 
 class Context:

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import DomainError, ValidationFailed
 from app.extensions import db
 from app.i18n import _, money
+from app.i18n import valid as valid_language
 from app.models import BankAccount, DonorKind, PledgeStatus, RecurringGift, TransferPledge
 from app.services import audit
 from app.services.audit import Actor
@@ -71,6 +72,7 @@ def create_pledge(req: DonationRequest, actor: Actor, *, minimum: int, expiry_da
             donor_phone=req.phone, donor_tax_code=req.tax_code, donor_representative=req.representative,
             donor_address=req.address, anonymous=req.anonymous, public_listing=req.public_listing,
             message=(req.message or "").strip()[:500] or None, programme_id=programme_id,
+            language=valid_language(req.language),
             appeal_id=appeal_id, created_at=now, expires_at=now + timedelta(days=expiry_days),
             recurring_gift_id=recurring_gift.id if recurring_gift is not None else None)
         try:
@@ -81,7 +83,7 @@ def create_pledge(req: DonationRequest, actor: Actor, *, minimum: int, expiry_da
             continue
         audit.record(actor, "pledge.create", pledge,
                      after={"code": pledge.code, "amount": pledge.amount, "account": account.account_number,
-                            "recurring_gift_id": pledge.recurring_gift_id, "language": req.language})
+                            "recurring_gift_id": pledge.recurring_gift_id, "language": pledge.language})
         if commit:
             db.session.commit()
         return pledge
@@ -113,22 +115,7 @@ def donation_request(pledge: TransferPledge) -> DonationRequest:
                            amount=pledge.amount, phone=pledge.donor_phone, tax_code=pledge.donor_tax_code,
                            representative=pledge.donor_representative, address=pledge.donor_address,
                            anonymous=pledge.anonymous, public_listing=pledge.public_listing,
-                           message=pledge.message, language=pledge_language(pledge))
-
-
-def pledge_language(pledge: TransferPledge) -> str | None:
-    """The site's language when the pledge was made. A pledge has no column of its own for
-    it (no migration in issue 17): it is kept in the pledge's "pledge.create" audit entry,
-    read here by the (entity_type, entity_id) index."""
-    from app.i18n import valid
-    from app.models import AuditEntry
-
-    if pledge.id is None:
-        return None
-    after = db.session.scalar(sa.select(AuditEntry.after).where(
-        AuditEntry.entity_type == TransferPledge.__tablename__, AuditEntry.entity_id == str(pledge.id),
-        AuditEntry.action == "pledge.create").order_by(AuditEntry.id).limit(1))
-    return valid(after.get("language")) if isinstance(after, dict) else None
+                           message=pledge.message, language=pledge.language)
 
 
 def folded_name(pledge: TransferPledge) -> str:
