@@ -178,7 +178,8 @@ def _year_net_query(year: int):
     """The fund's usual per-donor net for the year: `Donation.net_sum()` of the
     `Donation.counted()` rows whose `received_at` falls in the year (a range, never a
     function of the column), grouped by donor. Served by the covering index
-    ix_donations_commendation (status, received_at, donor_id, amount, reverses_id)."""
+    ix_donations_reports, which holds donor_check (ix_donations_commendation does not, and
+    SQLite then visited the table for every row of the year)."""
     start, end = year_bounds_utc(year)
     return (
         sa.select(Donation.donor_id.label("donor_id"), Donation.net_sum().label("net"),
@@ -283,8 +284,32 @@ def _year_exclusions(year: int) -> tuple[list[CommendationExclusion], dict[int, 
     return list(exclusions), by_live_donor
 
 
-def build_list(year: int, *, threshold: int | None = None) -> CommendationList:
-    """The list for `year` as it stands today (threshold from settings unless given)."""
+def listed_donors_select(per_donor, floor: int, also_donor_ids):
+    """`_totals_query` over an already grouped source: `per_donor` (a subquery or CTE) holds
+    rows of donor_id, net and gifts, any number per donor, of the year's credited rows.
+    Same columns, same donors, same figures; the disclosure uses it to take the list from
+    its one pass over the year (app/services/reports/figures.py `year_pass`)."""
+    net = sa.cast(sa.func.coalesce(sa.func.sum(per_donor.c.net), 0), sa.BigInteger)
+    keep = net >= floor
+    if also_donor_ids:
+        keep = sa.or_(keep, per_donor.c.donor_id.in_(also_donor_ids))
+    totals = (sa.select(per_donor.c.donor_id, net.label("net"),
+                        sa.cast(sa.func.coalesce(sa.func.sum(per_donor.c.gifts), 0), sa.BigInteger).label("gifts"))
+              .group_by(per_donor.c.donor_id).having(keep).subquery("totals"))
+    return (
+        sa.select(Donor.id, Donor.kind, Donor.name, Donor.tax_code, Donor.address,
+                  Donor.anonymous, Donor.public_listing_consent, totals.c.net, totals.c.gifts)
+        .join(totals, totals.c.donor_id == Donor.id)
+        .where(Donor.merged_into_id.is_(None))
+    )
+
+
+def build_list(year: int, *, threshold: int | None = None, totals=None) -> CommendationList:
+    """The list for `year` as it stands today (threshold from settings unless given).
+
+    `totals`, when given, is called once as `totals(floor, also_donor_ids)` and returns the
+    rows `_totals_query(year, floor, also_donor_ids)` would (see `listed_donors_select`):
+    a caller that reads the year's donations anyway computes them in its own pass."""
     check_year(year)
     threshold = check_threshold(threshold if threshold is not None else get_settings().commendation_threshold)
     floor = near_threshold_floor(threshold)
@@ -300,8 +325,9 @@ def build_list(year: int, *, threshold: int | None = None) -> CommendationList:
         db.session.execute(sa.text("SET LOCAL work_mem = '64MB'"))
     adjustments = _year_crossing_adjustments(year)
     raised = [donor_id for donor_id, adjustment in adjustments.items() if adjustment > 0]
-    for (donor_id, kind, name, tax_code, address, anonymous, consent, net,
-         gifts) in db.session.execute(_totals_query(year, floor, raised)):
+    rows = (db.session.execute(_totals_query(year, floor, raised)) if totals is None
+            else totals(floor, raised))
+    for (donor_id, kind, name, tax_code, address, anonymous, consent, net, gifts) in rows:
         amount = int(net) + adjustments.get(donor_id, 0)
         if amount < floor:
             continue
