@@ -286,21 +286,18 @@ def _year_exclusions(year: int) -> tuple[list[CommendationExclusion], dict[int, 
 
 def listed_donors_select(per_donor, floor: int, also_donor_ids):
     """`_totals_query` over an already grouped source: `per_donor` (a subquery or CTE) holds
-    rows of donor_id, net and gifts, any number per donor, of the year's credited rows.
-    Same columns, same donors, same figures; the disclosure uses it to take the list from
-    its one pass over the year (app/services/reports/figures.py `year_pass`)."""
-    net = sa.cast(sa.func.coalesce(sa.func.sum(per_donor.c.net), 0), sa.BigInteger)
-    keep = net >= floor
+    one row per donor with credited rows in the year: donor_id, net and gifts, as
+    `_year_net_query` gives them. Same columns, same donors, same figures; the disclosure
+    takes the list from its own pass over the year (app/services/reports/figures.py
+    `year_pass`)."""
+    keep = per_donor.c.net >= floor
     if also_donor_ids:
         keep = sa.or_(keep, per_donor.c.donor_id.in_(also_donor_ids))
-    totals = (sa.select(per_donor.c.donor_id, net.label("net"),
-                        sa.cast(sa.func.coalesce(sa.func.sum(per_donor.c.gifts), 0), sa.BigInteger).label("gifts"))
-              .group_by(per_donor.c.donor_id).having(keep).subquery("totals"))
     return (
         sa.select(Donor.id, Donor.kind, Donor.name, Donor.tax_code, Donor.address,
-                  Donor.anonymous, Donor.public_listing_consent, totals.c.net, totals.c.gifts)
-        .join(totals, totals.c.donor_id == Donor.id)
-        .where(Donor.merged_into_id.is_(None))
+                  Donor.anonymous, Donor.public_listing_consent, per_donor.c.net, per_donor.c.gifts)
+        .join(per_donor, per_donor.c.donor_id == Donor.id)
+        .where(Donor.merged_into_id.is_(None), keep)
     )
 
 

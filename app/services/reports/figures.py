@@ -120,63 +120,72 @@ class YearPass:
     listed_donors: list  # the commendation list's rows (commendation.build_list(totals=...))
 
 
-def year_pass(period: Period, floor: int, also_donor_ids) -> YearPass:
-    """One GROUP BY over the period's counted donations — per donor, channel, programme and
-    whether the row is credited to its donor — and, over those groups (a few per donor),
-    the figures of `received(period)`, the received column of `programme_flows(period)` and
-    the rows of the commendation list (`commendation.listed_donors_select`), in one
-    statement. The same sums as the separate queries, over the same rows: SQLite sorts the
-    million rows of the year once instead of three times, PostgreSQL hashes them once.
+# Up to this many programmes, their received column is summed in the same scan as the
+# channels (one conditional sum each); beyond, by a GROUP BY of its own.
+YEAR_PASS_PROGRAMME_COLUMNS = 24
 
+
+def year_pass(period: Period, floor: int, also_donor_ids) -> YearPass:
+    """The figures of `received(period)`, the received column of `programme_flows(period)`
+    and the rows of the commendation list (`commendation.listed_donors_select`), from two
+    statements over the period's counted donations instead of four:
+
+    * one GROUP BY donor (net; and net, gifts and rows credited to the donor), the
+      commendation rows and the money per kind of donor taken from it in the same statement;
+    * one scan without GROUP BY: money and gifts per channel and money per programme as
+      conditional sums.
+
+    The same sums over the same rows as the separate queries. SQLite sorts the year's rows
+    once (by donor, a single integer key) instead of three times; PostgreSQL hashes them once.
     For a whole year only: the commendation list is of a calendar year."""
     from app.services import commendation
 
     assert period.is_whole_year, "the commendation list is of a whole year"
-    credited = sa.case((Donation.donor_check.is_(None), 1), else_=0)
-    gift = Donation.reverses_id.is_(None)
-    groups = (sa.select(Donation.donor_id, Donation.channel, Donation.programme_id, credited.label("credited"),
-                        Donation.net_sum().label("net"), sa.func.count().filter(gift).label("gifts"))
-              .where(_in_period(period))
-              .group_by(Donation.donor_id, Donation.channel, Donation.programme_id, credited)
-              .cte("year_groups"))
-    credited_groups = sa.select(groups.c.donor_id, groups.c.net, groups.c.gifts).where(groups.c.credited == 1).subquery()
-    listed = commendation.listed_donors_select(credited_groups, floor, also_donor_ids).subquery("listed")
-
-    def part(name: str, *, id=None, key=None, amount, n=None, donor=None):
-        nothing = sa.null()
-        return (sa.literal(name).label("part"),
-                (sa.cast(nothing, sa.Integer) if id is None else id).label("id"),
-                (sa.cast(nothing, sa.String) if key is None else key).label("key"),
-                amount.label("amount"), (sa.cast(nothing, sa.BigInteger) if n is None else n).label("n"),
-                *(donor if donor is not None else (
-                    sa.cast(nothing, sa.String).label("name"), sa.cast(nothing, sa.String).label("tax_code"),
-                    sa.cast(nothing, sa.String).label("address"), sa.cast(nothing, sa.Boolean).label("anonymous"),
-                    sa.cast(nothing, sa.Boolean).label("consent"))))
-
-    total, count = sa.func.sum(groups.c.net), sa.func.sum(groups.c.gifts)
+    signed, gift = Donation.signed_amount, Donation.reverses_id.is_(None)
+    credited = Donation.donor_check.is_(None)  # Donation.credited() within counted rows
+    per_donor = (sa.select(Donation.donor_id, Donation.net_sum().label("net"),
+                           sa.func.sum(signed).filter(credited).label("credited_net"),
+                           sa.func.count().filter(sa.and_(credited, gift)).label("credited_gifts"),
+                           sa.func.count().filter(credited).label("credited_rows"))
+                 .where(_in_period(period)).group_by(Donation.donor_id).cte("year_donors"))
+    credited_donors = (sa.select(per_donor.c.donor_id,
+                                 sa.cast(per_donor.c.credited_net, sa.BigInteger).label("net"),
+                                 per_donor.c.credited_gifts.label("gifts"))
+                       .where(per_donor.c.credited_rows > 0).subquery("credited_donors"))
+    listed = commendation.listed_donors_select(credited_donors, floor, also_donor_ids).subquery("listed")
+    nothing = sa.null()
     statement = sa.union_all(
-        # First, so that the union's columns take the donors' types.
-        sa.select(*part("d", id=listed.c.id, key=listed.c.kind, amount=listed.c.net, n=listed.c.gifts,
-                        donor=(listed.c.name, listed.c.tax_code, listed.c.address, listed.c.anonymous,
-                               listed.c.public_listing_consent))),
-        sa.select(*part("c", key=groups.c.channel, amount=total, n=count)).group_by(groups.c.channel),
-        sa.select(*part("k", key=Donor.kind, amount=total, n=sa.func.count(sa.distinct(groups.c.donor_id))))
-        .join(Donor, Donor.id == groups.c.donor_id).group_by(Donor.kind),
-        sa.select(*part("p", id=groups.c.programme_id, amount=total)).group_by(groups.c.programme_id),
+        sa.select(sa.literal("d").label("part"), listed.c.id, listed.c.kind, listed.c.name, listed.c.tax_code,
+                  listed.c.address, listed.c.anonymous, listed.c.public_listing_consent,
+                  listed.c.net, listed.c.gifts),
+        sa.select(sa.literal("k"), sa.cast(nothing, sa.Integer), Donor.kind, sa.cast(nothing, sa.String),
+                  sa.cast(nothing, sa.String), sa.cast(nothing, sa.String), sa.cast(nothing, sa.Boolean),
+                  sa.cast(nothing, sa.Boolean), sa.func.sum(per_donor.c.net), sa.func.count())
+        .join(Donor, Donor.id == per_donor.c.donor_id).group_by(Donor.kind),
     )
-    channels: dict[str, tuple[int, int]] = {}
     sources: dict[str, tuple[int, int]] = {}
-    programmes: dict[int, int] = {}
     listed_rows = []
-    for part_name, id_, key, amount, n, name, tax_code, address, anonymous, consent in db.session.execute(statement):
-        if part_name == "d":
-            listed_rows.append((id_, key, name, tax_code, address, anonymous, consent, amount, n))
-        elif part_name == "c":
-            channels[key] = (int(amount or 0), int(n or 0))
-        elif part_name == "k":
-            sources[key] = (int(amount or 0), int(n or 0))
+    for part, *row in db.session.execute(statement):
+        if part == "d":
+            listed_rows.append(tuple(row))
         else:
-            programmes[id_] = int(amount)
+            sources[row[1]] = (int(row[7] or 0), int(row[8] or 0))
+
+    programme_ids = list(db.session.scalars(sa.select(Programme.id).order_by(Programme.id)))
+    few = len(programme_ids) <= YEAR_PASS_PROGRAMME_COLUMNS
+    columns = []
+    for channel in Channel:
+        on_channel = Donation.channel == channel.value
+        columns += [sa.func.sum(signed).filter(on_channel), sa.func.count().filter(sa.and_(on_channel, gift))]
+    if few:
+        columns += [sa.func.sum(signed).filter(Donation.programme_id == p) for p in programme_ids]
+    values = [int(v or 0) for v in db.session.execute(sa.select(*columns).where(_in_period(period))).one()]
+    channels = {channel.value: (values[2 * i], values[2 * i + 1]) for i, channel in enumerate(Channel)}
+    if few:
+        programmes = dict(zip(programme_ids, values[2 * len(Channel):]))
+    else:
+        programmes = _by_programme(sa.select(Donation.programme_id, Donation.net_sum())
+                                   .where(_in_period(period)).group_by(Donation.programme_id))
     return YearPass(_received(channels, sources), programmes, listed_rows)
 
 
