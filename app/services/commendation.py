@@ -184,7 +184,8 @@ def _year_net_query(year: int):
     """The fund's usual per-donor net for the year: `Donation.net_sum()` of the
     `Donation.counted()` rows whose `received_at` falls in the year (a range, never a
     function of the column), grouped by donor. Served by the covering index
-    ix_donations_commendation (status, received_at, donor_id, amount, reverses_id)."""
+    ix_donations_reports, which holds donor_check (ix_donations_commendation does not, and
+    SQLite then visited the table for every row of the year)."""
     start, end = year_bounds_utc(year)
     return (
         sa.select(Donation.donor_id.label("donor_id"), Donation.net_sum().label("net"),
@@ -289,8 +290,29 @@ def _year_exclusions(year: int) -> tuple[list[CommendationExclusion], dict[int, 
     return list(exclusions), by_live_donor
 
 
-def build_list(year: int, *, threshold: int | None = None) -> CommendationList:
-    """The list for `year` as it stands today (threshold from settings unless given)."""
+def listed_donors_select(per_donor, floor: int, also_donor_ids):
+    """`_totals_query` over an already grouped source: `per_donor` (a subquery or CTE) holds
+    one row per donor with credited rows in the year: donor_id, net and gifts, as
+    `_year_net_query` gives them. Same columns, same donors, same figures; the disclosure
+    takes the list from its own pass over the year (app/services/reports/figures.py
+    `year_pass`)."""
+    keep = per_donor.c.net >= floor
+    if also_donor_ids:
+        keep = sa.or_(keep, per_donor.c.donor_id.in_(also_donor_ids))
+    return (
+        sa.select(Donor.id, Donor.kind, Donor.name, Donor.tax_code, Donor.address,
+                  Donor.anonymous, Donor.public_listing_consent, per_donor.c.net, per_donor.c.gifts)
+        .join(per_donor, per_donor.c.donor_id == Donor.id)
+        .where(Donor.merged_into_id.is_(None), keep)
+    )
+
+
+def build_list(year: int, *, threshold: int | None = None, totals=None) -> CommendationList:
+    """The list for `year` as it stands today (threshold from settings unless given).
+
+    `totals`, when given, is called once as `totals(floor, also_donor_ids)` and returns the
+    rows `_totals_query(year, floor, also_donor_ids)` would (see `listed_donors_select`):
+    a caller that reads the year's donations anyway computes them in its own pass."""
     check_year(year)
     threshold = check_threshold(threshold if threshold is not None else get_settings().commendation_threshold)
     floor = near_threshold_floor(threshold)
@@ -306,8 +328,9 @@ def build_list(year: int, *, threshold: int | None = None) -> CommendationList:
         db.session.execute(sa.text("SET LOCAL work_mem = '64MB'"))
     adjustments = _year_crossing_adjustments(year)
     raised = [donor_id for donor_id, adjustment in adjustments.items() if adjustment > 0]
-    for (donor_id, kind, name, tax_code, address, anonymous, consent, net,
-         gifts) in db.session.execute(_totals_query(year, floor, raised)):
+    rows = (db.session.execute(_totals_query(year, floor, raised)) if totals is None
+            else totals(floor, raised))
+    for (donor_id, kind, name, tax_code, address, anonymous, consent, net, gifts) in rows:
         amount = int(net) + adjustments.get(donor_id, 0)
         if amount < floor:
             continue

@@ -70,11 +70,11 @@ def restricted_funds(period: Period) -> RestrictedFunds:
     return RestrictedFunds(period, fund_info(), figures.programme_flows(period))
 
 
-def named_donors(year: int) -> tuple[int, list[NamedDonor], int]:
+def named_donors(year: int, *, totals=None) -> tuple[int, list[NamedDonor], int]:
     """Donors of `year` at or above the commendation threshold (the commendation rule and
     list, app/services/commendation.py) who consented to public listing and are not
-    anonymous; the others are only counted."""
-    clist = commendation.build_list(year)
+    anonymous; the others are only counted. `totals`: see `commendation.build_list`."""
+    clist = commendation.build_list(year, totals=totals)
     above = clist.organizations + clist.individuals + clist.excluded + clist.withheld_anonymous
     named = [NamedDonor(e.printed_name, e.group_label, e.amount) for e in above
              if e.listing_consent and not e.anonymous]
@@ -83,11 +83,25 @@ def named_donors(year: int) -> tuple[int, list[NamedDonor], int]:
 
 
 def disclosure(period: Period, *, public_url: str) -> Disclosure:
-    threshold, named, unnamed = named_donors(period.year)
-    flows = figures.programme_flows(period)
+    if period.is_whole_year:
+        # The year's donations are read once (figures.year_pass) for the money in, the
+        # programmes' received column and the commendation list's totals.
+        passed: list[figures.YearPass] = []
+
+        def totals(floor, also_donor_ids):
+            passed.append(figures.year_pass(period, floor, also_donor_ids))
+            return passed[0].listed_donors
+
+        threshold, named, unnamed = named_donors(period.year, totals=totals)
+        received = passed[0].received
+        flows = figures.programme_flows(period, received=passed[0].programme_received)
+    else:
+        threshold, named, unnamed = named_donors(period.year)
+        received = figures.received(period)
+        flows = figures.programme_flows(period)
     fund = fund_info()
     return Disclosure(
-        period=period, fund=fund, received=figures.received(period),
+        period=period, fund=fund, received=received,
         in_kind_gifts=figures.in_kind_gifts(period), threshold=threshold, named_donors=named,
         unnamed_above_threshold=unnamed, flows=flows, use=figures.programme_use(period),
         children=figures.children_reached(period),
