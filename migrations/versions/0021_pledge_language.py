@@ -2,7 +2,7 @@
 (transfer_pledges.language), for the donor record made when the money arrives.
 
 Revision ID: 0021_pledge_language
-Revises: 0019_languages
+Revises: 0020_reports_sqlite
 Create Date: 2026-12-02 05:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = "0021_pledge_language"
-down_revision = "0019_languages"
+down_revision = "0020_reports_sqlite"
 branch_labels = None
 depends_on = None
 
