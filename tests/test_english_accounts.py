@@ -56,7 +56,7 @@ def test_account_pages_in_english(client):
     assert "Donor account" in overview and "Donations" in overview and "2,000,000\u00a0₫" in overview
     assert "Tài khoản nhà hảo tâm" not in overview
     edit = client.get(f"/tai-khoan/ho-so/{donor.id}").get_data(as_text=True)
-    assert "Contact details" in edit and "Language of the Fund's e-mails to you" in edit
+    assert "Contact details" in edit and "Language of the Fund's emails to you" in edit
     data = client.get("/tai-khoan/du-lieu").get_data(as_text=True)
     assert "Your personal data" in data and "Dữ liệu cá nhân của Quý vị" not in data
     client.set_cookie("lang", "vi")
@@ -305,7 +305,7 @@ def test_staff_receipt_and_data_request_pages_in_english(client, login_as):
     pages = {"/staff/du-lieu-ca-nhan": "Personal data",
              f"/staff/du-lieu-ca-nhan?donor_id={donor.id}": "Record a request received by letter or phone",
              f"/staff/receipts/{receipt.id}": f"Receipt {receipt.number}",
-             "/staff/receipts": "Donation receipt", "/staff/receipts/mail": "Receipt e-mails"}
+             "/staff/receipts": "Donation receipt", "/staff/receipts/mail": "Receipt emails"}
     for url, heading in pages.items():
         html = client.get(url).get_data(as_text=True)
         assert heading in html, url

@@ -232,7 +232,7 @@ def test_a_job_page_in_english(client, login_as):
     assert "Nhập khoản ủng hộ từ tệp" not in text
     done = page(client.get(f"/staff/jobs/{finished.id}"))
     assert "Annual statements for donors 2025" in done and "Donors with a statement:" in done
-    assert "E-mails queued: 2; without an email address: 1" in done and "Download the result (sao-ke-2025.zip)" in done
+    assert "Emails queued: 2; without an email address: 1" in done and "Download the result (sao-ke-2025.zip)" in done
     listing = page(client.get("/staff/jobs"))
     assert "Background jobs" in listing and "Make the annual statements" in listing and "Done" in listing
     refused = client.post("/staff/jobs/statements", data={"year": "1990"})

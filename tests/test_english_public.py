@@ -71,7 +71,7 @@ def test_the_donate_forms_validation_errors_are_in_english(client):
     assert errors_of(response)[0].startswith("A card payment is at most 50,000,000\u00a0₫ at a time.")
     response = client.post("/donate", data={**TRANSFER, "name": ""})
     assert errors_of(response) == ["Please enter your name or your organisation's name (used on the receipt). "
-                                   "Or leave both name and e-mail empty to give anonymously by bank transfer."]
+                                   "Or leave both name and email empty to give anonymously by bank transfer."]
 
 
 def test_vietnamese_stays_the_default(client):
