@@ -1,4 +1,7 @@
 """Steps the browser tests share."""
+import json
+import urllib.request
+
 from tests import factories
 
 
@@ -30,3 +33,16 @@ def start_mail_inbox(app):
         controller.stop()
 
     return inbox, stop
+
+
+def notify_transfer(live_server, txn: int, content: str, amount: int, when: str = "2026-11-20 09:15:00") -> None:
+    """The bank's notification of an incoming transfer, signed as SePay signs it, posted to
+    the live server's webhook; asserts it was applied."""
+    body = json.dumps({"id": txn, "gateway": "VCB", "transactionDate": when, "accountNumber": "0011001234567",
+                       "content": content, "transferType": "in", "transferAmount": amount,
+                       "referenceCode": f"FT{txn}"}).encode()
+    key = live_server.app.config["SEPAY_DEMO_API_KEY"]
+    request = urllib.request.Request(live_server.url + "/payments/sepay/webhook", data=body, method="POST",
+                                     headers={"Authorization": f"Apikey {key}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as response:
+        assert json.loads(response.read())["success"] is True

@@ -1,11 +1,9 @@
 """Issue 13 in Chromium: an anonymous transfer (no name, no e-mail) on a phone and on a
 desktop, received through a signed SePay notification, with its receipt on the transfer
 page; and an admin defining a statement layout and trying it on a file."""
-import json
 import os
 import re
 import tempfile
-import urllib.request
 
 import pytest
 import sqlalchemy as sa
@@ -15,20 +13,13 @@ from app.models import BankLayout, Receipt, Role
 from tests import bank_helpers as bh
 from tests import bank_statements as gen
 from tests import factories
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import notify_transfer, sign_in
 
 SHOTS = os.environ.get("SCREENSHOT_DIR", tempfile.gettempdir())
 
 
 def _notify(live_server, code: str, txn: int, amount: int) -> None:
-    body = json.dumps({"id": txn, "gateway": "VCB", "transactionDate": "2026-11-20 09:15:00",
-                       "accountNumber": "0011001234567", "content": f"IBFT {code} ung ho",
-                       "transferType": "in", "transferAmount": amount, "referenceCode": f"FT{txn}"}).encode()
-    key = live_server.app.config["SEPAY_DEMO_API_KEY"]
-    request = urllib.request.Request(live_server.url + "/payments/sepay/webhook", data=body, method="POST",
-                                     headers={"Authorization": f"Apikey {key}", "Content-Type": "application/json"})
-    with urllib.request.urlopen(request) as response:
-        assert json.loads(response.read())["success"] is True
+    notify_transfer(live_server, txn, f"IBFT {code} ung ho", amount)
 
 
 @pytest.mark.parametrize("width, height, txn", [(390, 844, 770001), (1366, 900, 770002)])

@@ -1,9 +1,7 @@
 """A donor chooses transfer; the QR on the page decodes to the right account, amount and
 code; a signed SePay notification arrives; the page shows the gift received and its receipt."""
 import io
-import json
 import re
-import urllib.request
 
 import sqlalchemy as sa
 import zxingcpp
@@ -13,6 +11,7 @@ from app.adapters import vietqr
 from app.extensions import db
 from app.models import Receipt, TransferPledge
 from tests import bank_helpers as bh
+from tests.browser.helpers import notify_transfer
 
 
 def test_donor_transfers_by_vietqr_and_sees_the_receipt(browser, live_server):
@@ -41,14 +40,7 @@ def test_donor_transfers_by_vietqr_and_sees_the_receipt(browser, live_server):
         db.session.expire_all()
         pledge = db.session.scalars(sa.select(TransferPledge)).one()
         db.session.commit()
-        body = json.dumps({"id": 555001, "gateway": "VCB", "transactionDate": "2026-11-20 09:15:00",
-                           "accountNumber": "0011001234567", "content": f"MBVCB.123.{code[:5]} {code[5:]}.DO MINH QUAN",
-                           "transferType": "in", "transferAmount": 60_000_000, "referenceCode": "FT555001"}).encode()
-        key = live_server.app.config["SEPAY_DEMO_API_KEY"]
-        request = urllib.request.Request(live_server.url + "/payments/sepay/webhook", data=body, method="POST",
-                                         headers={"Authorization": f"Apikey {key}", "Content-Type": "application/json"})
-        with urllib.request.urlopen(request) as response:
-            assert json.loads(response.read())["success"] is True
+        notify_transfer(live_server, 555001, f"MBVCB.123.{code[:5]} {code[5:]}.DO MINH QUAN", 60_000_000)
 
         page.reload()
         assert page.get_by_role("heading", name="Đã nhận — cảm ơn Quý vị!").is_visible()

@@ -3,11 +3,9 @@ the QR, the first transfer arrives, the account shows the pledge with its QR (de
 phone), the reminder of the next month arrives over SMTP with the QR, and the donor cancels.
 Screenshots go to $SCREENSHOTS (or the test's tmp folder)."""
 import io
-import json
 import os
 import re
 import time
-import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from app.models import RecurringGift
 from app.services.accounts import signin
 from app.services.bank import standing
 from tests import bank_helpers as bh
-from tests.browser.helpers import sign_in, start_mail_inbox
+from tests.browser.helpers import notify_transfer, sign_in, start_mail_inbox
 
 
 def test_donor_gives_monthly_by_transfer_and_cancels(browser, live_server, tmp_path):
@@ -52,14 +50,7 @@ def test_donor_gives_monthly_by_transfer_and_cancels(browser, live_server, tmp_p
         page.screenshot(path=str(shots / "standing-transfer-390.png"), full_page=True)
 
         # The first month's transfer (the bank app's standing order), signed like SePay's.
-        body = json.dumps({"id": 777001, "gateway": "VCB", "transactionDate": "2026-12-02 09:15:00",
-                           "accountNumber": "0011001234567", "content": f"CK DINH KY {code} VU THI HANH",
-                           "transferType": "in", "transferAmount": 300_000, "referenceCode": "FT777001"}).encode()
-        key = live_server.app.config["SEPAY_DEMO_API_KEY"]
-        request = urllib.request.Request(live_server.url + "/payments/sepay/webhook", data=body, method="POST",
-                                         headers={"Authorization": f"Apikey {key}", "Content-Type": "application/json"})
-        with urllib.request.urlopen(request) as response:
-            assert json.loads(response.read())["success"] is True
+        notify_transfer(live_server, 777001, f"CK DINH KY {code} VU THI HANH", 300_000, when="2026-12-02 09:15:00")
         page.reload()
         assert "12/2026" in page.get_by_test_id("standing-months").inner_text()
         assert page.get_by_test_id("standing-status").inner_text() == "Đang ủng hộ"
