@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -123,36 +122,31 @@ def test_kill_minus_nine_during_an_import_loses_and_doubles_nothing(database_uri
 def test_pg_terminate_backend_during_an_import_job_loses_and_doubles_nothing(database_uri, tmp_path, app):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("pg_terminate_backend is PostgreSQL's")
-    rows = 2000
+    rows = 4000
     killer = sa.create_engine(database_uri, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    stop, terminated = threading.Event(), []
-
-    def terminate_the_workers_connections():
-        with killer.connect() as conn:
-            while not stop.is_set():
-                terminated.append(conn.execute(sa.text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND application_name = :name"),
-                    {"name": WORKER_APP_NAME}).scalar())
-                time.sleep(0.25)
-
-    side = threading.Thread(target=terminate_the_workers_connections)
+    terminate = sa.text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND application_name = :name")
+    terminated = 0
     try:
-        with import_job(database_uri, tmp_path, rows) as (job_id, env, workers):
-            side.start()
+        with import_job(database_uri, tmp_path, rows) as (job_id, env, workers), killer.connect() as conn:
             workers.append(start_worker(env))
-            # Every connection the worker opens dies within 0.25 s, until the job has been
-            # interrupted at least once; then the same worker must finish it by itself.
-            state = wait(job_id, lambda s: s[1] >= 2 or s[0] in ("done", "failed"), timeout=120)
-            stop.set()
-            side.join()
+            # While the job runs and its live progress says the import is under way, terminate
+            # every connection the worker holds, every 50 ms, until the job has been
+            # interrupted (back in the queue or claimed again; a connection idle in the pool is
+            # replaced unnoticed: pool_pre_ping). Then the same worker must finish it by itself.
+            deadline = time.time() + 120
+            while (state := job_state(job_id))[1] < 2 and state[0] in ("queued", "running"):
+                if state[0] == "queued" and state[1] == 1:
+                    break  # interrupted: the bookkeeping put it back in the queue
+                assert time.time() < deadline, f"the job was never interrupted: {state}"
+                live = runner.live(job_id) or {}
+                if state[0] == "running" and live.get("phase") in ("validate", "write") and live.get("done"):
+                    terminated += conn.execute(terminate, {"name": WORKER_APP_NAME}).scalar()
+                time.sleep(0.05)
             state = wait(job_id, lambda s: s[0] in ("done", "failed"), timeout=120)
             assert state[0] == "done", state
-            assert state[1] >= 2 and sum(terminated) > 0, (state, sum(terminated))
+            assert state[1] >= 2 and terminated > 0, (state, terminated)
             assert db.session.scalar(sa.select(sa.func.count()).select_from(Donation)) == rows
             receipt_invariants()
     finally:
-        stop.set()
-        if side.is_alive():
-            side.join()
         killer.dispose()
