@@ -195,3 +195,24 @@ def test_a_big_statement_is_matched_set_based():
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Receipt)) == 30
     assert {p.status for p in db.session.scalars(sa.select(TransferPledge))} == {"received"}
     assert len(seen) < 40, seen
+
+
+def test_identical_transfers_of_one_day_stay_apart_past_the_first_look_up(client, app, monkeypatch):
+    """Ten equal gifts on one day with the same memo and no bank reference: ten lines, the
+    n-th with the n-th occurrence's fingerprint (the look-up tries eight first, then all),
+    and a provider's re-delivery of any of them adds nothing."""
+    import json
+
+    from app.services.bank.lines import FIRST_TWINS, base_fingerprint, fingerprint
+
+    monkeypatch.setitem(app.config, "SEPAY_API_KEY", bh.SEPAY_KEY)
+    bh.account()
+    when = "2026-11-20 09:15:00"
+    bodies = [json.dumps({"id": 500 + n, "gateway": "VCB", "transactionDate": when, "accountNumber": "0011001234567",
+                          "content": "UNG HO QUY", "transferType": "in", "transferAmount": 200000,
+                          "referenceCode": None}) for n in range(FIRST_TWINS + 2)]
+    for body in bodies + bodies[-3:]:
+        assert client.post("/payments/sepay/webhook", data=body, headers=bh.sepay_headers()).status_code == 200
+    lines = db.session.scalars(sa.select(BankLine).order_by(BankLine.id)).all()
+    base = base_fingerprint("credit", 200000, lines[0].booked_at, "UNG HO QUY")
+    assert [line.fingerprint for line in lines] == [fingerprint(base, n) for n in range(1, FIRST_TWINS + 3)]

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from app.adapters.bank_lines import CREDIT, DEBIT, BankInputError, ParsedLine
 from app.extensions import db
 from app.models import BankAccount, BankLine, LineState
+from app.services.bank.bulk import in_batches
 from app.services.bank.codes import squeeze
 from app.timeutil import local_day_start_utc, to_local, utcnow
 
@@ -98,15 +99,19 @@ def record_webhook_line(account: BankAccount, line: ParsedLine) -> tuple[BankLin
     return the first's row."""
     check_line(line)
     base = base_fingerprint(line.direction, line.amount, line.booked_at, line.memo)
-    candidates = [fingerprint(base, n) for n in range(1, MAX_TWINS + 1)]
     by_provider = line.provider and line.provider_txn_id
+    # The first few occurrences first: a day rarely has more than one identical movement,
+    # and 200 fingerprints per delivery cost more than the rest of the look-up.
+    candidates = [fingerprint(base, n) for n in range(1, FIRST_TWINS + 1)]
     found = _candidates(account, line, candidates)
+    twins = _twins(found, account, candidates)
+    if len(twins) == FIRST_TWINS:
+        candidates = [fingerprint(base, n) for n in range(1, MAX_TWINS + 1)]
+        found = _candidates(account, line, candidates)
+        twins = _twins(found, account, candidates)
     existing = _known_in(found, account, line)
     if existing is not None:
         return existing, False
-    order = {fp: n for n, fp in enumerate(candidates)}
-    twins = sorted((row for row in found if row.account_id == account.id and row.fingerprint in order),
-                   key=lambda row: order[row.fingerprint])
     for twin in twins:  # a statement row already recorded this very transfer
         if twin.provider is None and (not twin.bank_reference or not line.bank_reference
                                       or twin.bank_reference == line.bank_reference):
@@ -134,6 +139,16 @@ def record_webhook_line(account: BankAccount, line: ParsedLine) -> tuple[BankLin
     return record, True
 
 
+FIRST_TWINS = 8
+
+
+def _twins(found: list[BankLine], account: BankAccount, candidates: list[str]) -> list[BankLine]:
+    """The lines of `found` with one of the fingerprints, in occurrence order."""
+    order = {fp: n for n, fp in enumerate(candidates)}
+    return sorted((row for row in found if row.account_id == account.id and row.fingerprint in order),
+                  key=lambda row: order[row.fingerprint])
+
+
 _CREATED = "bank_lines_created_in_transaction"
 
 
@@ -157,7 +172,8 @@ def _candidates(account: BankAccount, line: ParsedLine, fingerprints: list[str])
     if line.bank_reference:
         conditions.append(sa.and_(BankLine.account_id == account.id, BankLine.bank_reference == line.bank_reference))
     if fingerprints:
-        conditions.append(sa.and_(BankLine.account_id == account.id, BankLine.fingerprint.in_(fingerprints)))
+        # in_batches: one array parameter on PostgreSQL (one short statement, prepared once)
+        conditions.append(sa.and_(BankLine.account_id == account.id, *in_batches(BankLine.fingerprint, fingerprints)))
     if not conditions:
         return []
     if db.session.get_bind().dialect.name == "sqlite":
