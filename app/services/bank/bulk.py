@@ -123,11 +123,14 @@ class Recorded:
     donors_created: int
     deferred: bool  # fund settings incomplete: receipts deferred, like the one-by-one path
     english_donations: frozenset[int] = frozenset()  # whose donor reads English (their receipt mail)
+    itemized: bool = False  # audit entries per record (record_many's argument)
 
 
-def record_many(items: list[Confirmation], actor: Actor) -> Recorded:
+def record_many(items: list[Confirmation], actor: Actor, *, itemized: bool = False) -> Recorded:
     """Find or create the donors and insert a confirmed donation for each item, in the
-    caller's transaction (no receipts yet: see issue_receipts_many)."""
+    caller's transaction (no receipts yet: see issue_receipts_many). `itemized`: an audit
+    entry per donor created and per donation (a webhook's few lines), as the one-by-one
+    path writes them, instead of the statement's one summary entry."""
     if not items:
         return Recorded([], [], 0, False)
     now = utcnow()
@@ -150,6 +153,10 @@ def record_many(items: list[Confirmation], actor: Actor) -> Recorded:
                                public_listing_consent=p.public_listing, search_text=search,
                                language=p.language, created_at=now, updated_at=now))
         _insert_many(Donor.__table__, params)  # one COPY on PostgreSQL
+        if itemized:
+            for row in params:
+                audit.record(actor, "donor.create", entity_type="donors", entity_id=row["id"],
+                             after={"kind": row["kind"], "source": "bank_transfer"})
     _PHASE("donor upsert")
     deferred = bool(missing_settings(get_settings()))
     donation_ids = _reserve_ids(Donation.__table__, len(items))
@@ -169,11 +176,22 @@ def record_many(items: list[Confirmation], actor: Actor) -> Recorded:
             received_at=min(item.booked_at, now), confirmed_at=now, reference=f"BANK-{item.line_id}", note=note,
             public_message=p.message, recorded_by_id=actor.user_id, created_at=now, receipt_deferred=deferred))
     _insert_many(Donation.__table__, donations)
+    if itemized:
+        for row, item in zip(donations, items):
+            audit.record(actor, "donation.record", entity_type="donations", entity_id=row["id"], after={
+                "amount": row["amount"], "channel": transfer, "donor_id": row["donor_id"],
+                "bank_line_id": item.line_id, "pledge": item.pledge.code})
+            audit.record(actor, "donation.confirm", entity_type="donations", entity_id=row["id"],
+                         before={"status": DonationStatus.PENDING.value},
+                         after={"status": confirmed, "amount": row["amount"]})
     _PHASE("donation insert")
-    # Receipt mails are written in the donor's language: the few English readers, one query.
-    english = set(db.session.scalars(sa.select(Donor.id).where(Donor.language == "en")))
+    # Receipt mails are written in the donor's language: the few English readers, one query
+    # (among this batch's donors when they are few).
+    batch_donors = sorted(set(donor_ids.values()))
+    among = [Donor.id.in_(batch_donors)] if len(batch_donors) <= CHUNK else []
+    english = set(db.session.scalars(sa.select(Donor.id).where(Donor.language == "en", *among)))
     english_donations = frozenset(d["id"] for d in donations if d["donor_id"] in english)
-    return Recorded(items, donation_ids, len(creating), deferred, english_donations)
+    return Recorded(items, donation_ids, len(creating), deferred, english_donations, itemized)
 
 
 def issue_receipts_many(recorded: Recorded, actor: Actor, *, label: str) -> None:
@@ -211,6 +229,16 @@ def issue_receipts_many(recorded: Recorded, actor: Actor, *, label: str) -> None
         _insert_many(OutboxMessage.__table__, mails)
         if mails:
             send_due_after_commit()
+    if recorded.itemized:
+        for row in receipts:
+            audit.record(actor, "receipt.issue", entity_type="receipts", entity_id=row["id"],
+                         after={"number": row["number"], "donation_id": row["donation_id"], "replaces": None})
+        for item, donation_id in zip(items, donation_ids):
+            audit.record(actor, "pledge.receive", entity_type="transfer_pledges", entity_id=item.pledge.id,
+                         before={"status": item.pledge.status},
+                         after={"status": PledgeStatus.RECEIVED.value, "donation_id": donation_id,
+                                "amount": item.amount})
+        return
     audit.record(actor, "bank_line.match_bulk", entity_type="bank_lines", after={
         "source": label, "donations": len(items), "donors_created": recorded.donors_created,
         "first_donation_id": min(donation_ids), "last_donation_id": max(donation_ids),
@@ -218,12 +246,13 @@ def issue_receipts_many(recorded: Recorded, actor: Actor, *, label: str) -> None
         "receipts_deferred": len(items) if recorded.deferred else 0, "mails_queued": len(mails)})
 
 
-def receive_pledges(import_id: int, now) -> None:
-    """Mark received every pledge a line of this statement import paid (one UPDATE … FROM)."""
+def receive_pledges(import_id: int | None, now, *, line_ids: list[int] | None = None) -> None:
+    """Mark received every pledge a line of this statement import (or these lines) paid
+    (one UPDATE … FROM)."""
+    lines = BankLine.statement_import_id == import_id if line_ids is None else BankLine.id.in_(line_ids)
     db.session.execute(
         sa.update(TransferPledge)
-        .where(TransferPledge.id == BankLine.pledge_id, BankLine.statement_import_id == import_id,
-               BankLine.donation_id.is_not(None))
+        .where(TransferPledge.id == BankLine.pledge_id, lines, BankLine.donation_id.is_not(None))
         .values(status=PledgeStatus.RECEIVED.value, donation_id=BankLine.donation_id, received_at=now)
         .execution_options(synchronize_session=False))  # plain rows here, nothing in the session to sync
 

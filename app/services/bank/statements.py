@@ -115,7 +115,7 @@ def plan_statement(data: bytes, file_name: str, *, account_number: str | None = 
 
 
 @dataclass(slots=True)
-class _LineView:
+class LineView:
     """A new line as matching sees it (plain values), and what matching decided for it."""
     id: int
     direction: str
@@ -162,7 +162,7 @@ def import_statement(plan: StatementPlan, actor: Actor, *, user_id: int | None =
         views = []
         for new_id, (line, _fp) in zip(ids, plan.new):
             state, reason = initial_state(line)
-            views.append(_LineView(new_id, line.direction, line.amount, line.booked_at, line.memo,
+            views.append(LineView(new_id, line.direction, line.amount, line.booked_at, line.memo,
                                    line.sender_name, line.sender_account, state, reason))
         phase("import record + views")
         counts, recorded, months = match_views(views, actor)
@@ -210,7 +210,8 @@ def import_statement(plan: StatementPlan, actor: Actor, *, user_id: int | None =
 _UNMATCHED, _MATCHED = LineState.UNMATCHED.value, LineState.MATCHED.value
 
 
-def match_views(views: list[_LineView], actor: Actor = BANK) -> tuple[dict[str, int], bulk.Recorded, list]:
+def match_views(views: list[LineView], actor: Actor = BANK, *,
+                itemized: bool = False) -> tuple[dict[str, int], bulk.Recorded, list]:
     """Decide every unmatched line in memory and record the donations of code matches
     (bulk); each view gets its final state. Returns the counts per state, what was
     recorded (its receipts are issued by bulk.issue_receipts_many) and the months of
@@ -235,7 +236,7 @@ def match_views(views: list[_LineView], actor: Actor = BANK) -> tuple[dict[str, 
             view.state, view.confidence, view.state_reason = outcome.state, outcome.confidence, outcome.reason
             view.suggestion, view.pledge_id = outcome.suggestion, outcome.pledge_id
     bulk.phases()("match in memory")
-    recorded = bulk.record_many(confirmations, actor)
+    recorded = bulk.record_many(confirmations, actor, itemized=itemized)
     for view, donation_id in zip(confirmed_views, recorded.donation_ids):
         view.donation_id = donation_id
     return dict(counts), recorded, months
