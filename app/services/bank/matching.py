@@ -73,10 +73,9 @@ PLEDGE_COLUMNS = [TransferPledge.__table__.c[name] for name in (
 class Context:
     """What matching looks up, loaded once for a batch of lines (one query per kind)."""
 
-    def __init__(self, lines: list[BankLine], *, entities: bool = False):
-        """`entities`: load the pledges as ORM objects (a webhook's few lines, which are
-        confirmed one by one through the ORM) rather than plain rows (a statement's
-        100 000 at once, confirmed in bulk)."""
+    def __init__(self, lines):
+        """`lines`: anything with the matched attributes (BankLine rows, statements.LineView);
+        the pledges are loaded as plain rows, confirmed in bulk (bank/bulk.py)."""
         found = {line.id: codes.find_codes(line.memo) for line in lines}
         wanted = {c for cs in found.values() for c in cs}
         self.codes = found
@@ -86,11 +85,7 @@ class Context:
         conditions = bulk.in_batches(TransferPledge.code, wanted_list) if many else \
             [TransferPledge.code.in_(wanted_list)] if wanted_list else []
         for condition in conditions:
-            if entities:
-                pledges = db.session.scalars(sa.select(TransferPledge).where(condition))
-            else:
-                pledges = db.session.execute(sa.select(*PLEDGE_COLUMNS).where(condition))
-            for pledge in pledges:
+            for pledge in db.session.execute(sa.select(*PLEDGE_COLUMNS).where(condition)):
                 self.pledges[pledge.code] = pledge
         self.pledges_by_id = {p.id: p for p in self.pledges.values()}
         self.claimed: set[int] = set()  # pledges paid earlier in this batch
@@ -242,25 +237,12 @@ def suggest(line: BankLine, ctx: Context) -> Outcome:
                    suggestion=best, reason="; ".join(reasons) + ".")
 
 
-def match_lines(lines: list[BankLine], actor: Actor = BANK) -> dict[str, int]:
-    """Decide each unmatched line and apply the outcome, in the caller's transaction.
-    Returns counts per resulting state."""
-    todo = [line for line in lines if line.state == LineState.UNMATCHED.value and line.donation_id is None]
-    ctx = Context(todo, entities=True)
-    counts: dict[str, int] = {}
-    for line in todo:
-        outcome = decide(line, ctx)
-        apply(line, outcome, actor, ctx)
-        counts[line.state] = counts.get(line.state, 0) + 1
-    return counts
-
-
 def _set_outcome(line: BankLine, outcome: Outcome) -> None:
     line.state, line.confidence, line.state_reason = outcome.state, outcome.confidence, outcome.reason
     line.suggestion, line.pledge_id = outcome.suggestion, outcome.pledge_id
 
 
-def apply(line: BankLine, outcome: Outcome, actor: Actor, ctx: Context | None = None) -> None:
+def apply(line: BankLine, outcome: Outcome, actor: Actor) -> None:
     if outcome.confirm:  # the line takes the outcome inside record_from_line, with its donation
         pledge = db.session.get(TransferPledge, outcome.pledge_id)
         record_from_line(line, actor, pledge=pledge, note=" ".join(outcome.notes) or None, outcome=outcome)
@@ -286,7 +268,7 @@ def donor_from_line(line: BankLine, actor: Actor) -> Donor:
 
 def _reference(line_id: int) -> str:
     """BANK-<line id>; after an undo the line's next donation gets BANK-<id>-2, -3… (exact,
-    indexed look-ups only: the webhook path runs this for every gift)."""
+    indexed look-ups only: it runs for every gift confirmed one by one)."""
     reference, n = f"BANK-{line_id}", 1
     while db.session.scalar(sa.select(Donation.id).where(Donation.reference == reference)) is not None:
         n += 1
@@ -302,7 +284,7 @@ def record_from_line(line: BankLine, actor: Actor, *, pledge: TransferPledge | N
     e-mail through the ledger), in the caller's transaction. `outcome`: the matcher's
     decision, set on the line here (so the line is written once, with its donation).
 
-    Statements are kept few (a webhook runs this for every gift): the donor is flushed for
+    Statements are kept few (staff confirmations and the months of standing pledges run this per gift): the donor is flushed for
     its id, then donation, line and pledge go in the flush that precedes the numbering of
     the receipt, so the year's counter stays locked only for the last inserts."""
     from app.services.donations.online import match_or_create_donor

@@ -163,7 +163,7 @@ def import_statement(plan: StatementPlan, actor: Actor, *, user_id: int | None =
         for new_id, (line, _fp) in zip(ids, plan.new):
             state, reason = initial_state(line)
             views.append(LineView(new_id, line.direction, line.amount, line.booked_at, line.memo,
-                                   line.sender_name, line.sender_account, state, reason))
+                                  line.sender_name, line.sender_account, state, reason))
         phase("import record + views")
         counts, recorded, months = match_views(views, actor)
         account_id, import_id = plan.account.id, record.id
