@@ -212,7 +212,6 @@ def test_a_notification_is_applied_in_few_statements_and_fully_audited(client, s
         event.remove(db.engine, "before_cursor_execute", listener)
     audit_inserts = [s for s in seen if s.startswith("INSERT INTO audit_log")]
     postgres = db.engine.dialect.name == "postgresql"
-    # SQLite (in-process, no round trips) looks the line up with one query per condition
     # the statement import's bulk path (bank/notifications.py): a query per look-up, an
     # insert per table; SQLite looks the line up with one query per condition
     assert len(seen) - len(audit_inserts) <= (19 if postgres else 21), "\n".join(s.split("\n")[0][:90] for s in seen)

@@ -284,9 +284,10 @@ def record_from_line(line: BankLine, actor: Actor, *, pledge: TransferPledge | N
     e-mail through the ledger), in the caller's transaction. `outcome`: the matcher's
     decision, set on the line here (so the line is written once, with its donation).
 
-    Statements are kept few (staff confirmations and the months of standing pledges run this per gift): the donor is flushed for
-    its id, then donation, line and pledge go in the flush that precedes the numbering of
-    the receipt, so the year's counter stays locked only for the last inserts."""
+    Statements are kept few (staff confirmations and standing pledges' months run this per
+    gift): the donor is flushed for its id, then donation, line and pledge go in the flush
+    that precedes the numbering of the receipt, so the year's counter stays locked only for
+    the last inserts."""
     from app.services.donations.online import match_or_create_donor
     from app.services.bank import standing
     from app.services.bank.pledges import donation_request
