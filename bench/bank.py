@@ -12,16 +12,17 @@
 4. webhooks, each a signed SePay notification that pays one open pledge (line recorded
    once, matched, donation + receipt + queued mail, commit):
    a. through a real server: gunicorn with gunicorn.conf.py (WEB_CONCURRENCY=2 worker
-      processes × GUNICORN_THREADS=4 threads) on 127.0.0.1:BENCH_PORT (8141), driven by
-      C concurrent keep-alive HTTP connections (default 16, at most 4 on SQLite, which has
-      one writer at a time; Python threads, http.client),
-      W requests in all (default 3,000); every answer is checked (200, state matched);
+      processes × T threads, once for each T of --threads: 4, gunicorn.conf.py's default,
+      and 16, side by side) on 127.0.0.1:BENCH_PORT (8141), driven by C concurrent
+      keep-alive HTTP connections (default 32, at most 4 on SQLite, which has one writer
+      at a time; Python threads, http.client), W requests per run (default 3,000); every
+      answer is checked (200, state matched);
    b. the same through Flask's test client, one at a time, in-process (W/10 requests):
       the cost of one delivery without server or concurrency.
    The fund's settings are completed first, so each webhook issues a real receipt (with
    placeholder settings receipts would be deferred).
 
-    .venv/bin/python bench/bank.py [--lines N] [--pledges P] [--webhooks W] [--connections C]
+    .venv/bin/python bench/bank.py [--lines N] [--pledges P] [--webhooks W] [--connections C] [--threads 4,16]
                                    [--no-postgres] [--no-sqlite] [--xlsx]
 
 PostgreSQL: BENCH_PG_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres); a
@@ -205,13 +206,13 @@ def webhooks_test_client(app, count: int) -> tuple[float, int]:
     return time.perf_counter() - started, len(bodies)
 
 
-def webhooks_server(url: str, count: int, connections: int, offset: int) -> tuple[float, int]:
-    """`count` deliveries through gunicorn (gunicorn.conf.py, 2 workers × 4 threads) from
+def webhooks_server(url: str, count: int, connections: int, offset: int, threads: int) -> tuple[float, int]:
+    """`count` deliveries through gunicorn (gunicorn.conf.py, 2 workers × `threads`) from
     `connections` concurrent keep-alive connections; every answer checked."""
     bodies = _webhook_bodies(count, offset)
     port = int(os.environ.get("BENCH_PORT", "8141"))
     env = {**os.environ, "BENCH_APP_DB": url, "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2"),
-           "GUNICORN_THREADS": os.environ.get("GUNICORN_THREADS", "4"), "GUNICORN_BIND": f"127.0.0.1:{port}",
+           "GUNICORN_THREADS": str(threads), "GUNICORN_BIND": f"127.0.0.1:{port}",
            "GUNICORN_LOGLEVEL": "warning", "APP_ENV": "testing"}
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
                                "bench.bank:server_app()"], cwd=ROOT, env=env)
@@ -244,11 +245,11 @@ def webhooks_server(url: str, count: int, connections: int, offset: int) -> tupl
                     failures.append((response.status, data[:200]))
             conn.close()
 
-        threads = [threading.Thread(target=client) for _ in range(connections)]
+        clients = [threading.Thread(target=client) for _ in range(connections)]
         started = time.perf_counter()
-        for t in threads:
+        for t in clients:
             t.start()
-        for t in threads:
+        for t in clients:
             t.join()
         elapsed = time.perf_counter() - started
     finally:
@@ -319,10 +320,15 @@ def run_on(label: str, url: str, args) -> None:
         db.engine.dispose()
         # SQLite has one writer at a time (BEGIN IMMEDIATE): more connections only queue on its lock
         connections = min(args.connections, 4) if label == "SQLite" else args.connections
-        seconds, count = webhooks_server(url, args.webhooks, connections, offset=count)
-        print(f"{label:<10} webhooks through gunicorn (2 workers x 4 threads), {connections} concurrent "
-              f"connections: {count} signed SePay notifications in {seconds:.1f} s = {count / seconds:.0f}/s, "
-              f"every one applied (200, matched)", flush=True)
+        offset, rates = count, []
+        for threads in args.threads:  # side by side: the group commit's groups grow with the threads
+            seconds, count = webhooks_server(url, args.webhooks, connections, offset=offset, threads=threads)
+            offset += count
+            rates.append(count / seconds)
+            print(f"{label:<10} webhooks through gunicorn ({os.environ.get('WEB_CONCURRENCY', '2')} workers x "
+                  f"{threads} threads), {connections} concurrent connections: {count} signed SePay notifications "
+                  f"in {seconds:.1f} s = {count / seconds:.0f}/s ({count / seconds / rates[0]:.2f}x the first), "
+                  f"every one applied (200, matched)", flush=True)
         db.session.remove()
         db.engine.dispose()
 
@@ -332,7 +338,9 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=200_000)
     parser.add_argument("--pledges", type=int, default=100_000)
     parser.add_argument("--webhooks", type=int, default=3_000)
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=lambda text: [int(n) for n in text.split(",")], default=[4, 16],
+                        help="gunicorn threads per worker, one server run each (default 4,16)")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--xlsx", action="store_true")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import json
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -9,6 +10,7 @@ from typing import Any, Iterable
 
 from app.extensions import db
 from app.models import AuditEntry
+from app.timeutil import utcnow
 
 
 @dataclass(frozen=True)
@@ -52,30 +54,27 @@ def record(
     entity_id: Any = None,
     before: dict | None = None,
     after: dict | None = None,
-) -> AuditEntry:
-    """Add an entry to the current transaction (it commits or rolls back with the change).
-    Inside `deferred()`, an entity without an id yet is not flushed for it: the entry waits
-    for the block's end."""
+) -> AuditEntry | None:
+    """Add an entry to the current transaction (it commits or rolls back with the change),
+    and return it. Inside `deferred()` the entry is written at the block's end (an entity
+    without an id yet is not flushed for it) and None is returned."""
     pending = db.session.info.get(_DEFERRED)
     if entity is not None:
         entity_type = entity_type or entity.__tablename__
+        if pending is not None and entity_id is None:  # its id is read at the block's end
+            pending.append((actor, action, entity_type, None, entity, before, after))
+            return None
         if pending is None and getattr(entity, "id", None) is None:
             db.session.flush()
-        if entity_id is None and pending is None:
+        if entity_id is None:
             entity_id = entity.id
-    entry = AuditEntry(
-        actor_id=actor.user_id,
-        actor_label=actor.label,
-        action=action,
-        entity_type=entity_type or "",
-        entity_id=None if entity_id is None else str(entity_id),
-        before=before,
-        after=after,
-        ip=actor.ip,
-    )
     if pending is not None:
-        pending.append((entry, entity if entity is not None and entity_id is None else None))
-        return entry
+        pending.append((actor, action, entity_type or "", None if entity_id is None else str(entity_id), None,
+                        before, after))
+        return None
+    entry = AuditEntry(actor_id=actor.user_id, actor_label=actor.label, action=action, entity_type=entity_type or "",
+                       entity_id=None if entity_id is None else str(entity_id), before=before, after=after,
+                       ip=actor.ip)
     db.session.add(entry)
     return entry
 
@@ -83,12 +82,18 @@ def record(
 _DEFERRED = "audit_deferred_entries"
 
 
+json_text = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(…, ensure_ascii=False), built once
+
+
 @contextmanager
 def deferred():
-    """Collect the block's entries and add them at its end, after one flush gives every
-    entity its id, instead of a flush per entry for a new entity (the webhook path: one
-    delivery writes six entries in one INSERT). Same entries, same order, same
-    transaction; on an exception they are dropped with the rollback that follows."""
+    """Collect the block's entries and write them at its end, after one flush gives every
+    entity its id, in one bulk insert (COPY on PostgreSQL), instead of a flush per entry for
+    a new entity and an ORM insert (the webhook path: a group of deliveries writes six
+    entries per gift). Same entries, same order, same transaction; on an exception they are
+    dropped with the rollback that follows."""
+    from app.services.donations.importer import _insert_rows
+
     if _DEFERRED in db.session.info:  # nested: the outer block adds them
         yield
         return
@@ -98,9 +103,13 @@ def deferred():
         yield
     finally:
         db.session.info.pop(_DEFERRED, None)
-    if any(entity is not None and getattr(entity, "id", None) is None for _, entity in entries):
+    if any(entity is not None and entity.id is None for *_, entity, _before, _after in entries):
         db.session.flush()
-    for entry, entity in entries:
-        if entity is not None:
-            entry.entity_id = str(entity.id)
-        db.session.add(entry)
+    now = utcnow()
+    _insert_rows(AuditEntry.__table__, _COLUMNS, [
+        [now, actor.user_id, actor.label, action, entity_type, entity_id if entity is None else str(entity.id),
+         json_text(before), json_text(after), actor.ip]
+        for actor, action, entity_type, entity_id, entity, before, after in entries])
+
+
+_COLUMNS = ["created_at", "actor_id", "actor_label", "action", "entity_type", "entity_id", "before", "after", "ip"]

@@ -89,61 +89,93 @@ def _row(account: BankAccount, line: ParsedLine, fp: str, source: str, import_id
         raw=line.raw, state=state, state_reason=reason, confidence=0)
 
 
-def record_webhook_line(account: BankAccount, line: ParsedLine) -> tuple[BankLine, bool]:
-    """Record one notified line in the caller's transaction. Returns (line, created).
+def record_webhook_lines(items: list[tuple[BankAccount, ParsedLine]]) -> list[tuple[BankLine, bool]]:
+    """Record notified lines (one delivery's, or a group of deliveries') in the caller's
+    transaction. Returns (line, created) per item, in order.
 
-    One query finds the line if it is known (by provider id, by bank reference, or a
+    One query finds the lines already known (by provider id, by bank reference, or a
     statement row of the same transfer by fingerprint), one INSERT … ON CONFLICT DO NOTHING
-    RETURNING writes it. Concurrent deliveries of the same transaction: the unique indexes
-    make the second insert wait for the first transaction and then do nothing; we then
-    return the first's row."""
-    check_line(line)
-    base = base_fingerprint(line.direction, line.amount, line.booked_at, line.memo)
-    by_provider = line.provider and line.provider_txn_id
+    RETURNING writes the new ones. The same transaction twice among the items is one line.
+    Concurrent deliveries of the same transaction: the unique indexes make the second insert
+    wait for the first transaction and then do nothing; we then return the first's row."""
+    for _account, line in items:
+        check_line(line)
+    bases = [base_fingerprint(line.direction, line.amount, line.booked_at, line.memo) for _, line in items]
     # The first few occurrences first: a day rarely has more than one identical movement,
-    # and 200 fingerprints per delivery cost more than the rest of the look-up.
-    candidates = [fingerprint(base, n) for n in range(1, FIRST_TWINS + 1)]
-    found = _candidates(account, line, candidates)
-    twins = _twins(found, account, candidates)
-    if len(twins) == FIRST_TWINS:
-        candidates = [fingerprint(base, n) for n in range(1, MAX_TWINS + 1)]
-        found = _candidates(account, line, candidates)
-        twins = _twins(found, account, candidates)
-    existing = _known_in(found, account, line)
-    if existing is not None:
-        return existing, False
-    for twin in twins:  # a statement row already recorded this very transfer
-        if twin.provider is None and (not twin.bank_reference or not line.bank_reference
-                                      or twin.bank_reference == line.bank_reference):
+    # and 200 fingerprints per line cost more than the rest of the look-up.
+    wanted = [(account, line, [fingerprint(base, n) for n in range(1, FIRST_TWINS + 1)])
+              for (account, line), base in zip(items, bases)]
+    found = _candidates(wanted)
+    crowded = [n for n, (account, _line, fps) in enumerate(wanted) if len(_twins(found, account, fps)) == FIRST_TWINS]
+    if crowded:
+        for n in crowded:
+            account, line, _fps = wanted[n]
+            wanted[n] = (account, line, [fingerprint(bases[n], k) for k in range(1, MAX_TWINS + 1)])
+        known = {id(row) for row in found}
+        found += [row for row in _candidates([wanted[n] for n in crowded]) if id(row) not in known]
+    results: list[tuple[BankLine, bool]] = []
+    new: list[dict] = []  # the rows to insert; their lines, not inserted yet, are found by later items
+    for n, (account, line, fps) in enumerate(wanted):
+        existing = _known_in(found, account, line)
+        if existing is not None:
+            results.append((existing, False))
+            continue
+        twins = _twins(found, account, fps)
+        twin = next((twin for twin in twins if twin.provider is None and (
+            not twin.bank_reference or not line.bank_reference or twin.bank_reference == line.bank_reference)), None)
+        if twin is not None:  # a statement row already recorded this very transfer
             twin.provider, twin.provider_txn_id = line.provider, line.provider_txn_id
             if not twin.bank_reference and line.bank_reference:
                 twin.bank_reference = line.bank_reference
-            return twin, False
-    values = _row(account, line, fingerprint(base, len(twins) + 1), "webhook", None)
-    values.update(suggestion=None, pledge_id=None, donation_id=None, reviewed_by_id=None, reviewed_at=None,
-                  created_at=utcnow())
+            results.append((twin, False))
+            continue
+        values = _row(account, line, fingerprint(bases[n], len(twins) + 1), "webhook", None)
+        values.update(suggestion=None, pledge_id=None, donation_id=None, reviewed_by_id=None, reviewed_at=None,
+                      created_at=utcnow())
+        record = BankLine(**values)
+        found.append(record)
+        new.append(values)
+        results.append((record, True))
+    if new:
+        _insert(new, items, results)
+    return results
+
+
+def _insert(rows: list[dict], items, results) -> None:
+    """Insert the new lines' rows in one statement and give their lines (in `results`) the
+    ids. A row a concurrent delivery of the same transaction wrote first is not inserted:
+    its item gets that delivery's line (or the transaction fails if that cannot be told)."""
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    new_id = db.session.execute(insert(BankLine).values(**values).on_conflict_do_nothing()
-                                .returning(BankLine.id)).scalar()
-    if new_id is None:  # a concurrent delivery of the same transaction committed first
-        again = _known_in(_candidates(account, line, []), account, line) if by_provider or line.bank_reference \
-            else None
+    # executemany with RETURNING: SQLAlchemy sends one INSERT … VALUES for the lot from a
+    # statement compiled once (a .values(rows) statement is compiled afresh every time)
+    statement = insert(BankLine.__table__).on_conflict_do_nothing().returning(
+        BankLine.id, BankLine.account_id, BankLine.fingerprint)
+    ids = {(account_id, fp): new_id for new_id, account_id, fp in db.session.connection().execute(statement, rows)}
+    created = db.session.info.setdefault(_CREATED, set())
+    for n, (record, is_new) in enumerate(results):
+        if not is_new:
+            continue
+        record.id = ids.get((record.account_id, record.fingerprint))
+        if record.id is not None:
+            make_transient_to_detached(record)  # what we just inserted, without reading it back
+            db.session.add(record)
+            created.add(record.id)
+            continue
+        account, line = items[n]
+        shared = any(other is record for other, _is_new in results[n + 1:])  # the same transaction again
+        again = None if shared or not (line.provider_txn_id or line.bank_reference) else \
+            _known_in(_candidates([(account, line, [])]), account, line)
         if again is None:
             raise IntegrityError("INSERT INTO bank_lines", None,
                                  Exception("bank line clashes with a line recorded concurrently"))
-        return again, False
-    record = BankLine(id=new_id, **values)
-    make_transient_to_detached(record)  # what we just inserted, without reading it back
-    db.session.add(record)
-    db.session.info.setdefault(_CREATED, set()).add(new_id)
-    return record, True
+        results[n] = (again, False)
 
 
 FIRST_TWINS = 8
 
 
 def _twins(found: list[BankLine], account: BankAccount, candidates: list[str]) -> list[BankLine]:
-    """The lines of `found` with one of the fingerprints, in occurrence order."""
+    """The lines of `found` with one of the fingerprints on the account, in occurrence order."""
     order = {fp: n for n, fp in enumerate(candidates)}
     return sorted((row for row in found if row.account_id == account.id and row.fingerprint in order),
                   key=lambda row: order[row.fingerprint])
@@ -163,17 +195,25 @@ def _forget_created(session: Session) -> None:
     session.info.pop(_CREATED, None)
 
 
-def _candidates(account: BankAccount, line: ParsedLine, fingerprints: list[str]) -> list[BankLine]:
-    """Lines that may be this one: same provider transaction, same bank reference on the
-    account, or one of the fingerprints on the account — one query."""
-    conditions = []
-    if line.provider and line.provider_txn_id:
-        conditions.append(sa.and_(BankLine.provider == line.provider, BankLine.provider_txn_id == line.provider_txn_id))
-    if line.bank_reference:
-        conditions.append(sa.and_(BankLine.account_id == account.id, BankLine.bank_reference == line.bank_reference))
-    if fingerprints:
+def _candidates(wanted: list[tuple[BankAccount, ParsedLine, list[str]]]) -> list[BankLine]:
+    """Lines that may be one of `wanted` (account, line, fingerprints): same provider
+    transaction, same bank reference on the account, or one of the fingerprints on the
+    account — one query for them all."""
+    by_provider: dict[str, set[str]] = {}
+    references: dict[int, set[str]] = {}
+    fingerprints: dict[int, set[str]] = {}
+    for account, line, fps in wanted:
+        if line.provider and line.provider_txn_id:
+            by_provider.setdefault(line.provider, set()).add(line.provider_txn_id)
+        if line.bank_reference:
+            references.setdefault(account.id, set()).add(line.bank_reference)
+        fingerprints.setdefault(account.id, set()).update(fps)
+    conditions = [sa.and_(BankLine.provider == provider, condition) for provider, ids in by_provider.items()
+                  for condition in in_batches(BankLine.provider_txn_id, sorted(ids))]
+    for column, per_account in ((BankLine.bank_reference, references), (BankLine.fingerprint, fingerprints)):
         # in_batches: one array parameter on PostgreSQL (one short statement, prepared once)
-        conditions.append(sa.and_(BankLine.account_id == account.id, *in_batches(BankLine.fingerprint, fingerprints)))
+        conditions += [sa.and_(BankLine.account_id == account_id, condition)
+                       for account_id, values in per_account.items() for condition in in_batches(column, sorted(values))]
     if not conditions:
         return []
     if db.session.get_bind().dialect.name == "sqlite":

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 
 from app.adapters.bank_lines import ParsedLine
 from app.extensions import db
-from app.models import BankLine, LineState
+from app.models import BankAccount, BankLine, LineState
 from app.services import audit
 from app.services.audit import Actor
 from app.services.bank import accounts, bulk
-from app.services.bank.lines import record_webhook_line
+from app.services.bank.lines import record_webhook_lines
 from app.services.bank.matching import apply
 from app.services.bank.statements import LineView, match_views
 from app.services.setup import get_settings
@@ -127,18 +127,26 @@ def _forget() -> None:
 
 
 def _apply_together(group: list[_Delivery], actor: Actor) -> None:
-    """One transaction for the group: record every line once, match the new ones in bulk."""
-    recorded: list[tuple[_Delivery, BankLine, bool]] = []
+    """One transaction for the group: record every line once (one look-up, one insert for
+    the group), match the new ones in bulk."""
+    recorded: list[tuple[_Delivery, BankLine | None, bool]] = []
     with audit.deferred():  # every audit entry of the group in one INSERT
+        held: dict[str, BankAccount | None] = {}
+        items, known = [], []
         for delivery in group:
             for parsed in delivery.lines:
-                account = accounts.account_by_number(parsed.account_number)
+                if parsed.account_number not in held:
+                    held[parsed.account_number] = accounts.account_by_number(parsed.account_number)
+                account = held[parsed.account_number]
                 if account is None:
                     log.warning("bank notification for an account we do not hold: %s", parsed.account_number[-4:])
                     recorded.append((delivery, None, False))
                     continue
-                line, created = record_webhook_line(account, parsed)
-                recorded.append((delivery, line, created))
+                recorded.append((delivery, None, True))
+                items.append((account, parsed))
+                known.append(len(recorded) - 1)
+        for n, (line, created) in zip(known, record_webhook_lines(items)):
+            recorded[n] = (recorded[n][0], line, created)
         _match_new([line for _, line, created in recorded if created], actor)
     results: dict[_Delivery, list[dict]] = {delivery: [] for delivery in group}
     for delivery, line, created in recorded:  # read before the commit expires the lines

@@ -8,7 +8,6 @@ including lines that arrived earlier by webhook.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -132,7 +131,7 @@ class LineView:
     pledge_id: int | None = None
 
 
-_JSON = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(…, ensure_ascii=False), built once
+_JSON = audit.json_text
 
 
 def import_statement(plan: StatementPlan, actor: Actor, *, user_id: int | None = None) -> BankStatementImport:
