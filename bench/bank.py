@@ -83,7 +83,7 @@ def prepare(pledges: int, rng: random.Random) -> list[tuple[str, int]]:
     from app.services.audit import Actor
     from app.services.bank import codes
     from app.services.bank.accounts import save_account
-    from app.services.donations.importer import _insert_many
+    from app.services.bulk_rows import insert_many
     from app.services.setup import ensure_reference_data, general_programme
 
     upgrade()
@@ -114,7 +114,7 @@ def prepare(pledges: int, rng: random.Random) -> list[tuple[str, int]]:
                          programme_id=general, expires_at=now + timedelta(days=14), created_at=now))
         out.append((code, amount))
     for start in range(0, len(rows), 1000):
-        _insert_many(TransferPledge.__table__, rows[start:start + 1000])
+        insert_many(TransferPledge.__table__, rows[start:start + 1000])
     db.session.commit()
     return out
 
@@ -163,15 +163,15 @@ def bare_insert(plan) -> float:
     from app.extensions import db
     from app.models import BankLine
     from app.services.bank.accounts import account_by_number
-    from app.services.donations.importer import _insert_many, _reserve_ids
+    from app.services.bulk_rows import insert_many, reserve_ids
 
     other = account_by_number("999")
     now = datetime.now(timezone.utc)
     started = time.perf_counter()
     for start in range(0, len(plan.new), 900):
         chunk = plan.new[start:start + 900]
-        ids = _reserve_ids(BankLine.__table__, len(chunk))
-        _insert_many(BankLine.__table__, [dict(
+        ids = reserve_ids(BankLine.__table__, len(chunk))
+        insert_many(BankLine.__table__, [dict(
             id=i, account_id=other.id, direction=l.direction, amount=l.amount, booked_at=l.booked_at, memo=l.memo,
             bank_reference=l.bank_reference, fingerprint=fp, source="statement", raw=json.dumps(l.raw),
             state="unmatched", confidence=0, created_at=now) for i, (l, fp) in zip(ids, chunk)])

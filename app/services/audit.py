@@ -10,6 +10,7 @@ from typing import Any, Iterable
 
 from app.extensions import db
 from app.models import AuditEntry
+from app.services.bulk_rows import insert_rows
 from app.timeutil import utcnow
 
 
@@ -92,8 +93,6 @@ def deferred():
     a new entity and an ORM insert (the webhook path: a group of deliveries writes six
     entries per gift). Same entries, same order, same transaction; on an exception they are
     dropped with the rollback that follows."""
-    from app.services.donations.importer import _insert_rows
-
     if _DEFERRED in db.session.info:  # nested: the outer block adds them
         yield
         return
@@ -106,7 +105,7 @@ def deferred():
     if any(entity is not None and entity.id is None for *_, entity, _before, _after in entries):
         db.session.flush()
     now = utcnow()
-    _insert_rows(AuditEntry.__table__, _COLUMNS, [
+    insert_rows(AuditEntry.__table__, _COLUMNS, [
         [now, actor.user_id, actor.label, action, entity_type, entity_id if entity is None else str(entity.id),
          json_text(before), json_text(after), actor.ip]
         for actor, action, entity_type, entity_id, entity, before, after in entries])

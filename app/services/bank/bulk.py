@@ -3,7 +3,7 @@
 The same rules as matching.record_from_line — donor found (kind + e-mail + folded name, or
 an organization's MST) or created from the pledge, a confirmed bank-transfer donation for the
 amount that arrived, its receipt numbered from the year's counter, its e-mail queued in the
-outbox — written with one bulk insert per table (the donation importer's `_insert_many`,
+outbox — written with one bulk insert per table (`bulk_rows.insert_many`,
 COPY on PostgreSQL) instead of several ORM round trips per line. One summary audit entry
 names the import and the counts; the per-line facts stay on the bank lines themselves.
 Mails queued here are sent right after the caller's commit (`send_due_after_commit`: the
@@ -25,7 +25,7 @@ from app.models import (
 )
 from app.services import audit
 from app.services.audit import Actor
-from app.services.donations.importer import _insert_many, _reserve_ids
+from app.services.bulk_rows import insert_many, reserve_ids
 from app.services.receipts.issuing import format_receipt_number, next_sequence_block
 from app.services.receipts.mail import KIND_RECEIPT, receipt_mail_composer, send_due_after_commit
 from app.services.setup import general_programme, get_settings, missing_settings
@@ -142,7 +142,7 @@ def record_many(items: list[Confirmation], actor: Actor, *, itemized: bool = Fal
         if key not in donor_ids:
             creating.setdefault(key, item.pledge)
     if creating:
-        ids = _reserve_ids(Donor.__table__, len(creating))
+        ids = reserve_ids(Donor.__table__, len(creating))
         params = []
         for new_id, (key, p) in zip(ids, creating.items()):
             donor_ids[key] = new_id
@@ -152,14 +152,14 @@ def record_many(items: list[Confirmation], actor: Actor, *, itemized: bool = Fal
                                representative=p.donor_representative, anonymous=p.anonymous,
                                public_listing_consent=p.public_listing, search_text=search,
                                language=p.language, created_at=now, updated_at=now))
-        _insert_many(Donor.__table__, params)  # one COPY on PostgreSQL
+        insert_many(Donor.__table__, params)  # one COPY on PostgreSQL
         if itemized:
             for row in params:
                 audit.record(actor, "donor.create", entity_type="donors", entity_id=row["id"],
                              after={"kind": row["kind"], "source": "bank_transfer"})
     _PHASE("donor upsert")
     deferred = bool(missing_settings(get_settings()))
-    donation_ids = _reserve_ids(Donation.__table__, len(items))
+    donation_ids = reserve_ids(Donation.__table__, len(items))
     expired, confirmed, transfer = PledgeStatus.EXPIRED.value, DonationStatus.CONFIRMED.value, \
         Channel.BANK_TRANSFER.value
     donations = []
@@ -175,7 +175,7 @@ def record_many(items: list[Confirmation], actor: Actor, *, itemized: bool = Fal
             amount=item.amount, currency="VND", channel=transfer, status=confirmed,
             received_at=min(item.booked_at, now), confirmed_at=now, reference=f"BANK-{item.line_id}", note=note,
             public_message=p.message, recorded_by_id=actor.user_id, created_at=now, receipt_deferred=deferred))
-    _insert_many(Donation.__table__, donations)
+    insert_many(Donation.__table__, donations)
     if itemized:
         for row, item in zip(donations, items):
             audit.record(actor, "donation.record", entity_type="donations", entity_id=row["id"], after={
@@ -210,7 +210,7 @@ def issue_receipts_many(recorded: Recorded, actor: Actor, *, label: str) -> None
         year = local_year(now)
         last = next_sequence_block(year, len(items))
         first = last - len(items) + 1
-        receipt_ids = _reserve_ids(Receipt.__table__, len(items))
+        receipt_ids = reserve_ids(Receipt.__table__, len(items))
         pending, created_by = OutboxStatus.PENDING.value, actor.label
         for n, item in enumerate(items):
             p = item.pledge
@@ -225,8 +225,8 @@ def issue_receipts_many(recorded: Recorded, actor: Actor, *, label: str) -> None
                 mails.append(dict(kind=KIND_RECEIPT, receipt_id=receipt_ids[n], to_address=p.donor_email,
                                   subject=subject, body=body, status=pending, attempts=0,
                                   next_attempt_at=now, created_at=now, created_by=created_by))
-        _insert_many(Receipt.__table__, receipts)
-        _insert_many(OutboxMessage.__table__, mails)
+        insert_many(Receipt.__table__, receipts)
+        insert_many(OutboxMessage.__table__, mails)
         if mails:
             send_due_after_commit()
     if recorded.itemized:

@@ -26,7 +26,7 @@ from app.services.bank.lines import base_fingerprint, fingerprint, initial_state
 
 __all__ = ["BUILT_IN", "StatementPlan", "custom_layouts", "import_file", "import_statement", "plan_statement"]
 from app.services.bank.matching import BANK, Context, apply, decide
-from app.services.donations.importer import _insert_rows, _reserve_ids
+from app.services.bulk_rows import insert_rows, reserve_ids
 from app.timeutil import utcnow
 
 
@@ -157,7 +157,7 @@ def import_statement(plan: StatementPlan, actor: Actor, *, user_id: int | None =
         db.session.add(record)
         db.session.flush()
         sqlite = db.session.get_bind().dialect.name == "sqlite"
-        ids = _reserve_ids(BankLine.__table__, len(plan.new)) if plan.new else []
+        ids = reserve_ids(BankLine.__table__, len(plan.new)) if plan.new else []
         views = []
         for new_id, (line, _fp) in zip(ids, plan.new):
             state, reason = initial_state(line)
@@ -170,7 +170,7 @@ def import_statement(plan: StatementPlan, actor: Actor, *, user_id: int | None =
                    "sender_account", "bank_reference", "fingerprint", "source", "statement_import_id",
                    "balance_after", "raw", "state", "state_reason", "confidence", "suggestion", "pledge_id",
                    "donation_id", "created_at"]
-        _insert_rows(BankLine.__table__, columns, [
+        insert_rows(BankLine.__table__, columns, [
             [view.id, account_id, line.direction, line.amount, line.booked_at, line.memo[:2000], line.sender_name,
              line.sender_account, line.bank_reference, fp, "statement", import_id, line.balance_after,
              _JSON(line.raw), view.state, view.state_reason, view.confidence,

@@ -32,7 +32,7 @@ import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any, Callable, Iterable
 
 import sqlalchemy as sa
@@ -41,10 +41,10 @@ from app.params import check_date
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.i18n import _, money
-from app.models import UTCDateTime
 from app.models import Appeal, Channel, Donation, DonationStatus, Donor, DonorKind, Programme, Receipt
 from app.services import audit
 from app.services.audit import Actor
+from app.services.bulk_rows import insert_many, reserve_ids
 from app.services.donations.designation import programme_for_appeal
 from app.services.donor_profiles import (
     KIND_WORDS, normalize_email, normalize_phone, normalize_tax_code,
@@ -657,10 +657,10 @@ def execute_plan(plan: ImportPlan, actor: Actor, *, skip_invalid: bool = False,
                            address=d.address, public_listing_consent=False, anonymous=False,
                            search_text=_search_text(d.name, d.tax_code, d.email, d.phone),
                            created_at=now, updated_at=now) for d in chunk]
-            ids = _reserve_ids(donors, len(chunk))
+            ids = reserve_ids(donors, len(chunk))
             for param, new_id in zip(params, ids):
                 param["id"] = new_id
-            _insert_many(donors, params)
+            insert_many(donors, params)
             real_ids.update(zip((d.key for d in chunk), ids))
 
         # 2. Donations (confirmed), and 3. their receipts, chunk by chunk.
@@ -684,10 +684,10 @@ def execute_plan(plan: ImportPlan, actor: Actor, *, skip_invalid: bool = False,
                 reference=r.reference, note=r.note if r.channel != Channel.IN_KIND.value else None,
                 recorded_by_id=actor.user_id, created_at=now, receipt_deferred=defer_receipts)
                 for r in chunk]
-            ids = _reserve_ids(donations, len(chunk))
+            ids = reserve_ids(donations, len(chunk))
             for param, new_id in zip(params, ids):
                 param["id"] = new_id
-            _insert_many(donations, params)
+            insert_many(donations, params)
             first_id = first_id or min(ids)
             last_id = max(ids)
             if issue_receipts:
@@ -723,63 +723,6 @@ def execute_plan(plan: ImportPlan, actor: Actor, *, skip_invalid: bool = False,
                         first_id=first_id, last_id=last_id, audit_id=entry.id)
 
 
-def _insert_many(table: sa.Table, params: list[dict]) -> None:
-    """Insert a chunk straight through the driver (SQLite: one executemany; PostgreSQL:
-    COPY): SQLAlchemy's per-value bind processing costs more than the insert itself at this
-    volume. Datetimes are converted here exactly as app.models.base.UTCDateTime stores them
-    (naive UTC text on SQLite, aware values on PostgreSQL); every value must already be
-    valid for its column. All dicts must have the same keys in the same order."""
-    if params:
-        _insert_rows(table, list(params[0]), [list(p.values()) for p in params])
-
-
-def _insert_rows(table: sa.Table, columns: list[str], rows: list[list]) -> None:
-    """`_insert_many` for rows already as lists of values in the order of `columns` (no
-    dicts to build): any number of rows, one COPY on PostgreSQL, one executemany on SQLite.
-    SQLite rows are converted in place (datetimes to text)."""
-    if not rows:
-        return
-    connection = db.session.connection()
-    if connection.dialect.name == "sqlite":
-        marks = ", ".join("?" for _ in columns)
-        times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UTCDateTime)]
-        cache: dict[datetime, str] = {}
-        for row in rows:
-            for i in times:
-                value = row[i]
-                if value is not None:
-                    text = cache.get(value)
-                    if text is None:
-                        utc = value.astimezone(timezone.utc).replace(tzinfo=None)
-                        text = cache[value] = utc.isoformat(" ") if utc.microsecond else utc.isoformat(" ") + ".000000"
-                    row[i] = text
-    else:
-        # PostgreSQL: COPY through psycopg, on the session's own connection (so inside the
-        # same transaction): several times faster than even a pipelined executemany.
-        driver = connection.connection.driver_connection
-        with driver.cursor() as cursor:
-            with cursor.copy(f'COPY {table.name} ({", ".join(columns)}) FROM STDIN') as copy:
-                for row in rows:
-                    copy.write_row(row)
-        return
-    sql = f'INSERT INTO {table.name} ({", ".join(columns)}) VALUES ({marks})'
-    connection.exec_driver_sql(sql, [tuple(row) for row in rows])
-
-
-def _reserve_ids(table: sa.Table, count: int) -> list[int]:
-    """Primary keys for `count` new rows, so a chunk is one plain executemany INSERT (no
-    RETURNING, which SQLite would run row by row to keep the order). PostgreSQL: values
-    from the table's own sequence, safe with concurrent writers. SQLite: every transaction
-    began with BEGIN IMMEDIATE and holds the database write lock, so nobody else inserts
-    until we commit and MAX(id)+1… are ours."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return list(db.session.scalars(sa.text(
-            f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
-            "FROM generate_series(1, :n)"), {"n": count}))
-    last = db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0)))
-    return list(range(last + 1, last + 1 + count))
-
-
 def _issue_receipts(donation_ids: list[int], year: int, pattern: str, now: datetime, actor: Actor) -> int:
     """Number a chunk's receipts with ONE update of the year's counter (same transaction)."""
     from app.services.receipts.issuing import next_sequence_block
@@ -790,7 +733,7 @@ def _issue_receipts(donation_ids: list[int], year: int, pattern: str, now: datet
                    donation_id=donation_id, issued_at=now, verification_token=secrets.token_urlsafe(24),
                    issued_by_id=actor.user_id)
               for seq, donation_id in zip(range(first, last + 1), donation_ids)]
-    _insert_many(Receipt.__table__, params)
+    insert_many(Receipt.__table__, params)
     return len(params)
 
 
