@@ -130,7 +130,7 @@ def _apply_together(group: list[_Delivery], actor: Actor) -> None:
     """One transaction for the group: record every line once (one look-up, one insert for
     the group), match the new ones in bulk."""
     recorded: list[tuple[_Delivery, BankLine | None, bool]] = []
-    with audit.deferred():  # every audit entry of the group in one INSERT
+    with audit.deferred():  # every audit entry of the group in one bulk insert
         held: dict[str, BankAccount | None] = {}
         items, known = [], []
         for delivery in group:
