@@ -129,24 +129,19 @@ def _forget() -> None:
 def _apply_together(group: list[_Delivery], actor: Actor) -> None:
     """One transaction for the group: record every line once (one look-up, one insert for
     the group), match the new ones in bulk."""
-    recorded: list[tuple[_Delivery, BankLine | None, bool]] = []
     with audit.deferred():  # every audit entry of the group in one bulk insert
-        held: dict[str, BankAccount | None] = {}
-        items, known = [], []
+        held: dict[str, BankAccount | None] = {}  # each account number looked up once
         for delivery in group:
             for parsed in delivery.lines:
                 if parsed.account_number not in held:
                     held[parsed.account_number] = accounts.account_by_number(parsed.account_number)
-                account = held[parsed.account_number]
-                if account is None:
-                    log.warning("bank notification for an account we do not hold: %s", parsed.account_number[-4:])
-                    recorded.append((delivery, None, False))
-                    continue
-                recorded.append((delivery, None, True))
-                items.append((account, parsed))
-                known.append(len(recorded) - 1)
-        for n, (line, created) in zip(known, record_webhook_lines(items)):
-            recorded[n] = (recorded[n][0], line, created)
+                    if held[parsed.account_number] is None:
+                        log.warning("bank notification for an account we do not hold: %s",
+                                    parsed.account_number[-4:])
+        arrived = [(delivery, parsed, held[parsed.account_number]) for delivery in group for parsed in delivery.lines]
+        lines = iter(record_webhook_lines([(account, parsed) for _, parsed, account in arrived if account is not None]))
+        recorded = [(delivery, *(next(lines) if account is not None else (None, False)))
+                    for delivery, _parsed, account in arrived]
         _match_new([line for _, line, created in recorded if created], actor)
     results: dict[_Delivery, list[dict]] = {delivery: [] for delivery in group}
     for delivery, line, created in recorded:  # read before the commit expires the lines
