@@ -313,6 +313,10 @@ def run_on(label: str, url: str, args) -> None:
             read_rows(book, "bench.xlsx")
             print(f"{label:<10} reading the same statement as XLSX ({len(book) / 1e6:.1f} MB): "
                   f"{time.perf_counter() - started:.1f} s", flush=True)
+        if not args.webhooks:  # --webhooks 0: the statement only
+            db.session.remove()
+            db.engine.dispose()
+            return
         seconds, count = webhooks_test_client(app, max(1, args.webhooks // 10))
         print(f"{label:<10} webhooks, test client, one at a time: {count} in {seconds:.1f} s = {count / seconds:.0f}/s "
               f"({1000 * seconds / count:.1f} ms each: line, match, donation, receipt, outbox, commit)", flush=True)
@@ -337,7 +341,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lines", type=int, default=200_000)
     parser.add_argument("--pledges", type=int, default=100_000)
-    parser.add_argument("--webhooks", type=int, default=3_000)
+    parser.add_argument("--webhooks", type=int, default=3_000, help="per run (0: none, the statement only)")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=lambda text: [int(n) for n in text.split(",")], default=[4, 16],
                         help="gunicorn threads per worker, one server run each (default 4,16)")

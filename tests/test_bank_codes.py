@@ -21,6 +21,8 @@ def test_codes_are_short_upper_case_without_look_alikes_and_valid():
     "{a}\n{b}{d}",
     "{a}.{b}.{d}",
     "TRAN THI B chuyen khoan{c}",
+    "q.b t-e {b}{d} ung ho",  # the prefix itself broken up
+    "Ủng hộ quỹ: {lower}",  # diacritics
 ])
 def test_code_is_found_after_banks_rewrite_the_memo(memo):
     code = codes.new_code()

@@ -12,6 +12,7 @@ from app.services.audit import Actor
 from app.services.bank import statements
 from app.services.bank.pledges import create_pledge
 from app.services.donations.online import DonationRequest
+from app.timeutil import utcnow
 from tests import bank_helpers as bh
 from tests import bank_statements as gen
 from tests import factories
@@ -72,6 +73,30 @@ def test_sender_account_known_from_an_earlier_gift_is_suggested_next_time():
     outcome = suggest(later, Context([later]))
     assert outcome.suggestion["donor_id"] == donor.id and outcome.confidence == 80
     assert "đã ủng hộ trước đây" in outcome.reason
+
+
+def test_a_name_anywhere_in_the_memo_suggests_the_donor_or_pledge_and_the_longest_name_wins():
+    from app.services.bank.matching import Context, suggest
+
+    account = bh.account()
+    factories.donor("Văn An")
+    nguyen = factories.donor("Nguyễn Văn An")
+    pledge = create_pledge(DonationRequest(kind="individual", name="Lê Thị Hồng Nhung", email="n@example.com",
+                                           amount=250_000), ACTOR, minimum=10_000, expiry_days=7)
+
+    def outcome(memo, amount=100_000):
+        line = BankLine(account_id=account.id, direction="credit", amount=amount, booked_at=utcnow(),
+                        memo=memo, fingerprint=memo, source="webhook")
+        db.session.add(line)
+        db.session.flush()
+        return suggest(line, Context([line]))
+
+    named = outcome("MBVCB.8812.CK NGUYEN VAN AN-UNG HO QUY")
+    assert named.suggestion["donor_id"] == nguyen.id and named.confidence == 60
+    paid = outcome("IBFT 0071 ung ho le thi hong nhung mo tim", amount=250_000)
+    assert paid.suggestion["pledge_id"] == pledge.id and paid.confidence == 75
+    assert outcome("IBFT 0071 ung ho le thi hong nhung", amount=260_000).suggestion is None  # other amount
+    assert outcome("chuyen tien an van").suggestion is None  # the words, not the name
 
 
 def test_amount_and_name_suggest_a_pledge_whose_code_is_missing(client, login_as):

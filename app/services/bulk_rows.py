@@ -3,6 +3,7 @@ bank statement import, a group of bank notifications, the audit entries of a def
 one COPY on PostgreSQL, one executemany on SQLite, and primary keys reserved in one query."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -21,27 +22,16 @@ def insert_many(table: sa.Table, params: list[dict]) -> None:
         insert_rows(table, list(params[0]), [list(p.values()) for p in params])
 
 
-def insert_rows(table: sa.Table, columns: list[str], rows: list[list]) -> None:
+def insert_rows(table: sa.Table, columns: list[str], rows: Iterable[list]) -> None:
     """`insert_many` for rows already as lists of values in the order of `columns` (no
     dicts to build): any number of rows, one COPY on PostgreSQL, one executemany on SQLite.
-    SQLite rows are converted in place (datetimes to text)."""
-    if not rows:
+    `rows` may be a generator: PostgreSQL then builds each row while the server is still
+    writing the ones before (COPY streams), instead of before the COPY starts. SQLite rows
+    (lists) are converted in place (datetimes to text)."""
+    if isinstance(rows, list) and not rows:
         return
     connection = db.session.connection()
-    if connection.dialect.name == "sqlite":
-        marks = ", ".join("?" for _ in columns)
-        times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UTCDateTime)]
-        cache: dict[datetime, str] = {}
-        for row in rows:
-            for i in times:
-                value = row[i]
-                if value is not None:
-                    text = cache.get(value)
-                    if text is None:
-                        utc = value.astimezone(timezone.utc).replace(tzinfo=None)
-                        text = cache[value] = utc.isoformat(" ") if utc.microsecond else utc.isoformat(" ") + ".000000"
-                    row[i] = text
-    else:
+    if connection.dialect.name != "sqlite":
         # PostgreSQL: COPY through psycopg, on the session's own connection (so inside the
         # same transaction): several times faster than even a pipelined executemany.
         driver = connection.connection.driver_connection
@@ -50,8 +40,28 @@ def insert_rows(table: sa.Table, columns: list[str], rows: list[list]) -> None:
                 for row in rows:
                     copy.write_row(row)
         return
+    rows = list(rows)
+    if not rows:
+        return
+    marks = ", ".join("?" for _ in columns)
+    times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UTCDateTime)]
+    cache: dict[datetime, str] = {}
+    for row in rows:
+        for i in times:
+            if row[i] is not None:
+                row[i] = sqlite_time(row[i], cache)
     sql = f'INSERT INTO {table.name} ({", ".join(columns)}) VALUES ({marks})'
     connection.exec_driver_sql(sql, [tuple(row) for row in rows])
+
+
+def sqlite_time(value: datetime, cache: dict[datetime, str]) -> str:
+    """A datetime as app.models.base.UTCDateTime stores it on SQLite (naive UTC text);
+    `cache`: the texts already made (a bulk path repeats a few values)."""
+    text = cache.get(value)
+    if text is None:
+        utc = value.astimezone(timezone.utc).replace(tzinfo=None)
+        text = cache[value] = utc.isoformat(" ") if utc.microsecond else utc.isoformat(" ") + ".000000"
+    return text
 
 
 def reserve_ids(table: sa.Table, count: int) -> list[int]:
@@ -61,8 +71,16 @@ def reserve_ids(table: sa.Table, count: int) -> list[int]:
     began with BEGIN IMMEDIATE and holds the database write lock, so nobody else inserts
     until we commit and MAX(id)+1… are ours."""
     if db.session.get_bind().dialect.name == "postgresql":
-        return list(db.session.scalars(sa.text(
-            f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
-            "FROM generate_series(1, :n)"), {"n": count}))
+        # The sequence is named once (a function call per row would cost more than the
+        # nextval); the values come back as a range when they are consecutive, as they are
+        # unless another writer drew from the sequence meanwhile (then as an array).
+        low, high, values = db.session.execute(sa.text(
+            "WITH s AS MATERIALIZED (SELECT CAST(pg_get_serial_sequence(:table, 'id') AS regclass) AS seq) "
+            "SELECT min(v), max(v), CASE WHEN max(v) - min(v) + 1 = count(*) THEN NULL ELSE array_agg(v) END "
+            "FROM (SELECT nextval(s.seq) AS v FROM s, generate_series(1, :n)) AS drawn"),
+            {"table": table.name, "n": count}).one()
+        if low is None:
+            return []
+        return list(range(low, high + 1)) if values is None else sorted(values)
     last = db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0)))
     return list(range(last + 1, last + 1 + count))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -25,7 +26,7 @@ from app.models import (
 )
 from app.services import audit
 from app.services.audit import Actor
-from app.services.bulk_rows import insert_many, reserve_ids
+from app.services.bulk_rows import insert_many, insert_rows, reserve_ids, sqlite_time
 from app.services.receipts.issuing import format_receipt_number, next_sequence_block
 from app.services.receipts.mail import KIND_RECEIPT, receipt_mail_composer, send_due_after_commit
 from app.services.setup import general_programme, get_settings, missing_settings
@@ -70,6 +71,13 @@ def phases(*, reset: bool = False) -> _Phases:
         LAST_TIMINGS.clear()
         _PHASE.t = time.perf_counter()
     return _PHASE
+
+
+_DONOR_COLUMNS = ["id", "kind", "name", "tax_code", "email", "phone", "address", "representative", "anonymous",
+                  "public_listing_consent", "search_text", "language", "created_at", "updated_at"]
+_DONATION_COLUMNS = ["id", "donor_id", "appeal_id", "programme_id", "amount", "currency", "channel", "status",
+                     "received_at", "confirmed_at", "reference", "note", "public_message", "recorded_by_id",
+                     "created_at", "receipt_deferred"]
 
 
 @dataclass
@@ -134,7 +142,6 @@ def record_many(items: list[Confirmation], actor: Actor, *, itemized: bool = Fal
     if not items:
         return Recorded([], [], 0, False)
     now = utcnow()
-    general = None
     keys = [_donor_key(i.pledge) for i in items]
     donor_ids = _existing_donors(set(keys))
     creating: dict[tuple, sa.Row] = {}
@@ -143,67 +150,63 @@ def record_many(items: list[Confirmation], actor: Actor, *, itemized: bool = Fal
             creating.setdefault(key, item.pledge)
     if creating:
         ids = reserve_ids(Donor.__table__, len(creating))
-        params = []
-        for new_id, (key, p) in zip(ids, creating.items()):
-            donor_ids[key] = new_id
-            search = fold(" ".join(v for v in (p.donor_name, p.donor_tax_code, p.donor_email, p.donor_phone) if v))
-            params.append(dict(id=new_id, kind=p.donor_kind, name=p.donor_name, tax_code=p.donor_tax_code,
-                               email=p.donor_email, phone=p.donor_phone, address=p.donor_address,
-                               representative=p.donor_representative, anonymous=p.anonymous,
-                               public_listing_consent=p.public_listing, search_text=search,
-                               language=p.language, created_at=now, updated_at=now))
-        insert_many(Donor.__table__, params)  # one COPY on PostgreSQL
+        donor_ids.update(zip(creating, ids))
+        # One COPY on PostgreSQL, its rows made while the server writes the ones before.
+        insert_rows(Donor.__table__, _DONOR_COLUMNS, (
+            [new_id, p.donor_kind, p.donor_name, p.donor_tax_code, p.donor_email, p.donor_phone, p.donor_address,
+             p.donor_representative, p.anonymous, p.public_listing,
+             fold(" ".join(v for v in (p.donor_name, p.donor_tax_code, p.donor_email, p.donor_phone) if v)),
+             p.language, now, now]
+            for new_id, p in zip(ids, creating.values())))
         if itemized:
-            for row in params:
-                audit.record(actor, "donor.create", entity_type="donors", entity_id=row["id"],
-                             after={"kind": row["kind"], "source": "bank_transfer"})
+            for new_id, p in zip(ids, creating.values()):
+                audit.record(actor, "donor.create", entity_type="donors", entity_id=new_id,
+                             after={"kind": p.donor_kind, "source": "bank_transfer"})
     _PHASE("donor upsert")
     deferred = bool(missing_settings(get_settings()))
     donation_ids = reserve_ids(Donation.__table__, len(items))
+    general = general_programme().id if any(not i.pledge.programme_id for i in items) else None
     expired, confirmed, transfer = PledgeStatus.EXPIRED.value, DonationStatus.CONFIRMED.value, \
         Channel.BANK_TRANSFER.value
-    donations = []
-    for donation_id, key, item in zip(donation_ids, keys, items):
-        p = item.pledge
-        programme_id = p.programme_id
-        if not programme_id:
-            general = general or general_programme().id
-            programme_id = general
-        note = item.reason if item.amount != p.amount or p.status == expired else None
-        donations.append(dict(
-            id=donation_id, donor_id=donor_ids[key], appeal_id=p.appeal_id, programme_id=programme_id,
-            amount=item.amount, currency="VND", channel=transfer, status=confirmed,
-            received_at=min(item.booked_at, now), confirmed_at=now, reference=f"BANK-{item.line_id}", note=note,
-            public_message=p.message, recorded_by_id=actor.user_id, created_at=now, receipt_deferred=deferred))
-    insert_many(Donation.__table__, donations)
+    recorder = actor.user_id
+    insert_rows(Donation.__table__, _DONATION_COLUMNS, (  # streamed, as the donors
+        [donation_id, donor_ids[key], item.pledge.appeal_id, item.pledge.programme_id or general, item.amount,
+         "VND", transfer, confirmed, min(item.booked_at, now), now, f"BANK-{item.line_id}",
+         item.reason if item.amount != item.pledge.amount or item.pledge.status == expired else None,
+         item.pledge.message, recorder, now, deferred]
+        for donation_id, key, item in zip(donation_ids, keys, items)))
     if itemized:
-        for row, item in zip(donations, items):
-            audit.record(actor, "donation.record", entity_type="donations", entity_id=row["id"], after={
-                "amount": row["amount"], "channel": transfer, "donor_id": row["donor_id"],
+        for donation_id, key, item in zip(donation_ids, keys, items):
+            audit.record(actor, "donation.record", entity_type="donations", entity_id=donation_id, after={
+                "amount": item.amount, "channel": transfer, "donor_id": donor_ids[key],
                 "bank_line_id": item.line_id, "pledge": item.pledge.code})
-            audit.record(actor, "donation.confirm", entity_type="donations", entity_id=row["id"],
+            audit.record(actor, "donation.confirm", entity_type="donations", entity_id=donation_id,
                          before={"status": DonationStatus.PENDING.value},
-                         after={"status": confirmed, "amount": row["amount"]})
+                         after={"status": confirmed, "amount": item.amount})
     _PHASE("donation insert")
     # Receipt mails are written in the donor's language: the few English readers, one query
     # (among this batch's donors when they are few).
     batch_donors = sorted(set(donor_ids.values()))
     among = [Donor.id.in_(batch_donors)] if len(batch_donors) <= CHUNK else []
     english = set(db.session.scalars(sa.select(Donor.id).where(Donor.language == "en", *among)))
-    english_donations = frozenset(d["id"] for d in donations if d["donor_id"] in english)
+    english_donations = frozenset(donation_id for donation_id, key in zip(donation_ids, keys)
+                                  if donor_ids[key] in english)
     return Recorded(items, donation_ids, len(creating), deferred, english_donations, itemized)
 
 
 def issue_receipts_many(recorded: Recorded, actor: Actor, *, label: str) -> None:
-    """Number the recorded donations' receipts as ONE block of the year's gapless counter
-    (one locked UPDATE), insert them and their queued mails, and write the summary audit
-    entry; in the caller's transaction."""
+    """Mark received the pledges the recorded donations paid, number their receipts as ONE
+    block of the year's gapless counter (one locked UPDATE), insert them and their queued
+    mails, and write the audit entries; in the caller's transaction. On PostgreSQL the
+    pledges' UPDATE runs on the server while the receipts and mails are composed."""
     items, donation_ids = recorded.items, recorded.donation_ids
     if not items:
         return
     now = utcnow()
     receipts, mails = [], []
-    if not recorded.deferred:
+    if recorded.deferred:
+        _receive_pledges(recorded, now)
+    else:
         settings = get_settings()
         compose = receipt_mail_composer(settings)
         pattern = settings.receipt_number_format
@@ -212,21 +215,29 @@ def issue_receipts_many(recorded: Recorded, actor: Actor, *, label: str) -> None
         first = last - len(items) + 1
         receipt_ids = reserve_ids(Receipt.__table__, len(items))
         pending, created_by = OutboxStatus.PENDING.value, actor.label
-        for n, item in enumerate(items):
-            p = item.pledge
-            number = format_receipt_number(pattern, year, first + n)
-            token = secrets.token_urlsafe(24)
-            receipts.append(dict(id=receipt_ids[n], number=number, year=year, sequence=first + n,
-                                 donation_id=donation_ids[n], issued_at=now, verification_token=token,
-                                 issued_by_id=actor.user_id))
-            if p.donor_email:
-                subject, body = compose(number, p.donor_name, item.amount, token,
-                                        "en" if donation_ids[n] in recorded.english_donations else None)
-                mails.append(dict(kind=KIND_RECEIPT, receipt_id=receipt_ids[n], to_address=p.donor_email,
-                                  subject=subject, body=body, status=pending, attempts=0,
-                                  next_attempt_at=now, created_at=now, created_by=created_by))
+
+        def compose_rows() -> None:
+            for n, item in enumerate(items):
+                p = item.pledge
+                number = format_receipt_number(pattern, year, first + n)
+                token = secrets.token_urlsafe(24)
+                receipts.append(dict(id=receipt_ids[n], number=number, year=year, sequence=first + n,
+                                     donation_id=donation_ids[n], issued_at=now, verification_token=token,
+                                     issued_by_id=actor.user_id))
+                if p.donor_email:
+                    subject, body = compose(number, p.donor_name, item.amount, token,
+                                            "en" if donation_ids[n] in recorded.english_donations else None)
+                    mails.append(dict(kind=KIND_RECEIPT, receipt_id=receipt_ids[n], to_address=p.donor_email,
+                                      subject=subject, body=body, status=pending, attempts=0,
+                                      next_attempt_at=now, created_at=now, created_by=created_by))
+
+        _PHASE("receipt counter")
+        _receive_pledges(recorded, now, meanwhile=compose_rows)
+        _PHASE("pledge update, receipts composed meanwhile")
         insert_many(Receipt.__table__, receipts)
+        _PHASE("receipt insert")
         insert_many(OutboxMessage.__table__, mails)
+        _PHASE("mail insert")
         if mails:
             send_due_after_commit()
     if recorded.itemized:
@@ -246,15 +257,35 @@ def issue_receipts_many(recorded: Recorded, actor: Actor, *, label: str) -> None
         "receipts_deferred": len(items) if recorded.deferred else 0, "mails_queued": len(mails)})
 
 
-def receive_pledges(import_id: int | None, now, *, line_ids: list[int] | None = None) -> None:
-    """Mark received every pledge a line of this statement import (or these lines) paid
-    (one UPDATE … FROM)."""
-    lines = BankLine.statement_import_id == import_id if line_ids is None else BankLine.id.in_(line_ids)
-    db.session.execute(
-        sa.update(TransferPledge)
-        .where(TransferPledge.id == BankLine.pledge_id, lines, BankLine.donation_id.is_not(None))
-        .values(status=PledgeStatus.RECEIVED.value, donation_id=BankLine.donation_id, received_at=now)
-        .execution_options(synchronize_session=False))  # plain rows here, nothing in the session to sync
+_RECEIVE = ("UPDATE transfer_pledges SET status = %(status)s, donation_id = paid.donation_id, received_at = %(now)s "
+            "FROM unnest(%(pledges)s::bigint[], %(donations)s::bigint[]) AS paid (pledge_id, donation_id) "
+            "WHERE transfer_pledges.id = paid.pledge_id")
 
 
-__all__ = ["Confirmation", "Recorded", "in_batches", "issue_receipts_many", "receive_pledges", "record_many"]
+def _receive_pledges(recorded: Recorded, now, *, meanwhile: Callable[[], None] | None = None) -> None:
+    """Mark received every pledge the recorded donations paid, in one statement, and run
+    `meanwhile`. On PostgreSQL the UPDATE (a statement's tens of thousands of rows, each in
+    every index of transfer_pledges) is sent in psycopg's pipeline mode and runs on the
+    server while `meanwhile` computes; it is awaited, and its error raised, before this
+    returns. SQLite: one executemany, then `meanwhile`."""
+    pairs = [(item.pledge.id, donation_id) for item, donation_id in zip(recorded.items, recorded.donation_ids)]
+    received = PledgeStatus.RECEIVED.value
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        at = sqlite_time(now, {})
+        connection.exec_driver_sql("UPDATE transfer_pledges SET status = ?, donation_id = ?, received_at = ? "
+                                   "WHERE id = ?", [(received, d, at, p) for p, d in pairs])
+    else:
+        driver = connection.connection.driver_connection
+        params = {"status": received, "now": now, "pledges": [p for p, _ in pairs],
+                  "donations": [d for _, d in pairs]}
+        with driver.pipeline(), driver.cursor() as cursor:
+            cursor.execute(_RECEIVE, params)
+            if meanwhile:
+                meanwhile()
+        return
+    if meanwhile:
+        meanwhile()
+
+
+__all__ = ["Confirmation", "Recorded", "in_batches", "issue_receipts_many", "record_many"]

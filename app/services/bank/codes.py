@@ -52,8 +52,15 @@ def squeeze(memo: str) -> str:
     return "".join(c for c in text.upper() if c.isascii() and c.isalnum())
 
 
+# The prefix as squeeze() would leave it: Q, B, T, E with anything but letters and digits
+# between them. An ASCII memo without it holds no code (most memos), and is not squeezed.
+_LOOSE_PREFIX = re.compile(r"[^A-Z0-9]*".join(PREFIX), re.IGNORECASE)
+
+
 def find_codes(memo: str) -> list[str]:
     """Every valid code in a memo (usually one), in order of appearance."""
+    if memo and memo.isascii() and not _LOOSE_PREFIX.search(memo):
+        return []
     squeezed = squeeze(memo)
     if PREFIX not in squeezed:  # most memos: no scan at all
         return []

@@ -102,6 +102,9 @@ class Context:
         self._lines = lines
         self._donor_names: dict[str, int] | None = None
         self._pledges_by_name: dict[tuple[int, str], int] | None = None
+        # the first words of those names: a memo's phrase can only be one if it starts so
+        self.name_starts: set[str] = set()
+        self.pending_starts: set[str] = set()
 
     @property
     def programmes(self) -> dict[str, int]:
@@ -124,6 +127,7 @@ class Context:
                     ambiguous.add(key)
                 names[key] = donor_id
             self._donor_names = {k: v for k, v in names.items() if k not in ambiguous}
+            self.name_starts = {k.split(" ", 1)[0] for k in self._donor_names}
         return self._donor_names
 
     def pending_by_name(self) -> dict[tuple[int, str], int]:
@@ -139,12 +143,21 @@ class Context:
                         condition)):
                     result.setdefault((amount, fold(name)), pid)
             self._pledges_by_name = result
+            self.pending_starts = {name.split(" ", 1)[0] for _, name in result}
         return self._pledges_by_name
 
 
-def _phrases(text: str, longest: int = 6) -> set[str]:
-    words = text.split()
-    return {" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 2, min(len(words), i + longest) + 1)}
+def _phrases(words: list[str], starts: set[str], longest: int = 6) -> list[str]:
+    """The memo's runs of 2 to `longest` words that begin with one of `starts` (the first
+    words of the names looked for: no other run can be one of them)."""
+    found = []
+    for i, word in enumerate(words):
+        if word in starts:
+            phrase = word
+            for following in words[i + 1:i + longest]:
+                phrase += " " + following
+                found.append(phrase)
+    return found
 
 
 _ASCII_PUNCTUATION = re.compile(r"[^A-Za-z0-9]+")
@@ -204,20 +217,19 @@ def suggest(line: BankLine, ctx: Context) -> Outcome:
         best["donor_id"] = ctx.sender_donor[line.sender_account]
         reasons.append(f"Tài khoản gửi {line.sender_account} đã ủng hộ trước đây")
         confidence = 80
-    phrases = _phrases(memo)
-    if sender:
-        phrases.add(sender)
+    words, named = memo.split(), [sender] if sender else []
     pending = ctx.pending_by_name()
     amount = line.amount
-    # the longest phrase that hits (ties in any order, as a set's): no sort of every phrase
-    hit = max((p for p in phrases if (amount, p) in pending), key=len, default=None)
+    # the longest phrase that hits (the sender's name is one): no sort of every phrase
+    hit = max((p for p in _phrases(words, ctx.pending_starts) + named if (amount, p) in pending),
+              key=len, default=None)
     if hit is not None:
         best["pledge_id"] = pending[(amount, hit)]
         reasons.append("Cùng số tiền và tên người ủng hộ với một đăng ký chuyển khoản (thiếu mã)")
         confidence = max(confidence, 75)
     if "donor_id" not in best and "pledge_id" not in best:
         names = ctx.donor_names()
-        hit = max((p for p in phrases if p in names), key=len, default=None)
+        hit = max((p for p in _phrases(words, ctx.name_starts) + named if p in names), key=len, default=None)
         if hit is not None:
             hit = names[hit]
             best["donor_id"] = hit

@@ -29,7 +29,6 @@ from app.services.bank.lines import record_webhook_lines
 from app.services.bank.matching import apply
 from app.services.bank.statements import LineView, match_views
 from app.services.setup import get_settings
-from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -176,9 +175,6 @@ def _match_new(lines: list[BankLine], actor: Actor) -> None:
         elif view.state == _SUGGESTED:
             audit.record(actor, "bank_line.suggest", line, after={"confidence": view.confidence,
                                                                   "suggestion": view.suggestion})
-    if recorded.items:
-        db.session.flush()  # the lines' donations, for the pledges' UPDATE … FROM
-        bulk.receive_pledges(None, utcnow(), line_ids=[item.line_id for item in recorded.items])
     bulk.issue_receipts_many(recorded, actor, label=f"webhook:{actor.label}")
     for line_id, outcome in months:  # a month of a standing pledge: one by one (few)
         apply(db.session.get(BankLine, line_id), outcome, actor)

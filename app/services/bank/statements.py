@@ -170,18 +170,15 @@ def import_statement(plan: StatementPlan, actor: Actor, *, user_id: int | None =
                    "sender_account", "bank_reference", "fingerprint", "source", "statement_import_id",
                    "balance_after", "raw", "state", "state_reason", "confidence", "suggestion", "pledge_id",
                    "donation_id", "created_at"]
-        insert_rows(BankLine.__table__, columns, [
+        insert_rows(BankLine.__table__, columns, (
             [view.id, account_id, line.direction, line.amount, line.booked_at, line.memo[:2000], line.sender_name,
              line.sender_account, line.bank_reference, fp, "statement", import_id, line.balance_after,
              _JSON(line.raw), view.state, view.state_reason, view.confidence,
              None if view.suggestion is None else _JSON(view.suggestion), view.pledge_id, view.donation_id, now]
-            for view, (line, fp) in zip(views, plan.new)])  # one COPY on PostgreSQL, no dict per row
+            for view, (line, fp) in zip(views, plan.new)))  # one COPY on PostgreSQL, streamed, no dict per row
         phase("line insert")
-        if recorded.items:
-            bulk.receive_pledges(import_id, now)
-        phase("pledge update")
         bulk.issue_receipts_many(recorded, actor, label=f"statement:{import_id}")
-        phase("receipts + mails")
+        phase("receipt audit entries")
         for line_id, outcome in months:
             apply(db.session.get(BankLine, line_id), outcome, actor)
         phase("standing months")
