@@ -271,20 +271,17 @@ def _receive_pledges(recorded: Recorded, now, *, meanwhile: Callable[[], None] |
     pairs = [(item.pledge.id, donation_id) for item, donation_id in zip(recorded.items, recorded.donation_ids)]
     received = PledgeStatus.RECEIVED.value
     connection = db.session.connection()
+    meanwhile = meanwhile or (lambda: None)
     if connection.dialect.name == "sqlite":
         at = sqlite_time(now, {})
         connection.exec_driver_sql("UPDATE transfer_pledges SET status = ?, donation_id = ?, received_at = ? "
                                    "WHERE id = ?", [(received, d, at, p) for p, d in pairs])
-    else:
-        driver = connection.connection.driver_connection
-        params = {"status": received, "now": now, "pledges": [p for p, _ in pairs],
-                  "donations": [d for _, d in pairs]}
-        with driver.pipeline(), driver.cursor() as cursor:
-            cursor.execute(_RECEIVE, params)
-            if meanwhile:
-                meanwhile()
+        meanwhile()
         return
-    if meanwhile:
+    driver = connection.connection.driver_connection
+    params = {"status": received, "now": now, "pledges": [p for p, _ in pairs], "donations": [d for _, d in pairs]}
+    with driver.pipeline(), driver.cursor() as cursor:
+        cursor.execute(_RECEIVE, params)
         meanwhile()
 
 
