@@ -147,15 +147,32 @@ class BankStatementImport(Base):
     account: Mapped[BankAccount] = relationship()
 
 
+#: (name, columns, unique) of bank_lines' partial indexes: WHERE <last column> IS NOT NULL.
+#: A unique one still forbids two lines with the same provider transaction (NULLs never
+#: conflicted); a look-up by value (`= x`, `IN (…)`, a join) implies the column is not NULL
+#: and uses the index on both databases.
+_PARTIAL_INDEXES = (
+    ("uq_bank_lines_provider_txn", ("provider", "provider_txn_id"), True),
+    ("ix_bank_lines_sender_account", ("sender_account",), False),
+    ("ix_bank_lines_pledge_id", ("pledge_id",), False),
+    ("ix_bank_lines_donation_id", ("donation_id",), False),
+)
+
+
 class BankLine(Base):
     __tablename__ = "bank_lines"
     __table_args__ = (
         sa.CheckConstraint("amount >= 0", name="amount_not_negative"),
         sa.UniqueConstraint("account_id", "bank_reference", name="uq_bank_lines_account_reference"),
-        sa.UniqueConstraint("provider", "provider_txn_id", name="uq_bank_lines_provider_txn"),
         sa.UniqueConstraint("account_id", "fingerprint", name="uq_bank_lines_account_fingerprint"),
         sa.Index("ix_bank_lines_state_booked_at", "state", "booked_at"),
         sa.Index("ix_bank_lines_account_booked_at", "account_id", "booked_at"),
+        # Columns that most lines leave empty (a statement line has no provider id, no sender
+        # account, and most have no donation): indexed only where filled, so a bulk import
+        # does not write an index entry per empty value (migration 0022).
+        *(sa.Index(name, *columns, unique=unique, postgresql_where=sa.text(f"{columns[-1]} IS NOT NULL"),
+                   sqlite_where=sa.text(f"{columns[-1]} IS NOT NULL"))
+          for name, columns, unique in _PARTIAL_INDEXES),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -165,7 +182,7 @@ class BankLine(Base):
     booked_at: Mapped[datetime]
     memo: Mapped[str] = mapped_column(sa.Text, default="")
     sender_name: Mapped[str | None] = mapped_column(sa.String(255))
-    sender_account: Mapped[str | None] = mapped_column(sa.String(40), index=True)
+    sender_account: Mapped[str | None] = mapped_column(sa.String(40))
     sender_bank: Mapped[str | None] = mapped_column(sa.String(100))
     bank_reference: Mapped[str | None] = mapped_column(sa.String(100))
     provider: Mapped[str | None] = mapped_column(sa.String(20))  # sepay, casso, payos, None
@@ -179,8 +196,8 @@ class BankLine(Base):
     state_reason: Mapped[str | None] = mapped_column(sa.Text)
     confidence: Mapped[int] = mapped_column(default=0)  # 0..100
     suggestion: Mapped[dict | None] = mapped_column(sa.JSON)  # {donor_id, pledge_id, programme_id, reasons}
-    pledge_id: Mapped[int | None] = mapped_column(sa.ForeignKey("transfer_pledges.id"), index=True)
-    donation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("donations.id"), index=True)
+    pledge_id: Mapped[int | None] = mapped_column(sa.ForeignKey("transfer_pledges.id"))
+    donation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("donations.id"))
     reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     reviewed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -26,7 +26,7 @@ from app.services.bank.lines import base_fingerprint, fingerprint, initial_state
 
 __all__ = ["BUILT_IN", "StatementPlan", "custom_layouts", "import_file", "import_statement", "plan_statement"]
 from app.services.bank.matching import BANK, Context, apply, decide
-from app.services.bulk_rows import insert_rows, reserve_ids
+from app.services.bulk_rows import bulk_load, insert_rows, paused_gc, reserve_ids
 from app.timeutil import utcnow
 
 
@@ -65,6 +65,11 @@ def _layout(rows, name: str) -> tuple[str, dict]:
 
 def plan_statement(data: bytes, file_name: str, *, account_number: str | None = None,
                    layout: str = "auto") -> StatementPlan:
+    with paused_gc():  # (bulk_rows.paused_gc: a statement is hundreds of thousands of objects)
+        return _plan(data, file_name, account_number, layout)
+
+
+def _plan(data: bytes, file_name: str, account_number: str | None, layout: str) -> StatementPlan:
     phase = bulk.phases(reset=True)
     rows = read_rows(data, file_name)
     phase("read")
@@ -148,46 +153,47 @@ def import_statement(plan: StatementPlan, actor: Actor, *, user_id: int | None =
     phase = bulk.phases()
     phase("(before import)")
     try:
-        record = BankStatementImport(
-            account_id=plan.account.id, file_name=plan.file_name[:255], sha256=plan.sha256, layout=plan.layout,
-            period_from=min(l.booked_at for l in st.lines), period_to=max(l.booked_at for l in st.lines),
-            opening_balance=st.opening_balance, closing_balance=st.closing_balance,
-            credit_total=st.credit_total, debit_total=st.debit_total, rows=len(st.lines), new_lines=len(plan.new),
-            differences=differences, imported_by_id=user_id, created_at=now)
-        db.session.add(record)
-        db.session.flush()
-        sqlite = db.session.get_bind().dialect.name == "sqlite"
-        ids = reserve_ids(BankLine.__table__, len(plan.new)) if plan.new else []
-        views = []
-        for new_id, (line, _fp) in zip(ids, plan.new):
-            state, reason = initial_state(line)
-            views.append(LineView(new_id, line.direction, line.amount, line.booked_at, line.memo,
-                                  line.sender_name, line.sender_account, state, reason))
-        phase("import record + views")
-        counts, recorded, months = match_views(views, actor)
-        account_id, import_id = plan.account.id, record.id
-        columns = ["id", "account_id", "direction", "amount", "booked_at", "memo", "sender_name",
-                   "sender_account", "bank_reference", "fingerprint", "source", "statement_import_id",
-                   "balance_after", "raw", "state", "state_reason", "confidence", "suggestion", "pledge_id",
-                   "donation_id", "created_at"]
-        insert_rows(BankLine.__table__, columns, (
-            [view.id, account_id, line.direction, line.amount, line.booked_at, line.memo[:2000], line.sender_name,
-             line.sender_account, line.bank_reference, fp, "statement", import_id, line.balance_after,
-             _JSON(line.raw), view.state, view.state_reason, view.confidence,
-             None if view.suggestion is None else _JSON(view.suggestion), view.pledge_id, view.donation_id, now]
-            for view, (line, fp) in zip(views, plan.new)))  # one COPY on PostgreSQL, streamed, no dict per row
-        phase("line insert")
-        bulk.issue_receipts_many(recorded, actor, label=f"statement:{import_id}")
-        phase("receipt audit entries")
-        for line_id, outcome in months:
-            apply(db.session.get(BankLine, line_id), outcome, actor)
-        phase("standing months")
-        audit.record(actor, "bank_statement.import", record, after={
-            "file_name": plan.file_name, "sha256": plan.sha256, "layout": plan.layout,
-            "account": plan.account.account_number, "rows": len(st.lines), "new_lines": len(plan.new),
-            "already_known": plan.known, "states": counts, "differences": len(st.differences)})
-        db.session.commit()
-        phase("audit + commit")
+        with bulk_load():  # foreign keys checked once per key, GC paused (bulk_rows)
+            record = BankStatementImport(
+                account_id=plan.account.id, file_name=plan.file_name[:255], sha256=plan.sha256, layout=plan.layout,
+                period_from=min(l.booked_at for l in st.lines), period_to=max(l.booked_at for l in st.lines),
+                opening_balance=st.opening_balance, closing_balance=st.closing_balance,
+                credit_total=st.credit_total, debit_total=st.debit_total, rows=len(st.lines), new_lines=len(plan.new),
+                differences=differences, imported_by_id=user_id, created_at=now)
+            db.session.add(record)
+            db.session.flush()
+            sqlite = db.session.get_bind().dialect.name == "sqlite"
+            ids = reserve_ids(BankLine.__table__, len(plan.new)) if plan.new else []
+            views = []
+            for new_id, (line, _fp) in zip(ids, plan.new):
+                state, reason = initial_state(line)
+                views.append(LineView(new_id, line.direction, line.amount, line.booked_at, line.memo,
+                                      line.sender_name, line.sender_account, state, reason))
+            phase("import record + views")
+            counts, recorded, months = match_views(views, actor)
+            account_id, import_id = plan.account.id, record.id
+            columns = ["id", "account_id", "direction", "amount", "booked_at", "memo", "sender_name",
+                       "sender_account", "bank_reference", "fingerprint", "source", "statement_import_id",
+                       "balance_after", "raw", "state", "state_reason", "confidence", "suggestion", "pledge_id",
+                       "donation_id", "created_at"]
+            insert_rows(BankLine.__table__, columns, (
+                [view.id, account_id, line.direction, line.amount, line.booked_at, line.memo[:2000], line.sender_name,
+                 line.sender_account, line.bank_reference, fp, "statement", import_id, line.balance_after,
+                 _JSON(line.raw), view.state, view.state_reason, view.confidence,
+                 None if view.suggestion is None else _JSON(view.suggestion), view.pledge_id, view.donation_id, now]
+                for view, (line, fp) in zip(views, plan.new)))  # one COPY on PostgreSQL, streamed, no dict per row
+            phase("line insert")
+            bulk.issue_receipts_many(recorded, actor, label=f"statement:{import_id}")
+            phase("receipt audit entries")
+            for line_id, outcome in months:
+                apply(db.session.get(BankLine, line_id), outcome, actor)
+            phase("standing months")
+            audit.record(actor, "bank_statement.import", record, after={
+                "file_name": plan.file_name, "sha256": plan.sha256, "layout": plan.layout,
+                "account": plan.account.account_number, "rows": len(st.lines), "new_lines": len(plan.new),
+                "already_known": plan.known, "states": counts, "differences": len(st.differences)})
+            db.session.commit()
+            phase("audit + commit")
     except Exception:
         db.session.rollback()
         raise

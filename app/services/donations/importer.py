@@ -44,7 +44,7 @@ from app.i18n import _, money
 from app.models import Appeal, Channel, Donation, DonationStatus, Donor, DonorKind, Programme, Receipt
 from app.services import audit
 from app.services.audit import Actor
-from app.services.bulk_rows import insert_many, reserve_ids
+from app.services.bulk_rows import bulk_load, insert_many, reserve_ids
 from app.services.donations.designation import programme_for_appeal
 from app.services.donor_profiles import (
     KIND_WORDS, normalize_email, normalize_phone, normalize_tax_code,
@@ -643,69 +643,66 @@ def execute_plan(plan: ImportPlan, actor: Actor, *, skip_invalid: bool = False,
     donations = Donation.__table__
     donors = Donor.__table__
     try:
-        if db.session.get_bind().dialect.name == "sqlite":
-            # A larger page cache for this connection: index pages of a 100k-row import stay
-            # in memory instead of being re-read for every random key (receipt tokens).
-            db.session.execute(sa.text("PRAGMA cache_size = -131072"))
-        # 1. Donors this import creates, only those a remaining row uses.
-        used = {r.donor_key for r in plan.rows if r.donor_key < 0}
-        creating = [d for d in plan.new_donors if d.key in used]
-        real_ids: dict[int, int] = {}
-        for start in range(0, len(creating), CHUNK):
-            chunk = creating[start:start + CHUNK]
-            params = [dict(kind=d.kind, name=d.name, tax_code=d.tax_code, email=d.email, phone=d.phone,
-                           address=d.address, public_listing_consent=False, anonymous=False,
-                           search_text=_search_text(d.name, d.tax_code, d.email, d.phone),
-                           created_at=now, updated_at=now) for d in chunk]
-            ids = reserve_ids(donors, len(chunk))
-            for param, new_id in zip(params, ids):
-                param["id"] = new_id
-            insert_many(donors, params)
-            real_ids.update(zip((d.key for d in chunk), ids))
+        with bulk_load():  # page cache (SQLite), foreign keys once per key (PostgreSQL), GC paused
+            # 1. Donors this import creates, only those a remaining row uses.
+            used = {r.donor_key for r in plan.rows if r.donor_key < 0}
+            creating = [d for d in plan.new_donors if d.key in used]
+            real_ids: dict[int, int] = {}
+            for start in range(0, len(creating), CHUNK):
+                chunk = creating[start:start + CHUNK]
+                params = [dict(kind=d.kind, name=d.name, tax_code=d.tax_code, email=d.email, phone=d.phone,
+                               address=d.address, public_listing_consent=False, anonymous=False,
+                               search_text=_search_text(d.name, d.tax_code, d.email, d.phone),
+                               created_at=now, updated_at=now) for d in chunk]
+                ids = reserve_ids(donors, len(chunk))
+                for param, new_id in zip(params, ids):
+                    param["id"] = new_id
+                insert_many(donors, params)
+                real_ids.update(zip((d.key for d in chunk), ids))
 
-        # 2. Donations (confirmed), and 3. their receipts, chunk by chunk.
-        settings = get_settings()
-        receipt_year = local_year(now)
-        # Receipts print the signatory and address: while those are placeholders the gifts
-        # are confirmed and their receipts deferred (issued when an admin completes them).
-        defer_receipts = issue_receipts and bool(missing_settings(settings))
-        issue_receipts = issue_receipts and not defer_receipts
-        total = len(plan.rows)
-        first_id = last_id = None
-        receipt_count = 0
-        for start in range(0, total, CHUNK):
-            chunk = plan.rows[start:start + CHUNK]
-            params = [dict(
-                donor_id=r.donor_key if r.donor_key > 0 else real_ids[r.donor_key],
-                appeal_id=r.appeal_id, programme_id=r.programme_id, amount=r.amount, currency="VND",
-                channel=r.channel,
-                in_kind_description=r.note if r.channel == Channel.IN_KIND.value else None,
-                status=DonationStatus.CONFIRMED.value, received_at=r.received_at, confirmed_at=now,
-                reference=r.reference, note=r.note if r.channel != Channel.IN_KIND.value else None,
-                recorded_by_id=actor.user_id, created_at=now, receipt_deferred=defer_receipts)
-                for r in chunk]
-            ids = reserve_ids(donations, len(chunk))
-            for param, new_id in zip(params, ids):
-                param["id"] = new_id
-            insert_many(donations, params)
-            first_id = first_id or min(ids)
-            last_id = max(ids)
-            if issue_receipts:
-                receipt_count += _issue_receipts(ids, receipt_year, settings.receipt_number_format, now, actor)
-            if progress:
-                progress("write", min(start + CHUNK, total), total)
+            # 2. Donations (confirmed), and 3. their receipts, chunk by chunk.
+            settings = get_settings()
+            receipt_year = local_year(now)
+            # Receipts print the signatory and address: while those are placeholders the gifts
+            # are confirmed and their receipts deferred (issued when an admin completes them).
+            defer_receipts = issue_receipts and bool(missing_settings(settings))
+            issue_receipts = issue_receipts and not defer_receipts
+            total = len(plan.rows)
+            first_id = last_id = None
+            receipt_count = 0
+            for start in range(0, total, CHUNK):
+                chunk = plan.rows[start:start + CHUNK]
+                params = [dict(
+                    donor_id=r.donor_key if r.donor_key > 0 else real_ids[r.donor_key],
+                    appeal_id=r.appeal_id, programme_id=r.programme_id, amount=r.amount, currency="VND",
+                    channel=r.channel,
+                    in_kind_description=r.note if r.channel == Channel.IN_KIND.value else None,
+                    status=DonationStatus.CONFIRMED.value, received_at=r.received_at, confirmed_at=now,
+                    reference=r.reference, note=r.note if r.channel != Channel.IN_KIND.value else None,
+                    recorded_by_id=actor.user_id, created_at=now, receipt_deferred=defer_receipts)
+                    for r in chunk]
+                ids = reserve_ids(donations, len(chunk))
+                for param, new_id in zip(params, ids):
+                    param["id"] = new_id
+                insert_many(donations, params)
+                first_id = first_id or min(ids)
+                last_id = max(ids)
+                if issue_receipts:
+                    receipt_count += _issue_receipts(ids, receipt_year, settings.receipt_number_format, now, actor)
+                if progress:
+                    progress("write", min(start + CHUNK, total), total)
 
-        entry = audit.record(actor, "donation.import", entity_type="donations", after={
-            "file_name": plan.file_name, "sha256": plan.sha256, "rows_in_file": plan.total_rows,
-            "imported": total, "already_imported": plan.already_imported,
-            "invalid_rows_skipped": plan.invalid_rows if skip_invalid else 0,
-            "errors": plan.error_count, "donors_created": len(creating),
-            "rows_matched_to_existing_donors": plan.matched_rows,
-            "possible_duplicates": len(plan.possible_duplicates), "receipts": receipt_count,
-            "first_donation_id": first_id, "last_donation_id": last_id,
-        })
-        db.session.flush()
-        db.session.commit()
+            entry = audit.record(actor, "donation.import", entity_type="donations", after={
+                "file_name": plan.file_name, "sha256": plan.sha256, "rows_in_file": plan.total_rows,
+                "imported": total, "already_imported": plan.already_imported,
+                "invalid_rows_skipped": plan.invalid_rows if skip_invalid else 0,
+                "errors": plan.error_count, "donors_created": len(creating),
+                "rows_matched_to_existing_donors": plan.matched_rows,
+                "possible_duplicates": len(plan.possible_duplicates), "receipts": receipt_count,
+                "first_donation_id": first_id, "last_donation_id": last_id,
+            })
+            db.session.flush()
+            db.session.commit()
     except Exception as error:
         db.session.rollback()
         # Another confirmation of the same rows committed first (their references are unique):
