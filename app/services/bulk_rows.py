@@ -49,9 +49,9 @@ def insert_rows(table: sa.Table, columns: list[str], rows: Iterable[list]) -> No
     if connection.dialect.name != "sqlite":
         # PostgreSQL: COPY through psycopg, on the session's own connection (so inside the
         # same transaction): several times faster than even a pipelined executemany. In
-        # binary format, each value dumped as its column's type (_copy_types): about
-        # four times faster again than the text format, whose datetimes
-        # and escaped strings cost more to write and to parse than the rows themselves.
+        # binary format, each value dumped as its column's type (_copy_types): about four
+        # times faster again than text, whose datetimes and escaped strings cost more to
+        # write and to parse than the rows themselves.
         driver = connection.connection.driver_connection
         with driver.cursor() as cursor:
             references = _references(table, columns) if _set_based(cursor) else None
