@@ -49,7 +49,7 @@ def insert_rows(table: sa.Table, columns: list[str], rows: Iterable[list]) -> No
     if connection.dialect.name != "sqlite":
         # PostgreSQL: COPY through psycopg, on the session's own connection (so inside the
         # same transaction): several times faster than even a pipelined executemany. In
-        # binary format, each value dumped as its column's type (_copy_types): about four
+        # binary format, each value dumped as its column's type (_pg_type): about four
         # times faster again than text, whose datetimes and escaped strings cost more to
         # write and to parse than the rows themselves.
         driver = connection.connection.driver_connection
@@ -60,7 +60,7 @@ def insert_rows(table: sa.Table, columns: list[str], rows: Iterable[list]) -> No
                 rows = _noting_keys(rows, [index for index, _target in references], keys)
                 cursor.execute("SET LOCAL session_replication_role = replica")
             with cursor.copy(f'COPY {table.name} ({", ".join(columns)}) FROM STDIN (FORMAT BINARY)') as copy:
-                copy.set_types(_copy_types(table, tuple(columns)))
+                copy.set_types([_pg_type(table.c[column].type) for column in columns])
                 for row in rows:
                     copy.write_row(row)
             if references:
@@ -81,21 +81,11 @@ def insert_rows(table: sa.Table, columns: list[str], rows: Iterable[list]) -> No
     connection.exec_driver_sql(sql, [tuple(row) for row in rows])
 
 
-def _copy_types(table: sa.Table, columns: tuple[str, ...]) -> list[str]:
-    """The PostgreSQL type each column's values are dumped as in a binary COPY, from the
-    model (the migrations make the same types: `flask db check`, and every bulk path's tests
-    on PostgreSQL, fail otherwise); no round trip. JSON goes as text: its binary form is its
-    text, and the rows carry it already serialized."""
-    found = _TYPES.get((table.name, columns))
-    if found is None:
-        found = _TYPES[(table.name, columns)] = [_pg_type(table.c[column].type) for column in columns]
-    return found
-
-
-_TYPES: dict[tuple[str, tuple[str, ...]], list[str]] = {}
-
-
 def _pg_type(kind: sa.types.TypeEngine) -> str:
+    """The PostgreSQL type a column's values are dumped as in a binary COPY, from the model
+    (the migrations make the same types: `flask db check`, and every bulk path's tests on
+    PostgreSQL, fail otherwise), so no round trip. JSON goes as text: its binary form is its
+    text, and the rows carry it already serialized."""
     if isinstance(kind, sa.types.TypeDecorator):
         kind = kind.impl_instance
     for model, name in ((sa.BigInteger, "int8"), (sa.SmallInteger, "int2"), (sa.Integer, "int4"),
