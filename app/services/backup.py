@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.services import files
+from app.services.bulk_rows import may_turn_triggers_off
 
 FORMAT = 1
 
@@ -148,7 +149,7 @@ def restore(source: str | Path) -> dict:
     with engine.begin() as connection:
         if engine.dialect.name == "sqlite":
             connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
-        elif connection.scalar(sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")):
+        elif may_turn_triggers_off(connection):
             # Rows referring to later rows (a merged donor pointing at its survivor): skip
             # foreign-key triggers while loading what was consistent when it was read.
             connection.exec_driver_sql("SET LOCAL session_replication_role = replica")

@@ -54,7 +54,7 @@ def insert_rows(table: sa.Table, columns: list[str], rows: Iterable[list]) -> No
         # write and to parse than the rows themselves.
         driver = connection.connection.driver_connection
         with driver.cursor() as cursor:
-            references = _references(table, columns) if _set_based(cursor) else None
+            references = _references(table, columns) if _set_based() else None
             if references:
                 keys: list[set] = [set() for _ in references]
                 rows = _noting_keys(rows, [index for index, _target in references], keys)
@@ -148,16 +148,24 @@ def paused_gc():
                 gc.enable()
 
 
-def _set_based(cursor) -> bool:
+def may_turn_triggers_off(connection: sa.Connection) -> bool:
+    """PostgreSQL: whether the connection's role may `SET session_replication_role` (row
+    triggers, foreign-key checks included, off for its own transaction): a superuser, or on
+    PostgreSQL 15 and later a role granted SET ON PARAMETER session_replication_role."""
+    if connection.dialect.server_version_info >= (15,):
+        query = "SELECT has_parameter_privilege('session_replication_role', 'SET')"
+    else:
+        query = "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+    return bool(connection.exec_driver_sql(query).scalar())
+
+
+def _set_based() -> bool:
     """In bulk_load(), when the role may turn triggers off (asked once per block)."""
     block = db.session.info.get(_BULK_LOAD)
     if block is None:
         return False
     if "allowed" not in block:
-        modern = cursor.connection.info.server_version >= 150000  # GRANT SET ON PARAMETER: PostgreSQL 15
-        cursor.execute("SELECT has_parameter_privilege('session_replication_role', 'SET')" if modern
-                       else "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-        block["allowed"] = bool(cursor.fetchone()[0])
+        block["allowed"] = may_turn_triggers_off(db.session.connection())
     return block["allowed"]
 
 
