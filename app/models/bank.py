@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from app.i18n import _l
 from app.models.account import RecurringGift
-from app.models.base import Base, utcnow
+from app.models.base import Base, filled_index, utcnow
 from app.models.donation import Donation
 from app.models.fund import Appeal, Programme
 from app.models.user import User
@@ -147,18 +147,6 @@ class BankStatementImport(Base):
     account: Mapped[BankAccount] = relationship()
 
 
-#: (name, columns, unique) of bank_lines' partial indexes: WHERE <last column> IS NOT NULL.
-#: A unique one still forbids two lines with the same provider transaction (NULLs never
-#: conflicted); a look-up by value (`= x`, `IN (…)`, a join) implies the column is not NULL
-#: and uses the index on both databases.
-_PARTIAL_INDEXES = (
-    ("uq_bank_lines_provider_txn", ("provider", "provider_txn_id"), True),
-    ("ix_bank_lines_sender_account", ("sender_account",), False),
-    ("ix_bank_lines_pledge_id", ("pledge_id",), False),
-    ("ix_bank_lines_donation_id", ("donation_id",), False),
-)
-
-
 class BankLine(Base):
     __tablename__ = "bank_lines"
     __table_args__ = (
@@ -168,11 +156,11 @@ class BankLine(Base):
         sa.Index("ix_bank_lines_state_booked_at", "state", "booked_at"),
         sa.Index("ix_bank_lines_account_booked_at", "account_id", "booked_at"),
         # Columns that most lines leave empty (a statement line has no provider id, no sender
-        # account, and most have no donation): indexed only where filled, so a bulk import
-        # does not write an index entry per empty value (migration 0022).
-        *(sa.Index(name, *columns, unique=unique, postgresql_where=sa.text(f"{columns[-1]} IS NOT NULL"),
-                   sqlite_where=sa.text(f"{columns[-1]} IS NOT NULL"))
-          for name, columns, unique in _PARTIAL_INDEXES),
+        # account, and most have no donation): indexed only where filled (migration 0022).
+        filled_index("uq_bank_lines_provider_txn", "provider", "provider_txn_id", unique=True),
+        filled_index("ix_bank_lines_sender_account", "sender_account"),
+        filled_index("ix_bank_lines_pledge_id", "pledge_id"),
+        filled_index("ix_bank_lines_donation_id", "donation_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -47,6 +47,16 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
+def filled_index(name: str, *columns: str, unique: bool = False) -> sa.Index:
+    """An index of the rows whose last column is filled (`WHERE <column> IS NOT NULL`, on
+    both databases), for a column most rows leave empty: a bulk load writes no index entry
+    for an empty value, and a look-up by value (`= x`, `IN (…)`, a join) implies the column
+    is not NULL, so both planners use it. A unique one forbids the same duplicates as a full
+    one (NULLs never conflicted)."""
+    where = sa.text(f"{columns[-1]} IS NOT NULL")
+    return sa.Index(name, *columns, unique=unique, postgresql_where=where, sqlite_where=where)
+
+
 class Base(DeclarativeBase):
     registry = registry(
         metadata=sa.MetaData(naming_convention=NAMING_CONVENTION),

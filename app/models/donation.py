@@ -8,7 +8,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.i18n import _l
-from app.models.base import Base, utcnow
+from app.models.base import Base, filled_index, utcnow
 from app.models.donor import Donor
 from app.models.fund import Appeal, Programme
 from app.models.user import User
@@ -75,15 +75,19 @@ class Donation(Base):
         # A month of a bank standing pledge is paid once: a second transfer in the same
         # month is attributed to the next unpaid month (app/services/bank/standing.py).
         sa.UniqueConstraint("recurring_gift_id", "recurring_month", name="uq_donations_recurring_month"),
+        # References most gifts leave empty (no appeal, case, reversal or monthly gift):
+        # indexed only where filled, so a bulk load writes no entry for them (migration 0023).
+        *(filled_index(f"ix_donations_{column}", column)
+          for column in ("appeal_id", "case_id", "reverses_id", "recurring_gift_id")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     donor_id: Mapped[int] = mapped_column(sa.ForeignKey("donors.id"), index=True)
-    appeal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("appeals.id"), index=True)
+    appeal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("appeals.id"))
     # Designation. Undesignated money goes to the general-fund programme (is_general).
     programme_id: Mapped[int] = mapped_column(sa.ForeignKey("programmes.id"), index=True)
     # Designation to one child's case (its programme_id is then the case's programme).
-    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id"))
     amount: Mapped[int] = mapped_column(sa.BigInteger)  # whole đồng; in kind: the valuation
     currency: Mapped[str] = mapped_column(sa.String(3), default="VND")
     channel: Mapped[str] = mapped_column(sa.String(20))
@@ -96,9 +100,9 @@ class Donation(Base):
     reference: Mapped[str | None] = mapped_column(sa.String(120), unique=True)
     stripe_checkout_session_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
-    reverses_id: Mapped[int | None] = mapped_column(sa.ForeignKey("donations.id"), index=True)
+    reverses_id: Mapped[int | None] = mapped_column(sa.ForeignKey("donations.id"))
     # A month of a monthly gift; the Stripe invoice it was paid by (unique: exactly once).
-    recurring_gift_id: Mapped[int | None] = mapped_column(sa.ForeignKey("recurring_gifts.id"), index=True)
+    recurring_gift_id: Mapped[int | None] = mapped_column(sa.ForeignKey("recurring_gifts.id"))
     stripe_invoice_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
     recurring_month: Mapped[str | None] = mapped_column(sa.String(7))  # "2026-12": the month a transfer paid
     reason: Mapped[str | None] = mapped_column(sa.Text)  # why a reversal was made

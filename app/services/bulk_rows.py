@@ -8,7 +8,9 @@ per-row checks are triggers (a query each, about 10 µs: half the cost of writin
 line), so the COPY runs with triggers off (`session_replication_role = replica`, as
 pg_restore loads data) and the distinct keys of each foreign key are then looked up and
 locked `FOR KEY SHARE` — what the triggers do, one query per key instead of one per row.
-A missing key raises ForeignKeyViolation as the trigger would. The role needs the right to
+A missing key raises ForeignKeyViolation as the trigger would. Other bulk writes of the
+block (the statement import's pledges' UPDATE) do the same with `triggers_off` and
+`check_references`, where `set_based()` says so. The role needs the right to
 set that parameter (a superuser, or `GRANT SET ON PARAMETER session_replication_role`);
 without it the triggers run as usual: the same result, slower."""
 from __future__ import annotations
@@ -54,18 +56,17 @@ def insert_rows(table: sa.Table, columns: list[str], rows: Iterable[list]) -> No
         # write and to parse than the rows themselves.
         driver = connection.connection.driver_connection
         with driver.cursor() as cursor:
-            references = _references(table, columns) if _set_based() else None
+            references = _references(table, columns) if set_based() else None
             if references:
-                keys: list[set] = [set() for _ in references]
-                rows = _noting_keys(rows, [index for index, _target in references], keys)
-                cursor.execute("SET LOCAL session_replication_role = replica")
-            with cursor.copy(f'COPY {table.name} ({", ".join(columns)}) FROM STDIN (FORMAT BINARY)') as copy:
+                checks: list[tuple[sa.Column, set]] = [(target, set()) for _index, target in references]
+                rows = _noting_keys(rows, [index for index, _target in references], [seen for _, seen in checks])
+            with triggers_off(cursor, bool(references)), \
+                    cursor.copy(f'COPY {table.name} ({", ".join(columns)}) FROM STDIN (FORMAT BINARY)') as copy:
                 copy.set_types([_pg_type(table.c[column].type) for column in columns])
                 for row in rows:
                     copy.write_row(row)
             if references:
-                cursor.execute("SET LOCAL session_replication_role = origin")
-                _check_references(cursor, table.name, references, keys)
+                check_references(cursor, table.name, checks)
         return
     rows = list(rows)
     if not rows:
@@ -159,8 +160,10 @@ def may_turn_triggers_off(connection: sa.Connection) -> bool:
     return bool(connection.exec_driver_sql(query).scalar())
 
 
-def _set_based() -> bool:
-    """In bulk_load(), when the role may turn triggers off (asked once per block)."""
+def set_based() -> bool:
+    """In bulk_load(), when the role may turn triggers off (asked once per block): then a
+    bulk write may run inside `triggers_off` and check its foreign keys with
+    `check_references`."""
     block = db.session.info.get(_BULK_LOAD)
     if block is None:
         return False
@@ -194,10 +197,24 @@ def _noting_keys(rows: Iterable[list], indexes: list[int], keys: list[set]) -> I
         yield row
 
 
-def _check_references(cursor, table: str, references: list[tuple[int, sa.Column]], keys: list[set]) -> None:
-    """What the foreign-key triggers do for every row, once per distinct key: the referenced
-    rows must exist, and are locked FOR KEY SHARE until the transaction ends."""
-    for (_index, target), values in zip(references, keys):
+@contextmanager
+def triggers_off(cursor, off: bool = True):
+    """The statements run inside the block without row triggers, foreign-key checks
+    included (`session_replication_role = replica`; only where set_based()): the caller
+    checks the keys with check_references afterwards. An error inside leaves the
+    transaction to be rolled back, which resets the setting."""
+    if off:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+    yield
+    if off:
+        cursor.execute("SET LOCAL session_replication_role = origin")
+
+
+def check_references(cursor, table: str, checks: list[tuple[sa.Column, set]]) -> None:
+    """What the foreign-key triggers do for every row, once per distinct key: for each
+    (referenced column, values written into `table`), the referenced rows must exist, and
+    are locked FOR KEY SHARE until the transaction ends."""
+    for target, values in checks:
         values.discard(None)
         if not values:
             continue

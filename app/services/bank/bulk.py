@@ -26,7 +26,9 @@ from app.models import (
 )
 from app.services import audit
 from app.services.audit import Actor
-from app.services.bulk_rows import insert_many, insert_rows, reserve_ids, sqlite_time
+from app.services.bulk_rows import (
+    check_references, insert_many, insert_rows, reserve_ids, set_based, sqlite_time, triggers_off,
+)
 from app.services.receipts.issuing import format_receipt_number, next_sequence_block
 from app.services.receipts.mail import KIND_RECEIPT, receipt_mail_composer, send_due_after_commit
 from app.services.setup import general_programme, get_settings, missing_settings
@@ -279,10 +281,18 @@ def _receive_pledges(recorded: Recorded, now, *, meanwhile: Callable[[], None] |
         meanwhile()
         return
     driver = connection.connection.driver_connection
-    params = {"status": received, "now": now, "pledges": [p for p, _ in pairs], "donations": [d for _, d in pairs]}
+    donations = [d for _, d in pairs]
+    params = {"status": received, "now": now, "pledges": [p for p, _ in pairs], "donations": donations}
+    # In a statement's bulk_load(), without the per-row foreign-key trigger (bulk_rows):
+    # the donations are checked once, after.
+    off = set_based()
     with driver.pipeline(), driver.cursor() as cursor:
-        cursor.execute(_RECEIVE, params)
+        with triggers_off(cursor, off):
+            cursor.execute(_RECEIVE, params)
         meanwhile()
+    if off:
+        with driver.cursor() as cursor:
+            check_references(cursor, "transfer_pledges", [(Donation.__table__.c.id, set(donations))])
 
 
 __all__ = ["Confirmation", "Recorded", "in_batches", "issue_receipts_many", "record_many"]
