@@ -292,7 +292,7 @@ def _receive_pledges(recorded: Recorded, now, *, meanwhile: Callable[[], None] |
         meanwhile()
     if off:
         with driver.cursor() as cursor:
-            check_references(cursor, "transfer_pledges", [(Donation.__table__.c.id, set(donations))])
+            check_references(cursor, TransferPledge.__tablename__, [(Donation.__table__.c.id, set(donations))])
 
 
 __all__ = ["Confirmation", "Recorded", "in_batches", "issue_receipts_many", "record_many"]
